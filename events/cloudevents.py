@@ -1,0 +1,70 @@
+"""Envelopes as Kafka messages in CloudEvents 1.0 binary mode (Kafka protocol binding).
+
+Attributes travel as ``ce_``-prefixed headers and the payload is the JSON body, so an
+integrator can read the data with any JSON tool and the metadata with any CloudEvents
+SDK. Lantern's own envelope fields ride as extension attributes (lower-case, no
+separators, as the spec requires).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from events.envelope import Envelope
+
+SPEC_VERSION = "1.0"
+SOURCE = "urn:lantern:event-store"
+Headers = list[tuple[str, bytes]]
+
+
+def topic_for(stream_id: str, prefix: str) -> str:
+    """One topic per stream category (the stream id up to its first '-')."""
+    return f"{prefix}{stream_id.split('-', 1)[0]}"
+
+
+def to_message(envelope: Envelope) -> tuple[bytes, bytes, Headers]:
+    """(key, value, headers); the key is the stream id, so a stream keeps its order."""
+    attributes = {
+        "ce_specversion": SPEC_VERSION,
+        "ce_id": str(envelope.event_id),
+        "ce_source": SOURCE,
+        "ce_type": envelope.type,
+        "ce_subject": envelope.stream_id,
+        "ce_time": envelope.occurred_at.isoformat(),
+        "ce_dataschema": f"urn:lantern:schema:{envelope.type}:v{envelope.schema_version}",
+        "content-type": "application/json",
+        "ce_schemaversion": str(envelope.schema_version),
+        "ce_streamversion": str(envelope.stream_version),
+        "ce_position": str(envelope.position),
+        "ce_recordedtime": envelope.recorded_at.isoformat(),
+        "ce_correlationid": str(envelope.correlation_id),
+        "ce_actor": envelope.actor,
+    }
+    if envelope.causation_id is not None:
+        attributes["ce_causationid"] = str(envelope.causation_id)
+    headers = [(k, v.encode()) for k, v in attributes.items()]
+    body = json.dumps(envelope.data, separators=(",", ":")).encode()
+    return envelope.stream_id.encode(), body, headers
+
+
+def from_message(value: bytes, headers: Sequence[tuple[str, bytes]]) -> Envelope:
+    attrs: dict[str, Any] = {k: v.decode() for k, v in headers}
+    causation = attrs.get("ce_causationid")
+    return Envelope(
+        event_id=UUID(attrs["ce_id"]),
+        stream_id=attrs["ce_subject"],
+        stream_version=int(attrs["ce_streamversion"]),
+        position=int(attrs["ce_position"]),
+        type=attrs["ce_type"],
+        schema_version=int(attrs["ce_schemaversion"]),
+        data=json.loads(value),
+        occurred_at=datetime.fromisoformat(attrs["ce_time"]),
+        recorded_at=datetime.fromisoformat(attrs["ce_recordedtime"]),
+        correlation_id=UUID(attrs["ce_correlationid"]),
+        causation_id=UUID(causation) if causation else None,
+        actor=attrs["ce_actor"],
+    )

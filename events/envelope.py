@@ -1,0 +1,54 @@
+"""The envelope: what the store knows about an event besides its payload.
+
+Identity, order, provenance and time travel with every event, whatever carries it
+(the store, a Kafka message, a webhook), so handlers never see the transport.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from events.registry import Event, decode
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event about to be appended; the store gives it a version and a position."""
+
+    event: Event
+    event_id: UUID = field(default_factory=uuid4)
+    correlation_id: UUID | None = None
+    causation_id: UUID | None = None
+    actor: str = "system"
+    occurred_at: datetime = field(default_factory=utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """A recorded event. ``data`` is the payload as stored, at ``schema_version``."""
+
+    event_id: UUID
+    stream_id: str
+    stream_version: int
+    position: int
+    type: str
+    schema_version: int
+    data: Mapping[str, Any]
+    occurred_at: datetime
+    recorded_at: datetime
+    correlation_id: UUID
+    causation_id: UUID | None
+    actor: str
+
+    @property
+    def event(self) -> Event:
+        """The payload as the current event class, upcast from older versions."""
+        return decode(self.type, self.schema_version, self.data)

@@ -1,0 +1,117 @@
+"""The relay: publishes what the store committed to Kafka (transactional outbox).
+
+It reads the store in position order and produces each event keyed by its stream id,
+so one stream's events stay in order on one partition. The checkpoint moves only after
+the broker acknowledged the whole page (acks=all, idempotent producer): after a crash
+or a broker outage the page is sent again. That is at least once by design; consumers
+dedupe by event id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from events.cloudevents import to_message, topic_for
+from events.store import Checkpoint, Commit
+from events.store.sql import SqlEventStore
+from events.subscriptions import RetryPolicy
+from events.subscriptions.store import wait_any
+
+log = structlog.get_logger()
+
+NAME = "relay"
+PARTITION = "store"
+
+
+class KafkaRelay:
+    def __init__(
+        self,
+        store: SqlEventStore,
+        *,
+        bootstrap_servers: str,
+        topic_prefix: str,
+        partitions: int = 6,
+        page_size: int = 1000,
+        poll_interval: float = 0.5,
+    ) -> None:
+        self.store = store
+        self.bootstrap_servers = bootstrap_servers
+        self.topic_prefix = topic_prefix
+        self.partitions = partitions
+        self.page_size = page_size
+        self.poll_interval = poll_interval
+        self.position = 0
+        self.running = False
+        self._topics: set[str] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish until ``stop`` is set, reconnecting with backoff after any failure."""
+        backoff = RetryPolicy(first_delay=0.5, max_delay=10.0)
+        failures = 0
+        self.running = True
+        try:
+            while not stop.is_set():
+                try:
+                    await self._publish_until(stop)
+                except Exception as exc:
+                    log.warning("relay_failed", error_type=type(exc).__name__, error=str(exc))
+                    await wait_any(stop, asyncio.Event(), backoff.delay(failures))
+                    failures += 1
+        finally:
+            self.running = False
+
+    async def _publish_until(self, stop: asyncio.Event) -> None:
+        self.position = await self.store.checkpoint(NAME, PARTITION)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
+            request_timeout_ms=15000,
+        )
+        await producer.start()
+        log.info("relay_started", position=self.position)
+        try:
+            while not stop.is_set():
+                changed = self.store.changes()
+                if not await self._publish_page(producer):
+                    await wait_any(stop, changed, self.poll_interval)
+        finally:
+            await producer.stop()
+
+    async def _publish_page(self, producer: AIOKafkaProducer) -> int:
+        page = await self.store.read_all(after=self.position, limit=self.page_size)
+        if not page:
+            return 0
+        await self._ensure_topics({topic_for(e.stream_id, self.topic_prefix) for e in page})
+        sent = []
+        for envelope in page:
+            key, value, headers = to_message(envelope)
+            topic = topic_for(envelope.stream_id, self.topic_prefix)
+            sent.append(await producer.send(topic, value, key=key, headers=headers))
+        await asyncio.gather(*sent)
+        self.position = page[-1].position
+        await self.store.commit(Commit(checkpoint=Checkpoint(NAME, PARTITION, self.position)))
+        return len(page)
+
+    async def _ensure_topics(self, topics: set[str]) -> None:
+        missing = topics - self._topics
+        if not missing:
+            return
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        await admin.start()
+        try:
+            for topic in missing:
+                try:
+                    await admin.create_topics([NewTopic(topic, self.partitions, 1)])
+                    log.info("topic_created", topic=topic, partitions=self.partitions)
+                except TopicAlreadyExistsError:
+                    pass
+        finally:
+            await admin.close()
+        self._topics |= missing

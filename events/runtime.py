@@ -1,0 +1,63 @@
+"""What every Lantern process runs on: the store, its workers, and a clean stop.
+
+Workers (subscriptions, the relay) run until a stop event is set; SIGTERM and SIGINT
+set it, each worker finishes the message in hand, and only then does the process exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from events.settings import CoreSettings
+from events.store.engine import create_engine
+from events.store.sql import SqlEventStore
+from events.subscriptions import Subscriber
+from events.subscriptions.kafka import KafkaSubscription
+from events.subscriptions.store import StoreSubscription
+
+
+class Worker(Protocol):
+    running: bool
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+@asynccontextmanager
+async def open_store(settings: CoreSettings) -> AsyncIterator[SqlEventStore]:
+    store = SqlEventStore(create_engine(settings.database_url))
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def subscription_for(
+    settings: CoreSettings, store: SqlEventStore, subscriber: Subscriber
+) -> Worker:
+    """Kafka-fed when Kafka is configured, otherwise fed by the store itself."""
+    if settings.kafka_bootstrap_servers:
+        return KafkaSubscription(
+            store,
+            subscriber,
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            topic_prefix=settings.kafka_topic_prefix,
+        )
+    return StoreSubscription(store, subscriber)
+
+
+def stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:
+    async with asyncio.TaskGroup() as group:
+        for worker in workers:
+            group.create_task(worker.run(stop))

@@ -1,0 +1,52 @@
+"""Settings every Lantern process shares, read from LANTERN_-prefixed variables."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./lantern.db"
+
+
+class CoreSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LANTERN_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASS@HOST/DB",
+    )
+    kafka_bootstrap_servers: str | None = Field(
+        None, description="host:port[,host:port]; unset = embedded, no Kafka"
+    )
+    kafka_topic_prefix: str = "lantern."
+    kafka_partitions: int = Field(6, ge=1, le=1000)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "json"
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, url: str) -> str:
+        if url.startswith(("postgresql://", "postgres://")):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if not url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return url
+
+    @model_validator(mode="after")
+    def _production_is_postgres(self) -> Self:
+        if self.environment == "production" and not self.database_url.startswith(
+            "postgresql"
+        ):
+            raise ValueError("LANTERN_DATABASE_URL: production needs PostgreSQL")
+        return self
+
+    @property
+    def uses_kafka(self) -> bool:
+        return bool(self.kafka_bootstrap_servers)

@@ -1,0 +1,89 @@
+"""StoreSubscription: feeds a subscriber from the store itself, in position order.
+
+The embedded default (no Kafka) runs every service this way. It catches up in pages,
+then tails: it wakes at once on a commit made in this process and polls for commits
+made by others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+
+from events.store import Checkpoint, Commit
+from events.store.sql import SqlEventStore
+from events.subscriptions import (
+    RetryPolicy,
+    Subscriber,
+    handle_with_retries,
+    redrive_parked,
+)
+
+log = structlog.get_logger()
+
+PARTITION = "store"
+
+
+class StoreSubscription:
+    def __init__(
+        self,
+        store: SqlEventStore,
+        subscriber: Subscriber,
+        *,
+        page_size: int = 1000,
+        poll_interval: float = 0.5,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.store = store
+        self.subscriber = subscriber
+        self.page_size = page_size
+        self.poll_interval = poll_interval
+        self.retry = retry or RetryPolicy()
+        self.position = 0
+        self.running = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process until ``stop`` is set; finishes the message in hand first."""
+        self.position = await self.store.checkpoint(self.subscriber.name, PARTITION)
+        self.running = True
+        log.info("subscription_started", subscriber=self.subscriber.name, position=self.position)
+        try:
+            while not stop.is_set():
+                changed = self.store.changes()
+                handled = await self.run_once(stop)
+                handled += await redrive_parked(self.store, self.subscriber, self.retry, stop)
+                if not handled:
+                    await wait_any(stop, changed, self.poll_interval)
+        finally:
+            self.running = False
+            log.info("subscription_stopped", subscriber=self.subscriber.name)
+
+    async def run_once(self, stop: asyncio.Event) -> int:
+        """Handle one page; returns how many events it read."""
+        page = await self.store.read_all(after=self.position, limit=self.page_size)
+        for envelope in page:
+            if stop.is_set():
+                return 0
+            checkpoint = Checkpoint(self.subscriber.name, PARTITION, envelope.position)
+            if self.subscriber.handles(envelope.type):
+                await handle_with_retries(
+                    self.store.commit, self.subscriber, envelope, checkpoint, self.retry
+                )
+            self.position = envelope.position
+        if page and not self.subscriber.handles(page[-1].type):
+            passed = Checkpoint(self.subscriber.name, PARTITION, self.position)
+            await self.store.commit(Commit(checkpoint=passed))
+        return len(page)
+
+
+async def wait_any(stop: asyncio.Event, changed: asyncio.Event, timeout: float) -> None:
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(changed.wait())]
+    try:
+        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

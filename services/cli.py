@@ -1,0 +1,218 @@
+"""The `lantern` command: the one place that composes services into processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from events.logs import configure_logging
+from events.registry import event_types
+from events.relay import KafkaRelay
+from events.runtime import Worker, open_store, run_workers, stop_on_signals, subscription_for
+from events.settings import CoreSettings
+from events.store import migrate
+from services.intake.app import Container, create_app
+from services.intake.settings import IntakeSettings
+from services.notifier import handlers as notifier
+from services.triage import handlers as triage
+
+app = typer.Typer(
+    help="Lantern: notifications and risk triage for children missing from care.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+events_app = typer.Typer(help="The event catalogue, for integrators.", no_args_is_help=True)
+parked_app = typer.Typer(
+    help="Messages a subscriber gave up on: list them, send them round again.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app, name="db")
+app.add_typer(events_app, name="events")
+app.add_typer(parked_app, name="parked")
+
+S = TypeVar("S", bound=CoreSettings)
+Host = Annotated[str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1]")]
+Port = Annotated[int | None, typer.Option(help="Port to listen on [default: 8000]")]
+
+
+def _settings(cls: type[S], **overrides: Any) -> S:
+    """Read and validate settings; a bad one stops the process naming the variable."""
+    try:
+        settings = cls(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "LANTERN_" + "__".join(str(p) for p in error["loc"]).upper()
+            typer.echo(f"invalid setting {name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(
+        level=settings.log_level, fmt=settings.log_format, environment=settings.environment
+    )
+    return settings
+
+
+@app.command()
+def run(host: Host = None, port: Port = None) -> None:
+    """Run everything in one process: intake, triage and notifier (and the relay when
+    Kafka is configured). With no settings: SQLite file ./lantern.db, no Kafka."""
+    settings = _settings(IntakeSettings, host=host, port=port)
+    migrate.upgrade(settings.database_url)
+    asyncio.run(_serve(settings, embedded=True))
+
+
+@app.command()
+def intake(host: Host = None, port: Port = None) -> None:
+    """Run the police-facing HTTP API alone."""
+    settings = _settings(IntakeSettings, host=host, port=port)
+    asyncio.run(_serve(settings, embedded=False))
+
+
+@app.command("triage")
+def triage_command() -> None:
+    """Run the triage worker alone (Kafka consumer group `triage` when configured)."""
+    settings = _settings(CoreSettings)
+    asyncio.run(_work(settings, "triage"))
+
+
+@app.command("notifier")
+def notifier_command() -> None:
+    """Run the notifier worker alone (Kafka consumer group `notifier` when configured)."""
+    settings = _settings(CoreSettings)
+    asyncio.run(_work(settings, "notifier"))
+
+
+@app.command()
+def relay() -> None:
+    """Publish committed events to Kafka; needs LANTERN_KAFKA_BOOTSTRAP_SERVERS."""
+    settings = _settings(CoreSettings)
+    if not settings.kafka_bootstrap_servers:
+        typer.echo("invalid setting LANTERN_KAFKA_BOOTSTRAP_SERVERS: required", err=True)
+        raise typer.Exit(2)
+    asyncio.run(_work(settings, "relay"))
+
+
+async def _serve(settings: IntakeSettings, *, embedded: bool) -> None:
+    async with open_store(settings) as store:
+        workers = _workers(settings, store, ["triage", "notifier", "relay"]) if embedded else []
+        server = uvicorn.Server(
+            uvicorn.Config(
+                create_app(Container(store, workers)),
+                host=settings.host,
+                port=settings.port,
+                log_config=None,
+                access_log=False,
+            )
+        )
+        await server.serve()
+
+
+async def _work(settings: CoreSettings, name: str) -> None:
+    async with open_store(settings) as store:
+        await run_workers(_workers(settings, store, [name]), stop_on_signals())
+
+
+def _workers(settings: CoreSettings, store: Any, names: list[str]) -> list[Worker]:
+    subscribers = {"triage": triage.subscriber, "notifier": notifier.subscriber}
+    workers: list[Worker] = [
+        subscription_for(settings, store, subscribers[n]()) for n in names if n in subscribers
+    ]
+    if "relay" in names and settings.kafka_bootstrap_servers:
+        workers.append(
+            KafkaRelay(
+                store,
+                bootstrap_servers=settings.kafka_bootstrap_servers,
+                topic_prefix=settings.kafka_topic_prefix,
+                partitions=settings.kafka_partitions,
+            )
+        )
+    return workers
+
+
+@db_app.command()
+def upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    migrate.upgrade(_settings(CoreSettings).database_url, revision)
+
+
+@db_app.command()
+def downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION (`base` empties the database)."""
+    migrate.downgrade(_settings(CoreSettings).database_url, revision)
+
+
+@events_app.command()
+def schema(
+    out: Annotated[
+        Path | None, typer.Option(help="Write one TYPE.vN.json per event into this folder")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of every event type (the payload of each Kafka message)."""
+    schemas = {
+        name: {
+            **cls.model_json_schema(),
+            "$id": f"urn:lantern:schema:{name}:v{cls.schema_version}",
+            "x-schema-version": cls.schema_version,
+        }
+        for name, cls in event_types().items()
+    }
+    if out is None:
+        typer.echo(json.dumps(schemas, indent=2))
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    for name, body in schemas.items():
+        (out / f"{name}.v{body['x-schema-version']}.json").write_text(
+            json.dumps(body, indent=2) + "\n"
+        )
+    typer.echo(f"wrote {len(schemas)} schemas to {out}")
+
+
+@parked_app.command("list")
+def parked_list(
+    subscriber: Annotated[str | None, typer.Option(help="Only this subscriber")] = None,
+    status: Annotated[str, typer.Option(help="parked, redrive, resolved or all")] = "parked",
+) -> None:
+    """List parked messages with their errors."""
+    settings = _settings(CoreSettings)
+
+    async def main() -> None:
+        async with open_store(settings) as store:
+            rows = await store.parked(
+                subscriber=subscriber, status=None if status == "all" else status
+            )
+        for row in rows:
+            typer.echo(
+                f"{row.id}\t{row.subscriber}\t{row.status}\t{row.event_type}\t"
+                f"{row.event_id}\t{row.partition}@{row.position}\t"
+                f"attempts={row.attempts}\t{row.error}"
+            )
+        typer.echo(f"{len(rows)} parked message(s)")
+
+    asyncio.run(main())
+
+
+@parked_app.command("redrive")
+def parked_redrive(
+    ids: Annotated[list[int] | None, typer.Argument(help="Parked message ids")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every parked message")] = False,
+) -> None:
+    """Ask the subscribers to handle parked messages again (they pick them up live)."""
+    if not ids and not all_:
+        typer.echo("give parked message ids, or --all", err=True)
+        raise typer.Exit(2)
+    settings = _settings(CoreSettings)
+
+    async def main() -> int:
+        async with open_store(settings) as store:
+            return await store.request_redrive(None if all_ else ids)
+
+    typer.echo(f"{asyncio.run(main())} message(s) queued for redrive")
+
+
+def main() -> None:
+    app()

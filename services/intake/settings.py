@@ -1,0 +1,10 @@
+"""Intake's settings: the shared ones plus where to listen."""
+
+from pydantic import Field
+
+from events.settings import CoreSettings
+
+
+class IntakeSettings(CoreSettings):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
