@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up and run Lantern on its embedded default: SQLite (./lantern.db), no Kafka,
+# every service in one process on http://127.0.0.1:8000. Arguments go to `lantern run`.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+deploy/local/setup.sh
+exec .venv/bin/lantern run "$@"

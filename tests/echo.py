@@ -1,0 +1,57 @@
+"""An echo subscriber for the backbone's tests: every TestHappened becomes a TestEchoed
+on a stream of its own. Run as a process (``python -m tests.echo``) to be killed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from events.envelope import Envelope
+from events.runtime import run_workers, stop_on_signals
+from events.store.engine import create_engine
+from events.store.sql import SqlEventStore
+from events.subscriptions import Output, RetryPolicy, Subscriber
+from events.subscriptions.kafka import KafkaSubscription
+from events.subscriptions.store import StoreSubscription
+from tests.builders import TestEchoed, TestHappened
+
+NAME = "echo"
+
+
+def echo_subscriber(store: SqlEventStore, *, fail_on: set[int] | None = None) -> Subscriber:
+    async def echo(envelope: Envelope) -> list[Output]:
+        event = envelope.event
+        assert isinstance(event, TestHappened)
+        if fail_on and event.n in fail_on:
+            raise ValueError(f"cannot echo {event.n}")
+        await store.read_stream(envelope.stream_id)  # real work, as a handler would do
+        return [Output(f"echo-{envelope.stream_id}", TestEchoed(n=event.n))]
+
+    return Subscriber(NAME, {"TestHappened": [echo]})
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", required=True)
+    parser.add_argument("--kafka")
+    parser.add_argument("--prefix", default="lantern.")
+    args = parser.parse_args()
+    store = SqlEventStore(create_engine(args.database))
+    subscriber = echo_subscriber(store)
+    retry = RetryPolicy(attempts=3, first_delay=0.05)
+    worker = (
+        KafkaSubscription(
+            store, subscriber, bootstrap_servers=args.kafka, topic_prefix=args.prefix,
+            retry=retry,
+        )
+        if args.kafka
+        else StoreSubscription(store, subscriber, page_size=20, retry=retry)
+    )  # fmt: skip
+    try:
+        await run_workers([worker], stop_on_signals())
+    finally:
+        await store.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,159 @@
+"""The store's contract, run against SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from events.store import Append, Checkpoint, Commit, ConcurrencyError, Parking
+from events.store.sql import SqlEventStore
+from tests.builders import TestHappened, a_stream, happened
+
+
+class TestAppend:
+    async def test_new_stream_is_read_back_in_version_order(self, store: SqlEventStore):
+        stream = a_stream()
+        recorded = await store.append(stream, [happened(1), happened(2)], expected_version=0)
+
+        read = await store.read_stream(stream)
+
+        assert [e.stream_version for e in read] == [1, 2]
+        assert [e.event for e in read] == [TestHappened(n=1), TestHappened(n=2)]
+        assert [e.position for e in read] == recorded.positions
+        assert recorded.versions == {stream: 2}
+        assert read[0].occurred_at.utcoffset() == timedelta(0)
+        assert read[0].recorded_at.utcoffset() == timedelta(0)
+
+    async def test_envelope_keeps_provenance(self, store: SqlEventStore):
+        stream = a_stream()
+        first = happened(1, actor="client:met-police")
+        await store.append(stream, [first], expected_version=0)
+        follow = happened(2, correlation_id=first.event_id, causation_id=first.event_id)
+        await store.append(stream, [follow], expected_version=1)
+
+        one, two = await store.read_stream(stream)
+
+        assert one.correlation_id == first.event_id  # a new chain starts at itself
+        assert one.actor == "client:met-police"
+        assert two.causation_id == first.event_id
+        assert two.correlation_id == first.event_id
+        assert one.type == "TestHappened" and one.schema_version == 1
+
+    async def test_stale_expected_version_is_a_conflict_and_writes_nothing(
+        self, store: SqlEventStore
+    ):
+        stream = a_stream()
+        await store.append(stream, [happened(1)], expected_version=0)
+
+        with pytest.raises(ConcurrencyError) as caught:
+            await store.append(stream, [happened(2)], expected_version=0)
+
+        assert (caught.value.expected, caught.value.actual) == (0, 1)
+        assert len(await store.read_stream(stream)) == 1
+
+    async def test_any_version_appends_at_the_end(self, store: SqlEventStore):
+        stream = a_stream()
+        await store.append(stream, [happened(1)], expected_version=None)
+        await store.append(stream, [happened(2)], expected_version=None)
+        assert [e.stream_version for e in await store.read_stream(stream)] == [1, 2]
+
+    async def test_same_event_ids_again_are_a_no_op(self, store: SqlEventStore):
+        stream = a_stream()
+        events = [happened(1), happened(2)]
+        await store.append(stream, events, expected_version=0)
+
+        again = await store.append(stream, events, expected_version=0)
+
+        assert again.duplicate
+        assert again.positions == []
+        assert len(await store.read_stream(stream)) == 2
+
+    async def test_a_commit_lands_whole_or_not_at_all(self, store: SqlEventStore):
+        ok, stale = a_stream(), a_stream()
+        await store.append(stale, [happened(1)], expected_version=0)
+        commit = Commit(
+            appends=[Append(ok, [happened(1)], 0), Append(stale, [happened(2)], 0)],
+            checkpoint=Checkpoint("test", "store", 99),
+        )
+
+        with pytest.raises(ConcurrencyError):
+            await store.commit(commit)
+
+        assert await store.read_stream(ok) == []
+        assert await store.checkpoint("test", "store") == 0
+
+    async def test_concurrent_commits_conflict_alone(self, store: SqlEventStore):
+        """Group commit batches concurrent appends; one conflict must not fail the rest."""
+        contested = a_stream()
+        await store.append(contested, [happened(0)], expected_version=0)
+        streams = [a_stream() for _ in range(20)]
+
+        results = await asyncio.gather(
+            *(store.append(s, [happened(1)], expected_version=0) for s in streams),
+            store.append(contested, [happened(1)], expected_version=0),
+            return_exceptions=True,
+        )
+
+        assert all(not isinstance(r, Exception) for r in results[:-1])
+        assert isinstance(results[-1], ConcurrencyError)
+        for stream in streams:
+            assert len(await store.read_stream(stream)) == 1
+
+
+class TestReadAll:
+    async def test_pages_cover_everything_once_in_position_order(self, store: SqlEventStore):
+        streams = [a_stream() for _ in range(5)]
+        await asyncio.gather(
+            *(store.append(s, [happened(i) for i in range(7)], expected_version=0)
+              for s in streams)
+        )  # fmt: skip
+
+        seen, after = [], 0
+        while page := await store.read_all(after=after, limit=4):
+            assert len(page) <= 4
+            seen.extend(page)
+            after = page[-1].position
+
+        positions = [e.position for e in seen]
+        assert positions == sorted(positions)
+        assert len(set(positions)) == len(positions) == 35
+        for stream in streams:
+            versions = [e.stream_version for e in seen if e.stream_id == stream]
+            assert versions == list(range(1, 8))
+
+    async def test_read_event_by_id(self, store: SqlEventStore):
+        event = happened(5)
+        await store.append(a_stream(), [event], expected_version=0)
+        found = await store.read_event(event.event_id)
+        assert found is not None and found.event == TestHappened(n=5)
+
+
+class TestBookkeeping:
+    async def test_checkpoint_only_moves_forward(self, store: SqlEventStore):
+        await store.commit(Commit(checkpoint=Checkpoint("sub", "store", 10)))
+        await store.commit(Commit(checkpoint=Checkpoint("sub", "store", 4)))
+        assert await store.checkpoint("sub", "store") == 10
+        assert await store.checkpoint("sub", "other") == 0
+
+    async def test_parked_message_is_listed_redriven_and_resolved(
+        self, store: SqlEventStore
+    ):
+        event = happened(13)
+        await store.append(a_stream(), [event], expected_version=0)
+        envelope = await store.read_event(event.event_id)
+        assert envelope is not None
+        park = Parking("sub", envelope, "store", envelope.position, 3, "ValueError: boom")
+        await store.commit(Commit(checkpoint=Checkpoint("sub", "store", 1), park=park))
+
+        [parked] = await store.parked(subscriber="sub")
+        assert (parked.event_id, parked.error, parked.attempts) == (
+            event.event_id, "ValueError: boom", 3,
+        )  # fmt: skip
+        assert await store.request_redrive([parked.id]) == 1
+        assert [p.id for p in await store.parked(status="redrive")] == [parked.id]
+
+        await store.commit(Commit(resolve_parked=parked.id))
+        assert await store.parked(status="parked") == []
+        assert [p.status for p in await store.parked(status=None)] == ["resolved"]

@@ -1,0 +1,154 @@
+"""Subscriptions: outputs land once, with their checkpoint; poison is parked, not lost."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from events.relay import KafkaRelay
+from events.store.engine import create_engine
+from events.store.sql import SqlEventStore
+from events.subscriptions import RetryPolicy
+from events.subscriptions.store import PARTITION, StoreSubscription
+from tests.builders import a_stream, happened
+from tests.echo import NAME, echo_subscriber
+from tests.waiting import eventually
+
+
+async def _echoes(store: SqlEventStore) -> list:
+    everything, after = [], 0
+    while page := await store.read_all(after=after):
+        everything += [e for e in page if e.type == "TestEchoed"]
+        after = page[-1].position
+    return everything
+
+
+async def _seed(store: SqlEventStore, streams: int, per_stream: int) -> int:
+    for _ in range(streams):
+        await store.append(
+            a_stream(), [happened(i) for i in range(per_stream)], expected_version=0
+        )
+    return streams * per_stream
+
+
+@asynccontextmanager
+async def _running(worker: StoreSubscription) -> AsyncIterator[asyncio.Event]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield stop
+    finally:
+        stop.set()
+        await task
+
+
+class TestStoreSubscription:
+    async def test_outputs_carry_derived_ids_and_provenance(self, store: SqlEventStore):
+        cause = happened(7, correlation_id=None)
+        stream = a_stream()
+        await store.append(stream, [cause], expected_version=0)
+
+        async with _running(StoreSubscription(store, echo_subscriber(store))):
+            [echo] = await eventually(lambda: _echoes(store), what="an echo")
+
+        assert echo.stream_id == f"echo-{stream}"
+        assert echo.causation_id == cause.event_id
+        assert echo.correlation_id == cause.event_id
+        assert echo.actor == NAME
+        assert await store.checkpoint(NAME, PARTITION) >= echo.position - 1
+
+    async def test_replaying_from_the_start_changes_nothing(self, store: SqlEventStore):
+        total = await _seed(store, streams=3, per_stream=5)
+        async with _running(StoreSubscription(store, echo_subscriber(store))):
+            await eventually(lambda: _count_is(store, total))
+
+        replay = StoreSubscription(store, echo_subscriber(store))
+        replay.position = 0  # as if the checkpoint were lost
+        await replay.run_once(asyncio.Event())
+
+        assert len(await _echoes(store)) == total
+
+    async def test_poison_message_is_parked_and_the_rest_flow(self, store: SqlEventStore):
+        stream = a_stream()
+        await store.append(stream, [happened(i) for i in range(5)], expected_version=0)
+        fast = RetryPolicy(attempts=2, first_delay=0.001)
+        failing = StoreSubscription(store, echo_subscriber(store, fail_on={2}), retry=fast)
+
+        async with _running(failing):
+            await eventually(lambda: _count_is(store, 4))
+            [parked] = await eventually(lambda: store.parked(subscriber=NAME))
+
+        assert parked.attempts == 2 and "cannot echo 2" in parked.error
+        assert sorted(e.data["n"] for e in await _echoes(store)) == [0, 1, 3, 4]
+
+        await store.request_redrive([parked.id])
+        healed = StoreSubscription(store, echo_subscriber(store), retry=fast)
+        async with _running(healed):
+            await eventually(lambda: _count_is(store, 5))
+            await eventually(lambda: _resolved(store))
+        assert sorted(e.data["n"] for e in await _echoes(store)) == [0, 1, 2, 3, 4]
+
+
+async def _count_is(store: SqlEventStore, n: int) -> bool:
+    return len(await _echoes(store)) == n
+
+
+async def _resolved(store: SqlEventStore) -> bool:
+    return [p.status for p in await store.parked(status=None)] == ["resolved"]
+
+
+def _worker(database: str, *extra: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.echo", "--database", database, *extra],
+        env={**os.environ, "LANTERN_LOG_LEVEL": "warning"},
+    )
+
+
+async def _exit(process: subprocess.Popen[bytes], sig: int) -> int:
+    process.send_signal(sig)
+    return await asyncio.to_thread(process.wait, 30)
+
+
+@pytest.mark.parametrize("transport", ["store", "kafka"])
+async def test_worker_killed_mid_stream_appends_each_output_once(
+    transport: str, pg_database: str, request: pytest.FixtureRequest
+):
+    store = SqlEventStore(create_engine(pg_database))
+    total = await _seed(store, streams=10, per_stream=40)
+    extra: tuple[str, ...] = ()
+    relay_stop, relay_task = asyncio.Event(), None
+    if transport == "kafka":
+        servers = request.getfixturevalue("kafka_servers")
+        prefix = request.getfixturevalue("topic_prefix")
+        extra = ("--kafka", servers, "--prefix", prefix)
+        relay = KafkaRelay(store, bootstrap_servers=servers, topic_prefix=prefix)
+        relay_task = asyncio.create_task(relay.run(relay_stop))
+    try:
+        first = _worker(pg_database, *extra)
+        await eventually(lambda: _at_least(store, 40), timeout=60, what="some echoes")
+        assert await _exit(first, signal.SIGKILL) == -signal.SIGKILL
+        assert len(await _echoes(store)) < total, "killed too late to prove anything"
+
+        second = _worker(pg_database, *extra)
+        await eventually(lambda: _at_least(store, total), timeout=90, what="all echoes")
+        assert await _exit(second, signal.SIGTERM) == 0
+    finally:
+        relay_stop.set()
+        if relay_task:
+            await relay_task
+        echoes = await _echoes(store)
+        await store.close()
+
+    assert len(echoes) == total
+    assert len({e.causation_id for e in echoes}) == total
+
+
+async def _at_least(store: SqlEventStore, n: int) -> bool:
+    return len(await _echoes(store)) >= n
