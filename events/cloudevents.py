@@ -21,6 +21,11 @@ SOURCE = "urn:lantern:event-store"
 Headers = list[tuple[str, bytes]]
 
 
+def schema_id(type_name: str, version: int) -> str:
+    """The ``$id`` of the event's JSON Schema (``lantern events schema``)."""
+    return f"urn:lantern:schema:{type_name}:v{version}"
+
+
 def topic_for(stream_id: str, prefix: str) -> str:
     """One topic per stream category (the stream id up to its first '-')."""
     return f"{prefix}{stream_id.split('-', 1)[0]}"
@@ -35,7 +40,7 @@ def to_message(envelope: Envelope) -> tuple[bytes, bytes, Headers]:
         "ce_type": envelope.type,
         "ce_subject": envelope.stream_id,
         "ce_time": envelope.occurred_at.isoformat(),
-        "ce_dataschema": f"urn:lantern:schema:{envelope.type}:v{envelope.schema_version}",
+        "ce_dataschema": schema_id(envelope.type, envelope.schema_version),
         "content-type": "application/json",
         "ce_schemaversion": str(envelope.schema_version),
         "ce_streamversion": str(envelope.stream_version),

@@ -65,6 +65,7 @@ def decode(type_name: str, version: int, data: Mapping[str, Any]) -> Event:
     cls = event_class(type_name)
     if version > cls.schema_version:
         raise ValueError(
-            f"{type_name} v{version} is newer than this code knows (v{cls.schema_version})"
+            f"{type_name} v{version} is newer than this code knows"
+            f" (v{cls.schema_version})"
         )
     return cls.model_validate(upcast(cls, version, data))

@@ -50,7 +50,7 @@ class KafkaRelay:
         self._topics: set[str] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Publish until ``stop`` is set, reconnecting with backoff after any failure."""
+        """Publish until ``stop`` is set; reconnect with backoff after any failure."""
         backoff = RetryPolicy(first_delay=0.5, max_delay=10.0)
         failures = 0
         self.running = True
@@ -59,7 +59,9 @@ class KafkaRelay:
                 try:
                     await self._publish_until(stop)
                 except Exception as exc:
-                    log.warning("relay_failed", error_type=type(exc).__name__, error=str(exc))
+                    log.warning(
+                        "relay_failed", error_type=type(exc).__name__, error=str(exc)
+                    )
                     await wait_any(stop, asyncio.Event(), backoff.delay(failures))
                     failures += 1
         finally:
@@ -88,7 +90,9 @@ class KafkaRelay:
         page = await self.store.read_all(after=self.position, limit=self.page_size)
         if not page:
             return 0
-        await self._ensure_topics({topic_for(e.stream_id, self.topic_prefix) for e in page})
+        await self._ensure_topics(
+            {topic_for(e.stream_id, self.topic_prefix) for e in page}
+        )
         sent = []
         for envelope in page:
             key, value, headers = to_message(envelope)
@@ -96,7 +100,9 @@ class KafkaRelay:
             sent.append(await producer.send(topic, value, key=key, headers=headers))
         await asyncio.gather(*sent)
         self.position = page[-1].position
-        await self.store.commit(Commit(checkpoint=Checkpoint(NAME, PARTITION, self.position)))
+        await self.store.commit(
+            Commit(checkpoint=Checkpoint(NAME, PARTITION, self.position))
+        )
         return len(page)
 
     async def _ensure_topics(self, topics: set[str]) -> None:

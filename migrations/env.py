@@ -13,7 +13,9 @@ config = context.config
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or os.environ["LANTERN_DATABASE_URL"]
+    return (
+        config.get_main_option("sqlalchemy.url") or os.environ["LANTERN_DATABASE_URL"]
+    )
 
 
 def _run(connection: Connection) -> None:

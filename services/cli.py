@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -11,10 +14,17 @@ import typer
 import uvicorn
 from pydantic import ValidationError
 
+from events.cloudevents import schema_id
 from events.logs import configure_logging
 from events.registry import event_types
 from events.relay import KafkaRelay
-from events.runtime import Worker, open_store, run_workers, stop_on_signals, subscription_for
+from events.runtime import (
+    Worker,
+    open_store,
+    run_workers,
+    stop_on_signals,
+    subscription_for,
+)
 from events.settings import CoreSettings
 from events.store import migrate
 from services.intake.app import Container, create_app
@@ -28,7 +38,9 @@ app = typer.Typer(
     add_completion=False,
 )
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
-events_app = typer.Typer(help="The event catalogue, for integrators.", no_args_is_help=True)
+events_app = typer.Typer(
+    help="The event catalogue, for integrators.", no_args_is_help=True
+)
 parked_app = typer.Typer(
     help="Messages a subscriber gave up on: list them, send them round again.",
     no_args_is_help=True,
@@ -38,7 +50,9 @@ app.add_typer(events_app, name="events")
 app.add_typer(parked_app, name="parked")
 
 S = TypeVar("S", bound=CoreSettings)
-Host = Annotated[str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1]")]
+Host = Annotated[
+    str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1]")
+]
 Port = Annotated[int | None, typer.Option(help="Port to listen on [default: 8000]")]
 
 
@@ -52,7 +66,9 @@ def _settings(cls: type[S], **overrides: Any) -> S:
             typer.echo(f"invalid setting {name}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
     configure_logging(
-        level=settings.log_level, fmt=settings.log_format, environment=settings.environment
+        level=settings.log_level,
+        fmt=settings.log_format,
+        environment=settings.environment,
     )
     return settings
 
@@ -82,7 +98,7 @@ def triage_command() -> None:
 
 @app.command("notifier")
 def notifier_command() -> None:
-    """Run the notifier worker alone (Kafka consumer group `notifier` when configured)."""
+    """Run the notifier worker alone (Kafka consumer group `notifier` if configured)."""
     settings = _settings(CoreSettings)
     asyncio.run(_work(settings, "notifier"))
 
@@ -92,15 +108,32 @@ def relay() -> None:
     """Publish committed events to Kafka; needs LANTERN_KAFKA_BOOTSTRAP_SERVERS."""
     settings = _settings(CoreSettings)
     if not settings.kafka_bootstrap_servers:
-        typer.echo("invalid setting LANTERN_KAFKA_BOOTSTRAP_SERVERS: required", err=True)
+        typer.echo(
+            "invalid setting LANTERN_KAFKA_BOOTSTRAP_SERVERS: required", err=True
+        )
         raise typer.Exit(2)
     asyncio.run(_work(settings, "relay"))
 
 
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM after a graceful stop; a clean stop should exit 0."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.handle_exit, sig, None)
+        yield
+
+
 async def _serve(settings: IntakeSettings, *, embedded: bool) -> None:
     async with open_store(settings) as store:
-        workers = _workers(settings, store, ["triage", "notifier", "relay"]) if embedded else []
-        server = uvicorn.Server(
+        workers = (
+            _workers(settings, store, ["triage", "notifier", "relay"])
+            if embedded
+            else []
+        )
+        server = _Server(
             uvicorn.Config(
                 create_app(Container(store, workers)),
                 host=settings.host,
@@ -120,7 +153,9 @@ async def _work(settings: CoreSettings, name: str) -> None:
 def _workers(settings: CoreSettings, store: Any, names: list[str]) -> list[Worker]:
     subscribers = {"triage": triage.subscriber, "notifier": notifier.subscriber}
     workers: list[Worker] = [
-        subscription_for(settings, store, subscribers[n]()) for n in names if n in subscribers
+        subscription_for(settings, store, subscribers[n]())
+        for n in names
+        if n in subscribers
     ]
     if "relay" in names and settings.kafka_bootstrap_servers:
         workers.append(
@@ -149,14 +184,15 @@ def downgrade(revision: str) -> None:
 @events_app.command()
 def schema(
     out: Annotated[
-        Path | None, typer.Option(help="Write one TYPE.vN.json per event into this folder")
+        Path | None,
+        typer.Option(help="Write one TYPE.vN.json per event into this folder"),
     ] = None,
 ) -> None:
     """Print the JSON Schema of every event type (the payload of each Kafka message)."""
     schemas = {
         name: {
             **cls.model_json_schema(),
-            "$id": f"urn:lantern:schema:{name}:v{cls.schema_version}",
+            "$id": schema_id(name, cls.schema_version),
             "x-schema-version": cls.schema_version,
         }
         for name, cls in event_types().items()
@@ -175,7 +211,9 @@ def schema(
 @parked_app.command("list")
 def parked_list(
     subscriber: Annotated[str | None, typer.Option(help="Only this subscriber")] = None,
-    status: Annotated[str, typer.Option(help="parked, redrive, resolved or all")] = "parked",
+    status: Annotated[
+        str, typer.Option(help="parked, redrive, resolved or all")
+    ] = "parked",
 ) -> None:
     """List parked messages with their errors."""
     settings = _settings(CoreSettings)

@@ -18,7 +18,9 @@ from tests.builders import TestEchoed, TestHappened
 NAME = "echo"
 
 
-def echo_subscriber(store: SqlEventStore, *, fail_on: set[int] | None = None) -> Subscriber:
+def echo_subscriber(
+    store: SqlEventStore, *, fail_on: set[int] | None = None
+) -> Subscriber:
     async def echo(envelope: Envelope) -> list[Output]:
         event = envelope.event
         assert isinstance(event, TestHappened)

@@ -36,7 +36,7 @@ class Append:
 
 @dataclass(frozen=True, slots=True)
 class Checkpoint:
-    """How far a subscriber got in one partition (``store``, or a Kafka topic:partition)."""
+    """How far a subscriber got in one partition: ``store``, or ``topic:partition``."""
 
     subscriber: str
     partition: str
@@ -91,12 +91,20 @@ class EventStore(Protocol):
     async def commit(self, commit: Commit) -> Recorded: ...
 
     async def append(
-        self, stream_id: str, events: Sequence[NewEvent], *, expected_version: int | None
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        *,
+        expected_version: int | None,
     ) -> Recorded: ...
 
-    async def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[Envelope]: ...
+    async def read_stream(
+        self, stream_id: str, *, after_version: int = 0
+    ) -> list[Envelope]: ...
 
-    async def read_all(self, *, after: int = 0, limit: int = 1000) -> list[Envelope]: ...
+    async def read_all(
+        self, *, after: int = 0, limit: int = 1000
+    ) -> list[Envelope]: ...
 
     async def read_event(self, event_id: UUID) -> Envelope | None: ...
 

@@ -21,7 +21,7 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Blocking (Alembic runs its own event loop): call from a thread inside async code."""
+    """Blocking (Alembic runs its own event loop): from async code, use a thread."""
     command.upgrade(alembic_config(url), revision)
 
 
@@ -30,7 +30,9 @@ def downgrade(url: str, revision: str) -> None:
 
 
 async def is_up_to_date(engine: AsyncEngine) -> bool:
-    heads = set(ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads())
+    heads = set(
+        ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads()
+    )
     async with engine.connect() as conn:
         current = await conn.run_sync(
             lambda sync: set(MigrationContext.configure(sync).get_current_heads())

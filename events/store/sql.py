@@ -72,14 +72,22 @@ class SqlEventStore:
     # -- writing -----------------------------------------------------------------
 
     async def append(
-        self, stream_id: str, events: Sequence[NewEvent], *, expected_version: int | None
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        *,
+        expected_version: int | None,
     ) -> Recorded:
-        return await self.commit(Commit(appends=[Append(stream_id, events, expected_version)]))
+        return await self.commit(
+            Commit(appends=[Append(stream_id, events, expected_version)])
+        )
 
     async def commit(self, commit: Commit) -> Recorded:
         """Write atomically; raises ConcurrencyError if a stream moved on."""
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_forever(), name="store-writer")
+            self._writer = asyncio.create_task(
+                self._write_forever(), name="store-writer"
+            )
         pending = _Pending(commit)
         await self._queue.put(pending)
         return await pending.future
@@ -141,7 +149,7 @@ class SqlEventStore:
                 .where(events.c.stream_id.in_(streams))
                 .group_by(events.c.stream_id)
             )
-            versions = {stream: version for stream, version in rows}
+            versions = dict(rows.tuples().all())
             found = await conn.execute(
                 select(events.c.event_id).where(events.c.event_id.in_(first_ids))
             )
@@ -158,11 +166,21 @@ class SqlEventStore:
             if not append.events or append.events[0].event_id in plan.stored_ids:
                 continue  # already stored: a redelivery, nothing to do
             current = versions.get(append.stream_id, 0)
-            if append.expected_version is not None and append.expected_version != current:
-                return ConcurrencyError(append.stream_id, append.expected_version, current)
+            if (
+                append.expected_version is not None
+                and append.expected_version != current
+            ):
+                return ConcurrencyError(
+                    append.stream_id, append.expected_version, current
+                )
             for offset, new in enumerate(append.events, start=1):
                 rows.append(
-                    _row(new, append.stream_id, current + offset, plan.next_position + len(rows))
+                    _row(
+                        new,
+                        append.stream_id,
+                        current + offset,
+                        plan.next_position + len(rows),
+                    )
                 )
             versions[append.stream_id] = current + len(append.events)
             written += 1
@@ -240,10 +258,14 @@ class SqlEventStore:
         """Set when this process next commits; take it *before* reading, then wait."""
         return self._changed
 
-    async def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[Envelope]:
+    async def read_stream(
+        self, stream_id: str, *, after_version: int = 0
+    ) -> list[Envelope]:
         query = (
             select(events)
-            .where(events.c.stream_id == stream_id, events.c.stream_version > after_version)
+            .where(
+                events.c.stream_id == stream_id, events.c.stream_version > after_version
+            )
             .order_by(events.c.stream_version)
         )
         return await self._envelopes(query)
@@ -258,12 +280,16 @@ class SqlEventStore:
         return await self._envelopes(query)
 
     async def read_event(self, event_id: UUID) -> Envelope | None:
-        found = await self._envelopes(select(events).where(events.c.event_id == event_id))
+        found = await self._envelopes(
+            select(events).where(events.c.event_id == event_id)
+        )
         return found[0] if found else None
 
     async def head(self) -> int:
         async with self.engine.connect() as conn:
-            top = await conn.scalar(select(func.coalesce(func.max(events.c.position), 0)))
+            top = await conn.scalar(
+                select(func.coalesce(func.max(events.c.position), 0))
+            )
         return int(top or 0)
 
     async def checkpoint(self, subscriber: str, partition: str) -> int:
@@ -295,7 +321,7 @@ class SqlEventStore:
             stmt = stmt.where(parked_messages.c.id.in_(list(ids)))
         async with self.engine.begin() as conn:
             result = await conn.execute(stmt.values(status="redrive"))
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)
 
     async def _envelopes(self, query: Any) -> list[Envelope]:
         async with self.engine.connect() as conn:

@@ -64,7 +64,9 @@ async def outputs_of(subscriber: Subscriber, envelope: Envelope) -> list[Append]
         for index, out in enumerate(await handler(envelope)):
             new = NewEvent(
                 event=out.event,
-                event_id=derive_id(subscriber.name, handler_index, envelope.event_id, index),
+                event_id=derive_id(
+                    subscriber.name, handler_index, envelope.event_id, index
+                ),
                 correlation_id=envelope.correlation_id,
                 causation_id=envelope.event_id,
                 actor=subscriber.name,
@@ -122,7 +124,10 @@ async def handle_with_retries(
 
 
 async def redrive_parked(
-    store: SqlEventStore, subscriber: Subscriber, retry: RetryPolicy, stop: asyncio.Event
+    store: SqlEventStore,
+    subscriber: Subscriber,
+    retry: RetryPolicy,
+    stop: asyncio.Event,
 ) -> int:
     """Try again the parked messages that staff asked to redrive (`lantern parked`)."""
     asked = await store.parked(subscriber=subscriber.name, status="redrive")
@@ -132,6 +137,11 @@ async def redrive_parked(
             break
         checkpoint = Checkpoint(subscriber.name, parked.partition, parked.position)
         await handle_with_retries(
-            store.commit, subscriber, envelope, checkpoint, retry, resolve_parked=parked.id
+            store.commit,
+            subscriber,
+            envelope,
+            checkpoint,
+            retry,
+            resolve_parked=parked.id,
         )
     return len(asked)

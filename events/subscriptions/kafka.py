@@ -34,7 +34,9 @@ def partition_name(tp: TopicPartition) -> str:
 
 
 class _SeekToCheckpoints(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, consumer: AIOKafkaConsumer, store: SqlEventStore, name: str) -> None:
+    def __init__(
+        self, consumer: AIOKafkaConsumer, store: SqlEventStore, name: str
+    ) -> None:
         self.consumer = consumer
         self.store = store
         self.name = name
@@ -94,9 +96,13 @@ class KafkaSubscription:
             metadata_max_age_ms=5000,
         )
         listener = _SeekToCheckpoints(consumer, self.store, self.subscriber.name)
-        consumer.subscribe(pattern=f"^{re.escape(self.topic_prefix)}.*", listener=listener)
+        consumer.subscribe(
+            pattern=f"^{re.escape(self.topic_prefix)}.*", listener=listener
+        )
         await consumer.start()
-        log.info("subscription_started", subscriber=self.subscriber.name, transport="kafka")
+        log.info(
+            "subscription_started", subscriber=self.subscriber.name, transport="kafka"
+        )
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)

@@ -48,12 +48,18 @@ class StoreSubscription:
         """Process until ``stop`` is set; finishes the message in hand first."""
         self.position = await self.store.checkpoint(self.subscriber.name, PARTITION)
         self.running = True
-        log.info("subscription_started", subscriber=self.subscriber.name, position=self.position)
+        log.info(
+            "subscription_started",
+            subscriber=self.subscriber.name,
+            position=self.position,
+        )
         try:
             while not stop.is_set():
                 changed = self.store.changes()
                 handled = await self.run_once(stop)
-                handled += await redrive_parked(self.store, self.subscriber, self.retry, stop)
+                handled += await redrive_parked(
+                    self.store, self.subscriber, self.retry, stop
+                )
                 if not handled:
                     await wait_any(stop, changed, self.poll_interval)
         finally:
@@ -78,10 +84,10 @@ class StoreSubscription:
         return len(page)
 
 
-async def wait_any(stop: asyncio.Event, changed: asyncio.Event, timeout: float) -> None:
+async def wait_any(stop: asyncio.Event, changed: asyncio.Event, seconds: float) -> None:
     waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(changed.wait())]
     try:
-        await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in waits:
             task.cancel()

@@ -1,4 +1,4 @@
-"""The notifier's event handlers. Routing and channels arrive with the notifier issue."""
+"""The notifier's event handlers; routing and channels come with the notifier issue."""
 
 from events.subscriptions import Handler, Subscriber
 

@@ -20,8 +20,12 @@ TASKS_PER_PROCESS = 8
 APPENDS_PER_TASK = 40
 
 
-async def test_tailing_reader_sees_every_committed_event_once_in_order(pg_database: str):
-    stores = [SqlEventStore(create_engine(pg_database)) for _ in range(WRITER_PROCESSES)]
+async def test_tailing_reader_sees_every_committed_event_once_in_order(
+    pg_database: str,
+):
+    stores = [
+        SqlEventStore(create_engine(pg_database)) for _ in range(WRITER_PROCESSES)
+    ]
     reader = SqlEventStore(create_engine(pg_database))
     committed: set[object] = set()
     seen: list[tuple[int, object]] = []

@@ -15,7 +15,9 @@ from tests.builders import TestHappened, a_stream, happened
 class TestAppend:
     async def test_new_stream_is_read_back_in_version_order(self, store: SqlEventStore):
         stream = a_stream()
-        recorded = await store.append(stream, [happened(1), happened(2)], expected_version=0)
+        recorded = await store.append(
+            stream, [happened(1), happened(2)], expected_version=0
+        )
 
         read = await store.read_stream(stream)
 
@@ -85,7 +87,7 @@ class TestAppend:
         assert await store.checkpoint("test", "store") == 0
 
     async def test_concurrent_commits_conflict_alone(self, store: SqlEventStore):
-        """Group commit batches concurrent appends; one conflict must not fail the rest."""
+        """Group commit batches concurrent appends; one conflict fails alone."""
         contested = a_stream()
         await store.append(contested, [happened(0)], expected_version=0)
         streams = [a_stream() for _ in range(20)]
@@ -103,7 +105,9 @@ class TestAppend:
 
 
 class TestReadAll:
-    async def test_pages_cover_everything_once_in_position_order(self, store: SqlEventStore):
+    async def test_pages_cover_everything_once_in_position_order(
+        self, store: SqlEventStore
+    ):
         streams = [a_stream() for _ in range(5)]
         await asyncio.gather(
             *(store.append(s, [happened(i) for i in range(7)], expected_version=0)
@@ -144,7 +148,9 @@ class TestBookkeeping:
         await store.append(a_stream(), [event], expected_version=0)
         envelope = await store.read_event(event.event_id)
         assert envelope is not None
-        park = Parking("sub", envelope, "store", envelope.position, 3, "ValueError: boom")
+        park = Parking(
+            "sub", envelope, "store", envelope.position, 3, "ValueError: boom"
+        )
         await store.commit(Commit(checkpoint=Checkpoint("sub", "store", 1), park=park))
 
         [parked] = await store.parked(subscriber="sub")

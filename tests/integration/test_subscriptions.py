@@ -1,4 +1,4 @@
-"""Subscriptions: outputs land once, with their checkpoint; poison is parked, not lost."""
+"""Subscriptions: outputs land once with their checkpoint; poison is parked."""
 
 from __future__ import annotations
 
@@ -75,11 +75,15 @@ class TestStoreSubscription:
 
         assert len(await _echoes(store)) == total
 
-    async def test_poison_message_is_parked_and_the_rest_flow(self, store: SqlEventStore):
+    async def test_poison_message_is_parked_and_the_rest_flow(
+        self, store: SqlEventStore
+    ):
         stream = a_stream()
         await store.append(stream, [happened(i) for i in range(5)], expected_version=0)
         fast = RetryPolicy(attempts=2, first_delay=0.001)
-        failing = StoreSubscription(store, echo_subscriber(store, fail_on={2}), retry=fast)
+        failing = StoreSubscription(
+            store, echo_subscriber(store, fail_on={2}), retry=fast
+        )
 
         async with _running(failing):
             await eventually(lambda: _count_is(store, 4))

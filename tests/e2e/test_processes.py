@@ -1,0 +1,149 @@
+"""The `lantern` command as users run it: embedded default and separate processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from events.store import Commit, Parking
+from events.store.engine import create_engine
+from events.store.sql import SqlEventStore
+from services.cli import app
+from tests.builders import a_stream, happened
+from tests.e2e.processes import (
+    free_port,
+    lantern,
+    run_lantern,
+    terminate,
+    until_healthy,
+)
+from tests.waiting import eventually
+
+
+async def _ready(base: str) -> dict:
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"{base}/ready")
+    return response.json() if response.status_code == 200 else {}
+
+
+async def test_embedded_default_serves_health_ready_and_docs(tmp_path: Path):
+    port = free_port()
+    env = {"LANTERN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/lantern.db"}
+    process = lantern("run", "--port", str(port), env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await until_healthy(base)
+        body = await eventually(lambda: _ready(base), what="ready")
+        async with httpx.AsyncClient() as client:
+            docs = await client.get(f"{base}/docs")
+            openapi = (await client.get(f"{base}/openapi.json")).json()
+    finally:
+        code = await asyncio.to_thread(terminate, process)
+
+    assert body["checks"] == {"database": True, "migrations": True, "workers": True}
+    assert docs.status_code == 200
+    assert {"/health", "/ready"} <= set(openapi["paths"])
+    assert code == 0, process.stderr.read() if process.stderr else ""
+
+
+async def test_production_processes_on_postgres_and_kafka(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    port = free_port()
+    env = {
+        "LANTERN_DATABASE_URL": pg_database,
+        "LANTERN_KAFKA_BOOTSTRAP_SERVERS": kafka_servers,
+        "LANTERN_KAFKA_TOPIC_PREFIX": topic_prefix,
+    }
+    processes = [
+        lantern("intake", "--port", str(port), env=env),
+        lantern("triage", env=env),
+        lantern("notifier", env=env),
+        lantern("relay", env=env),
+    ]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await until_healthy(base)
+        body = await eventually(lambda: _ready(base), what="ready")
+    finally:
+        codes = [await asyncio.to_thread(terminate, p) for p in processes]
+
+    assert body["checks"]["database"] and body["checks"]["migrations"]
+    assert codes == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    ("command", "env", "named"),
+    [
+        (["triage"], {"LANTERN_DATABASE_URL": "mysql://db/x"}, "LANTERN_DATABASE_URL"),
+        (["run"], {"LANTERN_PORT": "99999"}, "LANTERN_PORT"),
+        (
+            ["relay"],
+            {"LANTERN_KAFKA_BOOTSTRAP_SERVERS": ""},
+            "LANTERN_KAFKA_BOOTSTRAP_SERVERS",
+        ),
+        (["notifier"], {"LANTERN_LOG_LEVEL": "loud"}, "LANTERN_LOG_LEVEL"),
+    ],
+)
+def test_bad_setting_stops_the_process_naming_it(command, env, named):
+    result = CliRunner().invoke(app, command, env=env)
+    assert result.exit_code == 2
+    assert f"invalid setting {named}" in result.stderr
+
+
+def test_help_lists_every_command():
+    result = run_lantern("--help", env={})
+    for command in (
+        "run",
+        "intake",
+        "triage",
+        "notifier",
+        "relay",
+        "db",
+        "events",
+        "parked",
+    ):
+        assert command in result.stdout
+    for sub in (["run"], ["relay"], ["db", "upgrade"], ["parked", "redrive"]):
+        assert CliRunner().invoke(app, [*sub, "--help"]).exit_code == 0
+
+
+def test_event_schemas_are_exported_for_integrators(tmp_path: Path):
+    result = CliRunner().invoke(app, ["events", "schema", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    schemas = [json.loads(p.read_text()) for p in tmp_path.glob("*.json")]
+    assert schemas
+    for schema in schemas:
+        assert schema["$id"].startswith("urn:lantern:schema:")
+        assert schema["type"] == "object"
+
+
+def test_parked_messages_are_listed_and_redriven_from_the_cli(sqlite_database: str):
+    env = {"LANTERN_DATABASE_URL": sqlite_database}
+    asyncio.run(_park_one(sqlite_database))
+
+    listed = CliRunner().invoke(app, ["parked", "list"], env=env)
+    assert "TestHappened" in listed.output and "ValueError: boom" in listed.output
+    redriven = CliRunner().invoke(app, ["parked", "redrive", "--all"], env=env)
+    assert "1 message(s) queued for redrive" in redriven.output
+    assert (
+        "0 parked message(s)"
+        in CliRunner().invoke(app, ["parked", "list"], env=env).output
+    )
+
+
+async def _park_one(url: str) -> None:
+    store = SqlEventStore(create_engine(url))
+    event = happened(1)
+    await store.append(a_stream(), [event], expected_version=0)
+    envelope = await store.read_event(event.event_id)
+    assert envelope is not None
+    await store.commit(
+        Commit(park=Parking("echo", envelope, "store", 1, 5, "ValueError: boom"))
+    )
+    await store.close()

@@ -1,0 +1,76 @@
+"""Event contracts: stable names, upcasting on read, ids derived from causes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+from pydantic import ValidationError
+
+from events.cloudevents import from_message, to_message, topic_for
+from events.envelope import Envelope
+from events.ids import derive_id
+from events.registry import Event, UnknownEventTypeError, decode, event_types
+from tests.builders import TestHappened, TestRenamed
+
+
+class TestDecode:
+    def test_current_version_round_trips(self):
+        assert decode("TestHappened", 1, TestHappened(n=3).to_data()) == TestHappened(
+            n=3
+        )
+
+    def test_older_version_is_upcast(self):
+        assert decode("TestRenamed", 1, {"name": "kept"}) == TestRenamed(title="kept")
+
+    def test_unknown_type_is_named(self):
+        with pytest.raises(UnknownEventTypeError, match="NoSuchEvent"):
+            decode("NoSuchEvent", 1, {})
+
+    def test_newer_version_than_the_code_is_refused(self):
+        with pytest.raises(ValueError, match="newer than this code knows"):
+            decode("TestHappened", 2, {"n": 1})
+
+    def test_unknown_fields_are_refused(self):
+        with pytest.raises(ValidationError):
+            decode("TestHappened", 1, {"n": 1, "surprise": True})
+
+    def test_events_are_immutable(self):
+        with pytest.raises(ValidationError):
+            TestHappened(n=1).n = 2  # type: ignore[misc]
+
+
+class TestNames:
+    def test_type_name_is_stable_and_unique(self):
+        assert TestHappened.type_name == "TestHappened"
+        assert event_types()["TestHappened"] is TestHappened
+        with pytest.raises(TypeError, match="already taken"):
+            type(
+                "Clash", (Event,), {"type_name": "TestHappened", "__annotations__": {}}
+            )
+
+
+class TestIds:
+    def test_same_cause_same_id(self):
+        cause = uuid4()
+        assert derive_id("triage", 0, cause, 0) == derive_id("triage", 0, cause, 0)
+        assert derive_id("triage", 0, cause, 0) != derive_id("triage", 0, cause, 1)
+        assert derive_id("triage", 0, cause, 0) != derive_id("notifier", 0, cause, 0)
+
+
+class TestCloudEvents:
+    def test_envelope_survives_a_kafka_message(self):
+        now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+        envelope = Envelope(
+            event_id=uuid4(), stream_id="episode-1", stream_version=3, position=42,
+            type="TestHappened", schema_version=1, data={"n": 1, "note": ""},
+            occurred_at=now, recorded_at=now, correlation_id=uuid4(),
+            causation_id=uuid4(), actor="intake",
+        )  # fmt: skip
+        key, value, headers = to_message(envelope)
+        assert key == b"episode-1"
+        assert from_message(value, headers) == envelope
+
+    def test_topic_is_the_stream_category(self):
+        assert topic_for("episode-0f3a-11", "lantern.") == "lantern.episode"

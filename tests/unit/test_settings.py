@@ -1,0 +1,42 @@
+"""Settings are validated at start, with errors that name the setting."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from events.settings import CoreSettings
+
+
+def test_defaults_are_the_embedded_mode(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("LANTERN_DATABASE_URL", raising=False)
+    monkeypatch.delenv("LANTERN_KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    settings = CoreSettings()
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert not settings.uses_kafka
+
+
+def test_plain_postgres_url_gets_the_async_driver():
+    settings = CoreSettings(database_url="postgresql://u:p@db/lantern")
+    assert settings.database_url == "postgresql+asyncpg://u:p@db/lantern"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("database_url", "mysql://db/lantern", "must start with"),
+        ("kafka_partitions", 0, "greater than or equal to 1"),
+        ("log_level", "loud", "Input should be"),
+    ],
+)
+def test_bad_values_are_refused(field: str, value: object, reason: str):
+    with pytest.raises(ValidationError) as caught:
+        CoreSettings(**{field: value})
+    [error] = caught.value.errors()
+    assert error["loc"] == (field,)
+    assert reason in error["msg"]
+
+
+def test_production_refuses_sqlite():
+    with pytest.raises(ValidationError, match="production needs PostgreSQL"):
+        CoreSettings(environment="production", database_url="sqlite+aiosqlite:///x.db")
