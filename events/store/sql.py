@@ -149,7 +149,7 @@ class SqlEventStore:
                 .where(events.c.stream_id.in_(streams))
                 .group_by(events.c.stream_id)
             )
-            versions = dict(rows.tuples().all())
+            versions = {row[0]: row[1] for row in rows}
             found = await conn.execute(
                 select(events.c.event_id).where(events.c.event_id.in_(first_ids))
             )
