@@ -20,6 +20,12 @@ class UnknownEventTypeError(LookupError):
     pass
 
 
+class Value(BaseModel):
+    """Base of the value objects inside event payloads: immutable, strict."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 class Event(BaseModel):
     """Base of every event payload: immutable, strict about unknown fields."""
 

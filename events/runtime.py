@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Protocol
 
 from events.settings import CoreSettings
+from events.store import Projector
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from events.subscriptions import Subscriber
@@ -27,8 +28,10 @@ class Worker(Protocol):
 
 
 @asynccontextmanager
-async def open_store(settings: CoreSettings) -> AsyncIterator[SqlEventStore]:
-    store = SqlEventStore(create_engine(settings.database_url))
+async def open_store(
+    settings: CoreSettings, projectors: Sequence[Projector] = ()
+) -> AsyncIterator[SqlEventStore]:
+    store = SqlEventStore(create_engine(settings.database_url), projectors=projectors)
     try:
         yield store
     finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -15,6 +15,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from events.cloudevents import schema_id
+from events.envelope import NewEvent, utcnow
 from events.logs import configure_logging
 from events.registry import event_types
 from events.relay import KafkaRelay
@@ -26,8 +27,15 @@ from events.runtime import (
     subscription_for,
 )
 from events.settings import CoreSettings
-from events.store import migrate
-from services.intake.app import Container, create_app
+from events.store import Projector, migrate
+from services.intake.app import create_app
+from services.intake.auth import ClientError, ClientRegistry, Role
+from services.intake.authorities import la_codes
+from services.intake.children_csv import parse_children
+from services.intake.container import Container
+from services.intake.directory import DirectoryProjector, child_stream
+from services.intake.episodes import EpisodesProjector
+from services.intake.ratelimit import RateLimiter
 from services.intake.settings import IntakeSettings
 from services.notifier import handlers as notifier
 from services.triage import handlers as triage
@@ -45,11 +53,22 @@ parked_app = typer.Typer(
     help="Messages a subscriber gave up on: list them, send them round again.",
     no_args_is_help=True,
 )
+clients_app = typer.Typer(
+    help="API clients and their bearer tokens.", no_args_is_help=True
+)
+children_app = typer.Typer(help="The children directory.", no_args_is_help=True)
+projections_app = typer.Typer(
+    help="Read models kept from the event log.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
+app.add_typer(clients_app, name="clients")
+app.add_typer(children_app, name="children")
+app.add_typer(projections_app, name="projections")
 app.add_typer(events_app, name="events")
 app.add_typer(parked_app, name="parked")
 
 S = TypeVar("S", bound=CoreSettings)
+T = TypeVar("T")
 Host = Annotated[
     str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1]")
 ]
@@ -126,27 +145,33 @@ class _Server(uvicorn.Server):
         yield
 
 
+def _projectors() -> list[Projector]:
+    return [EpisodesProjector(), DirectoryProjector()]
+
+
 async def _serve(settings: IntakeSettings, *, embedded: bool) -> None:
-    async with open_store(settings) as store:
-        workers = (
-            _workers(settings, store, ["triage", "notifier", "relay"])
-            if embedded
-            else []
+    async with open_store(settings, _projectors()) as store:
+        names = ["triage", "notifier", "relay"] if embedded else []
+        container = Container(
+            store=store,
+            clients=ClientRegistry(store.engine),
+            limiter=RateLimiter(
+                settings.rate_limit_per_minute, settings.rate_limit_burst
+            ),
+            workers=_workers(settings, store, names),
         )
-        server = _Server(
-            uvicorn.Config(
-                create_app(Container(store, workers)),
-                host=settings.host,
-                port=settings.port,
-                log_config=None,
-                access_log=False,
-            )
+        config = uvicorn.Config(
+            create_app(container),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=False,
         )
-        await server.serve()
+        await _Server(config).serve()
 
 
 async def _work(settings: CoreSettings, name: str) -> None:
-    async with open_store(settings) as store:
+    async with open_store(settings, _projectors()) as store:
         await run_workers(_workers(settings, store, [name]), stop_on_signals())
 
 
@@ -250,6 +275,91 @@ def parked_redrive(
             return await store.request_redrive(None if all_ else ids)
 
     typer.echo(f"{asyncio.run(main())} message(s) queued for redrive")
+
+
+@clients_app.command("create")
+def clients_create(
+    name: Annotated[str, typer.Option(help="Unique name, recorded as the actor")],
+    role: Annotated[Role, typer.Option(help="police or integrator")],
+    force: Annotated[
+        str | None, typer.Option(help="Police force code (police only)")
+    ] = None,
+) -> None:
+    """Create a client; its token is printed once, as the last line."""
+    typer.echo(_with_clients(lambda c: c.create(name, role, force)))
+
+
+@clients_app.command("rotate")
+def clients_rotate(name: str) -> None:
+    """Give a client a new token (printed once, last line); the old one stops."""
+    typer.echo(_with_clients(lambda c: c.rotate(name)))
+
+
+@clients_app.command("revoke")
+def clients_revoke(name: str) -> None:
+    """Revoke a client's token for good."""
+    _with_clients(lambda c: c.revoke(name))
+    typer.echo(f"revoked {name}")
+
+
+@clients_app.command("list")
+def clients_list() -> None:
+    """List clients (never their tokens)."""
+    for row in _with_clients(lambda c: c.list()):
+        state = "revoked" if row["revoked_at"] else "active"
+        typer.echo(
+            f"{row['name']}\t{row['role']}\t{row['police_force'] or '-'}\t{state}"
+        )
+
+
+def _with_clients(action: Callable[[ClientRegistry], Awaitable[T]]) -> T:
+    settings = _settings(CoreSettings)
+
+    async def run_action() -> T:
+        async with open_store(settings) as store:
+            return await action(ClientRegistry(store.engine))
+
+    try:
+        return asyncio.run(run_action())
+    except ClientError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@children_app.command("import")
+def children_import(
+    file: Annotated[typer.FileText, typer.Argument(help="CSV; see docs/operations.md")],
+) -> None:
+    """Record every child in a CSV file; nothing is recorded if any row is bad."""
+    settings = _settings(CoreSettings)
+    records, problems = parse_children(file, la_codes(), utcnow().date())
+    if problems:
+        typer.echo("\n".join(problems), err=True)
+        raise typer.Exit(2)
+
+    async def record_all() -> None:
+        async with open_store(settings, _projectors()) as store:
+            for record in records:
+                await store.append(
+                    child_stream(record.la_child_id),
+                    [NewEvent(event=record, actor="cli:children-import")],
+                    expected_version=None,
+                )
+
+    asyncio.run(record_all())
+    typer.echo(f"recorded {len(records)} child(ren)")
+
+
+@projections_app.command("rebuild")
+def projections_rebuild() -> None:
+    """Empty the read models and replay the log into them (stop services first)."""
+    settings = _settings(CoreSettings)
+
+    async def rebuild() -> int:
+        async with open_store(settings, _projectors()) as store:
+            return await store.rebuild_projections()
+
+    typer.echo(f"replayed {asyncio.run(rebuild())} events")
 
 
 def main() -> None:

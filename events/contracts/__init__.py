@@ -1,0 +1,5 @@
+"""Every event type Lantern records; importing this registers them all."""
+
+from events.contracts import children, missing
+
+__all__ = ["children", "missing"]

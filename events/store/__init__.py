@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from uuid import UUID
 
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from events.envelope import Envelope, NewEvent
 
 ANY_VERSION = None
@@ -85,6 +88,17 @@ class ParkedMessage:
     attempts: int
     error: str
     status: str
+
+
+class Projector(Protocol):
+    """Keeps read-model tables in step with the log, inside the append transaction,
+    so a read model is never behind what was acknowledged, and can be rebuilt."""
+
+    tables: Sequence[Table]
+
+    async def apply(
+        self, conn: AsyncConnection, envelopes: Sequence[Envelope]
+    ) -> None: ...
 
 
 class EventStore(Protocol):

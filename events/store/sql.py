@@ -34,6 +34,7 @@ from events.store import (
     ConcurrencyError,
     ParkedMessage,
     Parking,
+    Projector,
     Recorded,
 )
 from events.store.engine import WRITE
@@ -61,8 +62,15 @@ class _Plan:
 
 
 class SqlEventStore:
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = 500) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        projectors: Sequence[Projector] = (),
+        max_batch: int = 500,
+    ) -> None:
         self.engine = engine
+        self.projectors = tuple(projectors)
         self._postgres = engine.dialect.name == "postgresql"
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -132,6 +140,7 @@ class SqlEventStore:
                 outcomes = [self._plan_commit(plan, c) for c in commits]
                 if plan.rows:
                     await conn.execute(insert(events), plan.rows)
+                    await self._project(conn, [Envelope(**row) for row in plan.rows])
                 for commit, outcome in zip(commits, outcomes, strict=True):
                     if not isinstance(outcome, Exception):
                         await self._write_bookkeeping(conn, commit)
@@ -194,6 +203,23 @@ class SqlEventStore:
             positions=[r["position"] for r in rows],
             duplicate=written == 0 and any(a.events for a in commit.appends),
         )
+
+    async def _project(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
+        for projector in self.projectors:
+            await projector.apply(conn, envelopes)
+
+    async def rebuild_projections(self, *, page_size: int = 5000) -> int:
+        """Empty the read models, then replay the whole log into them."""
+        async with self.engine.begin() as conn:
+            for projector in self.projectors:
+                for table in reversed(projector.tables):
+                    await conn.execute(table.delete())
+        after = count = 0
+        while page := await self.read_all(after=after, limit=page_size):
+            async with self.engine.begin() as conn:
+                await self._project(conn, page)
+            after, count = page[-1].position, count + len(page)
+        return count
 
     async def _write_bookkeeping(self, conn: AsyncConnection, commit: Commit) -> None:
         if commit.checkpoint is not None:
@@ -326,7 +352,7 @@ class SqlEventStore:
     async def _envelopes(self, query: Any) -> list[Envelope]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [_envelope(r) for r in rows]
+        return [Envelope(**r._mapping) for r in rows]
 
     async def close(self) -> None:
         if self._writer is not None:
@@ -357,20 +383,3 @@ def _row(new: NewEvent, stream_id: str, version: int, position: int) -> dict[str
         "causation_id": new.causation_id,
         "actor": new.actor,
     }
-
-
-def _envelope(row: Any) -> Envelope:
-    return Envelope(
-        event_id=row.event_id,
-        stream_id=row.stream_id,
-        stream_version=row.stream_version,
-        position=row.position,
-        type=row.type,
-        schema_version=row.schema_version,
-        data=row.data,
-        occurred_at=row.occurred_at,
-        recorded_at=row.recorded_at,
-        correlation_id=row.correlation_id,
-        causation_id=row.causation_id,
-        actor=row.actor,
-    )

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Response
 from sqlalchemy import text
 
-from events.runtime import Worker, run_workers
+from events.runtime import run_workers
 from events.store.migrate import is_up_to_date
-from events.store.sql import SqlEventStore
-
-
-@dataclass
-class Container:
-    """What the app needs; ``workers`` are run beside it (the embedded default)."""
-
-    store: SqlEventStore
-    workers: Sequence[Worker] = ()
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
+from services.intake.container import Container
+from services.intake.errors import BodyGuard, install_error_handlers
+from services.intake.routes import router
 
 
 def create_app(container: Container) -> FastAPI:
@@ -40,6 +32,10 @@ def create_app(container: Container) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
+    app.state.container = container
+    app.add_middleware(BodyGuard)
+    install_error_handlers(app)
+    app.include_router(router)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

@@ -1,0 +1,26 @@
+"""What intake's routes depend on, built once by the composition root."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from events.envelope import utcnow
+from events.runtime import Worker
+from events.store.sql import SqlEventStore
+from services.intake.auth import ClientRegistry
+from services.intake.ratelimit import RateLimiter
+
+
+@dataclass
+class Container:
+    """``workers`` run beside the app: the embedded default runs every service here."""
+
+    store: SqlEventStore
+    clients: ClientRegistry
+    limiter: RateLimiter
+    workers: Sequence[Worker] = ()
+    now: Callable[[], datetime] = utcnow
+    stop: asyncio.Event = field(default_factory=asyncio.Event)

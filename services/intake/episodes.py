@@ -1,0 +1,57 @@
+"""The episodes read model: one row per episode, for listing a force's open ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+from sqlalchemy import Table, insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.contracts.missing import (
+    ChildFound,
+    MissingReported,
+    PoliceRiskGradeChanged,
+    ReportWithdrawn,
+)
+from events.envelope import Envelope
+from services.intake.tables import episodes
+
+_STATUS = {ChildFound.type_name: "found", ReportWithdrawn.type_name: "withdrawn"}
+
+
+class EpisodesProjector:
+    tables: Sequence[Table] = (episodes,)
+
+    async def apply(self, conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:
+            if envelope.type == MissingReported.type_name:
+                await conn.execute(insert(episodes).values(**_opened(envelope)))
+            elif envelope.type == PoliceRiskGradeChanged.type_name:
+                await _update(conn, envelope, police_risk_grade=envelope.data["grade"])
+            elif envelope.type in _STATUS:
+                await _update(conn, envelope, status=_STATUS[envelope.type])
+
+
+def _opened(envelope: Envelope) -> dict[str, object]:
+    report = cast(MissingReported, envelope.event)
+    return {
+        "episode_id": report.episode_id,
+        "police_force": report.police_force,
+        "police_reference": report.police_reference,
+        "status": "open",
+        "episode_type": report.episode_type,
+        "police_risk_grade": report.police_risk_grade,
+        "missing_since": report.missing_since,
+        "reported_at": report.reported_at,
+        "opened_position": envelope.position,
+        "updated_at": envelope.recorded_at,
+    }
+
+
+async def _update(conn: AsyncConnection, envelope: Envelope, **values: object) -> None:
+    await conn.execute(
+        update(episodes)
+        .where(episodes.c.episode_id == envelope.data["episode_id"])
+        .values(updated_at=envelope.recorded_at, **values)
+    )

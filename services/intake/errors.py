@@ -1,0 +1,109 @@
+"""Error bodies: every rejection names the field and the reason, and changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MAX_BODY = 64 * 1024
+
+
+class Rejected(Exception):
+    def __init__(self, status: int, problems: Sequence[tuple[str, str]]) -> None:
+        super().__init__(status, problems)
+        self.status = status
+        self.problems = problems
+
+
+def _field(loc: Sequence[Any]) -> str:
+    parts = (
+        [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path") else []
+    )
+    return ".".join(parts) or str(loc[0] if loc else "body")
+
+
+def problems_body(problems: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    return {"detail": [{"field": f, "reason": r} for f, r in problems]}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+        errors = cast(RequestValidationError, exc).errors()
+        if any(e["type"] == "json_invalid" for e in errors):
+            return JSONResponse({"detail": "malformed JSON body"}, status_code=400)
+        problems = [(_field(e["loc"]), e["msg"]) for e in errors]
+        return JSONResponse(problems_body(problems), status_code=422)
+
+    async def rejected(_: Request, exc: Exception) -> JSONResponse:
+        rejection = cast(Rejected, exc)
+        return JSONResponse(
+            problems_body(rejection.problems), status_code=rejection.status
+        )
+
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(Rejected, rejected)
+
+
+class _TooLargeError(Exception):
+    pass
+
+
+class BodyGuard:
+    """415 for a body that is not JSON, 413 for one over 64 KiB (counted as it
+    streams, so a missing or lying Content-Length does not get past)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if media != b"application/json":
+            await _reply(send, 415, "Content-Type must be application/json")
+            return
+        length = headers.get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.max_bytes:
+            await _reply(send, 413, f"the body is over {self.max_bytes} bytes")
+            return
+        await self._guarded(scope, receive, send)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                raise _TooLargeError
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLargeError:
+            if not started:
+                await _reply(send, 413, f"the body is over {self.max_bytes} bytes")
+
+
+async def _reply(send: Send, status: int, detail: str) -> None:
+    response = JSONResponse({"detail": detail}, status_code=status)
+    await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}

@@ -1,0 +1,375 @@
+"""The police-facing API, v1: thin routes over the pure decisions in decide.py."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal
+
+import structlog
+from fastapi import (
+    APIRouter,
+    Depends,
+    Header,
+    HTTPException,
+    Path,
+    Query,
+    Request,
+    Response,
+)
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from events.contracts.children import ChildRecorded
+from events.envelope import Envelope, NewEvent
+from events.ids import derive_id
+from events.registry import Event
+from events.store import ConcurrencyError
+from services.intake import decide
+from services.intake.auth import ApiClient, Role
+from services.intake.authorities import la_codes
+from services.intake.container import Container
+from services.intake.directory import child_record, child_stream, match_child
+from services.intake.errors import Rejected
+from services.intake.rules import found_problems, report_problems, update_problems
+from services.intake.schemas import (
+    ChildRecordPut,
+    EpisodeAccepted,
+    EpisodePage,
+    EpisodeRead,
+    EpisodeSummary,
+    EpisodeUpdate,
+    FoundReport,
+    MissingReportCreate,
+    TimelineEntry,
+    Withdrawal,
+)
+from services.intake.tables import episodes
+
+router = APIRouter(prefix="/v1")
+bearer = HTTPBearer(auto_error=False, description="Token from `lantern clients create`")
+
+
+def container(request: Request) -> Container:
+    return request.app.state.container  # type: ignore[no-any-return]
+
+
+Deps = Annotated[Container, Depends(container)]
+
+
+async def authenticated(
+    deps: Deps,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    correlation_id: Annotated[
+        uuid.UUID | None, Header(alias="X-Correlation-ID")
+    ] = None,
+) -> ApiClient:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None:
+        raise HTTPException(401, "a bearer token is required", headers=challenge)
+    client = await deps.clients.authenticate(credentials.credentials)
+    if client is None:
+        raise HTTPException(401, "the token is not valid", headers=challenge)
+    wait = deps.limiter.take(client.client_id, time.monotonic())
+    if wait:
+        raise HTTPException(
+            429, "rate limit exceeded", {"Retry-After": str(math.ceil(wait))}
+        )
+    structlog.contextvars.bind_contextvars(
+        client=client.name, correlation_id=str(correlation_id or uuid.uuid4())
+    )
+    return client
+
+
+def _role(required: Role) -> Any:
+    async def check(client: Annotated[ApiClient, Depends(authenticated)]) -> ApiClient:
+        if client.role is not required:
+            raise HTTPException(
+                403, f"this needs an API client with the {required} role"
+            )
+        return client
+
+    return Depends(check)
+
+
+Police = Annotated[ApiClient, _role(Role.police)]
+Integrator = Annotated[ApiClient, _role(Role.integrator)]
+EpisodeId = Annotated[uuid.UUID, Path(description="From the 202 of the missing report")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=100, description="Repeat-safe updates"),
+]
+Responses = dict[int | str, dict[str, Any]]
+CONFLICT: Responses = {
+    409: {"description": "Conflicts with what is recorded; the body says why"}
+}
+NOT_FOUND: Responses = {404: {"description": "No such episode for this force"}}
+REPEAT: Responses = {
+    200: {"model": EpisodeAccepted, "description": "Already recorded: nothing new"}
+}
+
+
+async def _load(deps: Container, episode_id: uuid.UUID) -> tuple[list[Envelope], int]:
+    envelopes = await deps.store.read_stream(decide.stream_for(episode_id))
+    return envelopes, len(envelopes)
+
+
+def _visible(envelopes: Sequence[Envelope], client: ApiClient) -> decide.Episode:
+    """Another force's episode is a 404, indistinguishable from a missing one."""
+    episode = decide.fold([e.event for e in envelopes])
+    if episode is None or episode.report.police_force != client.police_force:
+        raise HTTPException(404, "episode not found")
+    return episode
+
+
+async def _record(
+    deps: Container,
+    response: Response,
+    client: ApiClient,
+    episode_id: uuid.UUID,
+    decision: decide.Decision,
+    *,
+    version: int,
+    ids: Sequence[object],
+    status: str = "open",
+) -> EpisodeAccepted | None:
+    """Append what was decided; None means a concurrent writer won: decide again."""
+    if isinstance(decision, decide.Conflict):
+        raise HTTPException(
+            409, {"reason": decision.reason, "fields": list(decision.fields)}
+        )
+    if isinstance(decision, decide.Repeat):
+        response.status_code = 200
+        return EpisodeAccepted(episode_id=episode_id, status=status)
+    correlation = structlog.contextvars.get_contextvars().get("correlation_id")
+    new = [
+        NewEvent(
+            event=event,
+            event_id=derive_id(*ids, index) if ids else uuid.uuid4(),
+            actor=client.actor,
+            correlation_id=uuid.UUID(correlation) if correlation else None,
+        )
+        for index, event in enumerate(decision)
+    ]
+    try:
+        recorded = await deps.store.append(
+            decide.stream_for(episode_id), new, expected_version=version
+        )
+    except ConcurrencyError:
+        return None
+    if recorded.duplicate:
+        return None
+    return EpisodeAccepted(
+        episode_id=episode_id,
+        status=_status_after(decision, status),
+        recorded=_types(decision),
+    )
+
+
+def _types(events: Sequence[Event]) -> list[str]:
+    return [e.type_name for e in events]
+
+
+def _status_after(events: Sequence[Event], status: str) -> str:
+    closing = {"ChildFound": "found", "ReportWithdrawn": "withdrawn"}
+    return next((closing[t] for t in _types(events) if t in closing), status)
+
+
+@router.post(
+    "/missing-reports",
+    status_code=202,
+    responses={**REPEAT, **CONFLICT, 403: {"description": "Another force's report"}},
+    summary="Report a child missing",
+)
+async def report_missing(
+    body: MissingReportCreate, client: Police, deps: Deps, response: Response
+) -> EpisodeAccepted:
+    if body.police_force != client.police_force:
+        raise Rejected(
+            403, [("police_force", "is not the force this client reports for")]
+        )
+    if problems := report_problems(body, deps.now(), la_codes()):
+        raise Rejected(422, problems)
+    episode_id = decide.episode_id_for(body.police_force, body.police_reference)
+    match = await match_child(deps.store.engine, body.child)
+    while True:
+        envelopes, version = await _load(deps, episode_id)
+        existing = decide.fold([e.event for e in envelopes])
+        decision = decide.report_missing(body, match=match, existing=existing)
+        accepted = await _record(
+            deps, response, client, episode_id, decision,
+            version=version, ids=("report", episode_id),
+            status=existing.status if existing else "open",
+        )  # fmt: skip
+        if accepted:
+            response.headers["Location"] = f"/v1/episodes/{episode_id}"
+            return accepted
+
+
+@router.post(
+    "/episodes/{episode_id}/updates",
+    status_code=202,
+    responses={**REPEAT, **CONFLICT, **NOT_FOUND},
+    summary="New information: risk grade, a sighting, circumstances",
+)
+async def update_episode(
+    episode_id: EpisodeId,
+    body: EpisodeUpdate,
+    client: Police,
+    deps: Deps,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> EpisodeAccepted:
+    ids = (
+        ("update", episode_id, client.name, idempotency_key) if idempotency_key else ()
+    )
+    while True:
+        envelopes, version = await _load(deps, episode_id)
+        episode = _visible(envelopes, client)
+        problems = update_problems(body, episode.report.missing_since, deps.now())
+        if problems:
+            raise Rejected(422, problems)
+        if ids and derive_id(*ids, 0) in {e.event_id for e in envelopes}:
+            decision: decide.Decision = decide.Repeat()
+        else:
+            decision = decide.update_episode(body, episode)
+        if decision == []:
+            decision = decide.Repeat()
+        accepted = await _record(
+            deps, response, client, episode_id, decision,
+            version=version, ids=ids, status=episode.status,
+        )  # fmt: skip
+        if accepted:
+            return accepted
+
+
+@router.post(
+    "/episodes/{episode_id}/found",
+    status_code=202,
+    responses={**REPEAT, **CONFLICT, **NOT_FOUND},
+    summary="The child was found or returned",
+)
+async def record_found(
+    episode_id: EpisodeId,
+    body: FoundReport,
+    client: Police,
+    deps: Deps,
+    response: Response,
+) -> EpisodeAccepted:
+    while True:
+        envelopes, version = await _load(deps, episode_id)
+        episode = _visible(envelopes, client)
+        if problems := found_problems(body, episode.report.missing_since, deps.now()):
+            raise Rejected(422, problems)
+        accepted = await _record(
+            deps, response, client, episode_id, decide.record_found(body, episode),
+            version=version, ids=("found", episode_id), status=episode.status,
+        )  # fmt: skip
+        if accepted:
+            return accepted
+
+
+@router.post(
+    "/episodes/{episode_id}/withdrawal",
+    status_code=202,
+    responses={**REPEAT, **CONFLICT, **NOT_FOUND},
+    summary="Withdraw a report made in error, or cancelled",
+)
+async def withdraw(
+    episode_id: EpisodeId,
+    body: Withdrawal,
+    client: Police,
+    deps: Deps,
+    response: Response,
+) -> EpisodeAccepted:
+    while True:
+        envelopes, version = await _load(deps, episode_id)
+        episode = _visible(envelopes, client)
+        decision = decide.withdraw(body, episode, deps.now())
+        accepted = await _record(
+            deps, response, client, episode_id, decision,
+            version=version, ids=("withdrawal", episode_id), status=episode.status,
+        )  # fmt: skip
+        if accepted:
+            return accepted
+
+
+@router.get("/episodes/{episode_id}", responses=NOT_FOUND, summary="One episode")
+async def read_episode(
+    episode_id: EpisodeId, client: Police, deps: Deps
+) -> EpisodeRead:
+    envelopes, _ = await _load(deps, episode_id)
+    episode = _visible(envelopes, client)
+    report = episode.report
+    return EpisodeRead(
+        episode_id=episode_id,
+        police_force=report.police_force,
+        police_reference=report.police_reference,
+        status=episode.status,
+        episode_type=report.episode_type,
+        police_risk_grade=episode.grade,
+        missing_since=report.missing_since,
+        reported_at=report.reported_at,
+        child_match=report.match.status,
+        timeline=[
+            TimelineEntry(event=e.type, at=e.occurred_at, recorded_at=e.recorded_at)
+            for e in envelopes
+        ],
+    )
+
+
+@router.get("/episodes", summary="This force's episodes, oldest first")
+async def list_episodes(
+    client: Police,
+    deps: Deps,
+    status: Literal["open", "found", "withdrawn"] | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+) -> EpisodePage:
+    query = (
+        select(episodes)
+        .where(episodes.c.police_force == client.police_force)
+        .where(episodes.c.opened_position > int(cursor or 0))
+        .order_by(episodes.c.opened_position)
+        .limit(limit + 1)
+    )
+    if status:
+        query = query.where(episodes.c.status == status)
+    async with deps.store.engine.connect() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    items = [EpisodeSummary.model_validate(dict(r)) for r in rows[:limit]]
+    more = len(rows) > limit
+    return EpisodePage(
+        items=items,
+        next_cursor=str(rows[limit - 1]["opened_position"]) if more else None,
+    )
+
+
+@router.put(
+    "/children/{la_child_id}",
+    summary="Record a child in the children directory (case-management feed)",
+)
+async def put_child(
+    la_child_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_]{1,40}$")],
+    body: ChildRecordPut,
+    client: Integrator,
+    deps: Deps,
+) -> dict[str, object]:
+    problems = []
+    if body.placing_authority not in la_codes():
+        problems.append(("placing_authority", "is not a known local authority code"))
+    if body.date_of_birth > deps.now().date():
+        problems.append(("date_of_birth", "is in the future"))
+    if problems:
+        raise Rejected(422, problems)
+    record = ChildRecorded(la_child_id=la_child_id, **body.model_dump())
+    if await child_record(deps.store.engine, la_child_id) == record:
+        return {"la_child_id": la_child_id, "changed": False}
+    await deps.store.append(
+        child_stream(la_child_id),
+        [NewEvent(event=record, actor=client.actor)],
+        expected_version=None,
+    )
+    return {"la_child_id": la_child_id, "changed": True}

@@ -1,0 +1,235 @@
+"""Request and response bodies of the police-facing API (contract v1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from events.contracts.children import Contact
+from events.contracts.missing import (
+    Child,
+    EpisodeType,
+    LastSeen,
+    Placement,
+    ReturnedTo,
+    RiskGrade,
+    WithdrawalReason,
+)
+
+ForceCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")]
+Reference = Annotated[
+    str, StringConstraints(min_length=1, max_length=50, pattern=r"^\S+$")
+]
+Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+ReportedGrade = Literal[
+    "no_apparent_risk", "very_low", "low", "medium", "high", "absent"
+]  # fmt: skip
+"""APP grades; ``absent`` (pre-2017) and ``very_low`` mean no apparent risk."""
+
+LEGACY_GRADES = {
+    "absent": RiskGrade.no_apparent_risk,
+    "very_low": RiskGrade.no_apparent_risk,
+}
+
+
+def grade_of(reported: str) -> RiskGrade:
+    return LEGACY_GRADES.get(reported) or RiskGrade(reported)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+CHILD_EXAMPLE: dict[str, Any] = {
+    "la_child_id": "C1234567",
+    "given_name": "Sam",
+    "family_name": "Taylor",
+    "date_of_birth": "2011-05-14",
+    "gender": "female",
+}
+REPORT_EXAMPLE: dict[str, Any] = {
+    "police_force": "KENT",
+    "police_reference": "KNT-24-000123",
+    "reported_at": "2026-11-26T21:40:00Z",
+    "missing_since": "2026-11-26T19:30:00Z",
+    "episode_type": "missing",
+    "police_risk_grade": "medium",
+    "child": CHILD_EXAMPLE,
+    "placement": {
+        "placing_authority": "886",
+        "placement_type": "childrens_home",
+        "postcode": "ME14 1XX",
+    },
+    "last_seen": {"description": "Leaving the home on foot", "postcode": "ME14 1AA"},
+    "circumstances": "Did not return from school; phone switched off.",
+    "reporting_officer": "PC 1234",
+}
+
+
+class MissingReportCreate(Body):
+    model_config = ConfigDict(json_schema_extra={"examples": [REPORT_EXAMPLE]})
+
+    police_force: ForceCode
+    police_reference: Reference
+    reported_at: AwareDatetime
+    missing_since: AwareDatetime
+    episode_type: EpisodeType
+    police_risk_grade: ReportedGrade
+    child: Child
+    placement: Placement
+    last_seen: LastSeen | None = None
+    circumstances: Text | None = None
+    reporting_officer: ShortText | None = None
+
+
+class Sighting(Body):
+    seen_at: AwareDatetime
+    postcode: ShortText | None = None
+    description: Text | None = None
+
+
+class EpisodeUpdate(Body):
+    """New information; each part present becomes its own event."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "received_at": "2026-11-26T23:05:00Z",
+                    "police_risk_grade": "high",
+                    "reason": "Seen getting into a car with unknown adults",
+                    "sighting": {
+                        "seen_at": "2026-11-26T22:50:00Z",
+                        "postcode": "ME15 6AA",
+                    },
+                }
+            ]
+        }
+    )
+
+    received_at: AwareDatetime
+    police_risk_grade: ReportedGrade | None = None
+    reason: Text | None = None
+    sighting: Sighting | None = None
+    information: Text | None = None
+
+
+class FoundReport(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "found_at": "2026-11-27T08:15:00Z",
+                    "found_location": "Maidstone bus station",
+                    "returned_to": "placement",
+                    "safe_and_well_check": True,
+                }
+            ]
+        }
+    )
+
+    found_at: AwareDatetime
+    found_location: ShortText | None = None
+    returned_to: ReturnedTo
+    safe_and_well_check: bool
+
+
+class Withdrawal(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"reason": "reported_in_error", "note": "Child was at school"}]
+        }
+    )
+
+    reason: WithdrawalReason
+    note: Text | None = None
+
+
+class EpisodeAccepted(BaseModel):
+    episode_id: UUID
+    status: str
+    recorded: list[str] = Field(
+        default_factory=list, description="Event types appended"
+    )
+
+
+class TimelineEntry(BaseModel):
+    event: str
+    at: datetime
+    recorded_at: datetime
+
+
+class EpisodeRead(BaseModel):
+    episode_id: UUID
+    police_force: str
+    police_reference: str
+    status: Literal["open", "found", "withdrawn"]
+    episode_type: EpisodeType
+    police_risk_grade: RiskGrade
+    missing_since: datetime
+    reported_at: datetime
+    child_match: Literal["matched", "ambiguous", "unmatched"]
+    timeline: list[TimelineEntry]
+    risk_assessment: dict[str, object] | None = Field(
+        None, description="Lantern's risk assessment, once triage has run"
+    )
+    alerted_roles: list[str] = Field(
+        default_factory=list, description="Roles alerted (never contact details)"
+    )
+
+
+class EpisodeSummary(BaseModel):
+    episode_id: UUID
+    police_reference: str
+    status: str
+    police_risk_grade: RiskGrade
+    missing_since: datetime
+    reported_at: datetime
+
+
+class EpisodePage(BaseModel):
+    items: list[EpisodeSummary]
+    next_cursor: str | None = Field(
+        None, description="Pass as ?cursor= for the next page"
+    )
+
+
+class ChildRecordPut(Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "given_name": "Sam",
+                    "family_name": "Taylor",
+                    "date_of_birth": "2011-05-14",
+                    "looked_after": True,
+                    "uasc": False,
+                    "placing_authority": "886",
+                    "placement_district": "Maidstone",
+                    "ola": False,
+                    "social_worker": {
+                        "name": "Alex Morgan",
+                        "email": "a.morgan@example.gov.uk",
+                    },
+                    "team": {"name": "Children in Care West", "phone": "03000 000000"},
+                }
+            ]
+        }
+    )
+
+    given_name: ShortText
+    family_name: ShortText
+    date_of_birth: date
+    looked_after: bool
+    uasc: bool = Field(description="Unaccompanied asylum-seeking child")
+    placing_authority: str = Field(
+        description="DfE LA code of the responsible authority"
+    )
+    placement_district: ShortText | None = None
+    ola: bool = Field(description="Placed here by another local authority")
+    social_worker: Contact | None = None
+    team: Contact | None = None
