@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import cast
+from uuid import UUID
 
 from sqlalchemy import Table, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -52,6 +53,6 @@ def _opened(envelope: Envelope) -> dict[str, object]:
 async def _update(conn: AsyncConnection, envelope: Envelope, **values: object) -> None:
     await conn.execute(
         update(episodes)
-        .where(episodes.c.episode_id == envelope.data["episode_id"])
+        .where(episodes.c.episode_id == UUID(envelope.data["episode_id"]))
         .values(updated_at=envelope.recorded_at, **values)
     )

@@ -1,0 +1,99 @@
+"""A real intake HTTP server on loopback, with a police client per force."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+
+from events.store.engine import create_engine
+from events.store.sql import SqlEventStore
+from services.intake.app import create_app
+from services.intake.auth import ClientRegistry, Role
+from services.intake.container import Container
+from services.intake.directory import DirectoryProjector
+from services.intake.episodes import EpisodesProjector
+from services.intake.ratelimit import RateLimiter
+from tests.e2e.processes import free_port
+from tests.waiting import eventually
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    store: SqlEventStore
+    tokens: dict[str, str]
+
+    def auth(self, client: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[client]}"}
+
+    async def post(
+        self, path: str, body: Any, client: str = "kent", **kw: Any
+    ) -> httpx.Response:
+        headers = {**self.auth(client), **kw.pop("headers", {})}
+        return await self.http.post(path, json=body, headers=headers, **kw)
+
+    async def get(self, path: str, client: str = "kent", **kw: Any) -> httpx.Response:
+        return await self.http.get(path, headers=self.auth(client), **kw)
+
+
+@asynccontextmanager
+async def serve_api(
+    database_url: str, *, per_minute: int = 100_000
+) -> AsyncIterator[Api]:
+    store = SqlEventStore(
+        create_engine(database_url),
+        projectors=[EpisodesProjector(), DirectoryProjector()],
+    )
+    clients = ClientRegistry(store.engine)
+    tokens = {
+        "kent": await clients.create("kent", Role.police, "KENT"),
+        "met": await clients.create("met", Role.police, "MET"),
+        "cms": await clients.create("cms", Role.integrator, None),
+    }
+    limiter = RateLimiter(per_minute, burst=min(per_minute, 1000))
+    app = create_app(Container(store=store, clients=clients, limiter=limiter))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started, what="intake listening")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            yield Api(http, store, tokens)
+    finally:
+        server.should_exit = True
+        await task
+        await store.close()
+
+
+STARTED = datetime.now(UTC).replace(microsecond=0)
+
+
+def a_report_body(reference: str = "KNT-1", **overrides: Any) -> dict[str, Any]:
+    now = STARTED
+    body: dict[str, Any] = {
+        "police_force": "KENT",
+        "police_reference": reference,
+        "reported_at": (now - timedelta(hours=1)).isoformat(),
+        "missing_since": (now - timedelta(hours=3)).isoformat(),
+        "episode_type": "missing",
+        "police_risk_grade": "medium",
+        "child": {
+            "given_name": "Sam",
+            "family_name": "Taylor",
+            "date_of_birth": "2011-05-14",
+            "gender": "female",
+        },
+        "placement": {"placing_authority": "886", "placement_type": "childrens_home"},
+        "circumstances": "Did not return from school",
+    }
+    body.update(overrides)
+    return body

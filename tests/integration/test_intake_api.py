@@ -1,0 +1,307 @@
+"""The police-facing API over real HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.api import Api, a_report_body, serve_api
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    async with serve_api(database_url) as api:
+        yield api
+
+
+async def _stream_length(api: Api, episode_id: str) -> int:
+    return len(await api.store.read_stream(f"episode-{episode_id}"))
+
+
+async def _report(api: Api, reference: str = "KNT-1", **overrides) -> str:
+    response = await api.post(
+        "/v1/missing-reports", a_report_body(reference, **overrides)
+    )
+    assert response.status_code == 202, response.text
+    return str(response.json()["episode_id"])
+
+
+class TestReportMissing:
+    async def test_accepted_report_is_durable_and_readable(self, api: Api):
+        response = await api.post("/v1/missing-reports", a_report_body())
+        assert response.status_code == 202
+        episode_id = response.json()["episode_id"]
+        assert response.headers["Location"] == f"/v1/episodes/{episode_id}"
+
+        episode = (await api.get(f"/v1/episodes/{episode_id}")).json()
+
+        assert episode["status"] == "open"
+        assert episode["police_risk_grade"] == "medium"
+        assert episode["child_match"] == "unmatched"
+        assert [t["event"] for t in episode["timeline"]] == ["MissingReported"]
+        [recorded] = await api.store.read_stream(f"episode-{episode_id}")
+        assert recorded.actor == "client:kent"
+
+    async def test_same_report_again_answers_200_and_appends_nothing(self, api: Api):
+        episode_id = await _report(api)
+        again = await api.post("/v1/missing-reports", a_report_body())
+        assert again.status_code == 200
+        assert again.json()["episode_id"] == episode_id
+        assert await _stream_length(api, episode_id) == 1
+
+    async def test_concurrent_duplicates_record_one_episode(self, api: Api):
+        body = a_report_body("KNT-RACE")
+        responses = await asyncio.gather(
+            *(api.post("/v1/missing-reports", body) for _ in range(8))
+        )
+        codes = sorted(r.status_code for r in responses)
+        assert codes == [200] * 7 + [202]
+        assert len({r.json()["episode_id"] for r in responses}) == 1
+        assert await _stream_length(api, responses[0].json()["episode_id"]) == 1
+
+    async def test_changed_repost_is_409_naming_the_fields(self, api: Api):
+        episode_id = await _report(api)
+        changed = a_report_body(police_risk_grade="high", circumstances="other")
+        response = await api.post("/v1/missing-reports", changed)
+        assert response.status_code == 409
+        assert response.json()["detail"]["fields"] == [
+            "circumstances",
+            "police_risk_grade",
+        ]
+        assert await _stream_length(api, episode_id) == 1
+
+    async def test_legacy_absent_grade_is_stored_as_no_apparent_risk(self, api: Api):
+        episode_id = await _report(api, police_risk_grade="absent")
+        [event] = await api.store.read_stream(f"episode-{episode_id}")
+        assert event.data["police_risk_grade"] == "no_apparent_risk"
+        assert event.data["police_risk_grade_reported_as"] == "absent"
+
+
+class TestBadInput:
+    @pytest.mark.parametrize(
+        ("change", "field"),
+        [
+            ({"police_risk_grade": "extreme"}, "police_risk_grade"),
+            ({"episode_type": "gone"}, "episode_type"),
+            ({"missing_since": "yesterday"}, "missing_since"),
+            ({"missing_since": "2026-01-01T10:00:00"}, "missing_since"),  # no zone
+            ({"child": {"given_name": "Sam"}}, "child.family_name"),
+            ({"placement": {"placing_authority": "999", "placement_type": "foster_care"}},
+             "placement.placing_authority"),
+            ({"child": {"given_name": "A", "family_name": "B", "date_of_birth": "2001-01-01",
+                        "gender": "male"}}, "child.date_of_birth"),
+            ({"unexpected": 1}, "unexpected"),
+        ],
+    )  # fmt: skip
+    async def test_invalid_body_is_422_naming_the_field(self, api: Api, change, field):
+        head = await api.store.head()
+        response = await api.post("/v1/missing-reports", {**a_report_body(), **change})
+        assert response.status_code == 422, response.text
+        assert field in [p["field"] for p in response.json()["detail"]]
+        assert await api.store.head() == head
+
+    async def test_missing_since_in_the_future_is_refused(self, api: Api):
+        future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        response = await api.post(
+            "/v1/missing-reports",
+            a_report_body(missing_since=future, reported_at=future),
+        )
+        assert response.status_code == 422
+        assert "missing_since" in [p["field"] for p in response.json()["detail"]]
+
+    async def test_not_json_malformed_and_too_large(self, api: Api):
+        auth = api.auth("kent")
+        post = api.http.post
+        text_plain = {**auth, "Content-Type": "text/plain"}
+        as_json = {**auth, "Content-Type": "application/json"}
+        assert (
+            await post("/v1/missing-reports", content=b"{}", headers=text_plain)
+        ).status_code == 415
+        assert (
+            await post("/v1/missing-reports", content=b"{oops", headers=as_json)
+        ).status_code == 400
+        big = b'{"circumstances": "' + b"x" * 70_000 + b'"}'
+        assert (
+            await post("/v1/missing-reports", content=big, headers=as_json)
+        ).status_code == 413
+        assert await api.store.head() == 0
+
+
+class TestWhoMayCall:
+    async def test_no_token_or_a_bad_one_is_401(self, api: Api):
+        assert (await api.http.get("/v1/episodes")).status_code == 401
+        bad = {"Authorization": "Bearer lnt_nope"}
+        assert (await api.http.get("/v1/episodes", headers=bad)).status_code == 401
+
+    async def test_another_forces_episode_is_404(self, api: Api):
+        episode_id = await _report(api)
+        assert (
+            await api.get(f"/v1/episodes/{episode_id}", client="met")
+        ).status_code == 404
+        update = {"received_at": datetime.now(UTC).isoformat(), "information": "x"}
+        response = await api.post(
+            f"/v1/episodes/{episode_id}/updates", update, client="met"
+        )
+        assert response.status_code == 404
+        listed = (await api.get("/v1/episodes", client="met")).json()
+        assert listed["items"] == []
+
+    async def test_reporting_for_another_force_is_403(self, api: Api):
+        response = await api.post("/v1/missing-reports", a_report_body(), client="met")
+        assert response.status_code == 403
+        assert response.json()["detail"][0]["field"] == "police_force"
+
+    async def test_integrator_cannot_use_police_routes(self, api: Api):
+        assert (await api.get("/v1/episodes", client="cms")).status_code == 403
+
+    async def test_rate_limit_answers_429_with_retry_after(self, database_url: str):
+        async with serve_api(database_url, per_minute=2) as api:
+            codes = [(await api.get("/v1/episodes")).status_code for _ in range(3)]
+            limited = await api.get("/v1/episodes")
+        assert codes == [200, 200, 429]
+        assert int(limited.headers["Retry-After"]) >= 1
+
+
+class TestEpisodeLifecycle:
+    async def test_update_appends_one_event_per_change(self, api: Api):
+        episode_id = await _report(api)
+        now = datetime.now(UTC).isoformat()
+        update = {
+            "received_at": now,
+            "police_risk_grade": "high",
+            "reason": "seen with older men",
+            "sighting": {"seen_at": now, "postcode": "ME15 6AA"},
+            "information": "Phone back on",
+        }
+        response = await api.post(f"/v1/episodes/{episode_id}/updates", update)
+        assert response.status_code == 202
+        assert response.json()["recorded"] == [
+            "PoliceRiskGradeChanged", "ChildSighted", "InformationAdded",
+        ]  # fmt: skip
+        episode = (await api.get(f"/v1/episodes/{episode_id}")).json()
+        assert episode["police_risk_grade"] == "high"
+
+    async def test_same_grade_again_changes_nothing(self, api: Api):
+        episode_id = await _report(api)
+        update = {
+            "received_at": datetime.now(UTC).isoformat(),
+            "police_risk_grade": "medium",
+        }
+        response = await api.post(f"/v1/episodes/{episode_id}/updates", update)
+        assert response.status_code == 200
+        assert await _stream_length(api, episode_id) == 1
+
+    async def test_update_with_idempotency_key_is_recorded_once(self, api: Api):
+        episode_id = await _report(api)
+        update = {"received_at": datetime.now(UTC).isoformat(), "information": "x"}
+        key = {"Idempotency-Key": "force-msg-77"}
+        first = await api.post(
+            f"/v1/episodes/{episode_id}/updates", update, headers=key
+        )
+        again = await api.post(
+            f"/v1/episodes/{episode_id}/updates", update, headers=key
+        )
+        assert (first.status_code, again.status_code) == (202, 200)
+        assert await _stream_length(api, episode_id) == 2
+
+    async def test_found_closes_the_episode(self, api: Api):
+        episode_id = await _report(api)
+        found = {
+            "found_at": datetime.now(UTC).isoformat(),
+            "returned_to": "placement",
+            "safe_and_well_check": True,
+        }
+        response = await api.post(f"/v1/episodes/{episode_id}/found", found)
+        assert (response.status_code, response.json()["status"]) == (202, "found")
+        assert (
+            await api.post(f"/v1/episodes/{episode_id}/found", found)
+        ).status_code == 200
+        withdrawal = {"reason": "cancelled"}
+        late = await api.post(f"/v1/episodes/{episode_id}/withdrawal", withdrawal)
+        assert late.status_code == 409
+        update = {"received_at": datetime.now(UTC).isoformat(), "information": "x"}
+        closed = await api.post(f"/v1/episodes/{episode_id}/updates", update)
+        assert closed.status_code == 409
+
+    async def test_found_before_missing_is_refused(self, api: Api):
+        episode_id = await _report(api)
+        found = {
+            "found_at": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "returned_to": "placement",
+            "safe_and_well_check": False,
+        }
+        response = await api.post(f"/v1/episodes/{episode_id}/found", found)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["field"] == "found_at"
+
+    async def test_withdrawal(self, api: Api):
+        episode_id = await _report(api)
+        response = await api.post(
+            f"/v1/episodes/{episode_id}/withdrawal", {"reason": "reported_in_error"}
+        )
+        assert (response.status_code, response.json()["status"]) == (202, "withdrawn")
+
+    async def test_open_episodes_are_listed_in_pages(self, api: Api):
+        ids = [await _report(api, f"KNT-{n}") for n in range(5)]
+        await api.post(f"/v1/episodes/{ids[0]}/withdrawal", {"reason": "cancelled"})
+
+        first = (
+            await api.get("/v1/episodes", params={"status": "open", "limit": 3})
+        ).json()
+        rest = (
+            await api.get(
+                "/v1/episodes",
+                params={"status": "open", "limit": 3, "cursor": first["next_cursor"]},
+            )
+        ).json()
+
+        listed = [e["episode_id"] for e in first["items"] + rest["items"]]
+        assert listed == ids[1:]
+        assert rest["next_cursor"] is None
+
+
+class TestChildrenDirectory:
+    CHILD = {
+        "given_name": "Sam",
+        "family_name": "Taylor",
+        "date_of_birth": "2011-05-14",
+        "looked_after": True,
+        "uasc": False,
+        "placing_authority": "886",
+        "ola": False,
+        "social_worker": {"name": "Alex Morgan", "email": "a.morgan@example.org"},
+    }
+
+    async def _put(self, api: Api, la_child_id: str, **changes) -> int:
+        response = await api.http.put(
+            f"/v1/children/{la_child_id}",
+            json={**self.CHILD, **changes},
+            headers=api.auth("cms"),
+        )
+        return response.status_code
+
+    async def _match(self, api: Api, episode_id: str) -> str:
+        return str((await api.get(f"/v1/episodes/{episode_id}")).json()["child_match"])
+
+    async def test_matched_by_id_then_by_name_and_birth_date(self, api: Api):
+        assert await self._put(api, "C1") == 200
+        child = {**a_report_body()["child"], "la_child_id": "C1", "given_name": "Other"}
+        by_id = await _report(api, "KNT-A", child=child)
+        by_name = await _report(api, "KNT-B")
+        assert await self._match(api, by_id) == "matched"
+        assert await self._match(api, by_name) == "matched"
+
+    async def test_two_children_alike_make_an_ambiguous_match(self, api: Api):
+        await self._put(api, "C1")
+        await self._put(api, "C2")
+        assert await self._match(api, await _report(api)) == "ambiguous"
+
+    async def test_only_integrators_feed_it(self, api: Api):
+        response = await api.http.put(
+            "/v1/children/C9", json=self.CHILD, headers=api.auth("kent")
+        )
+        assert response.status_code == 403
+        assert await self._put(api, "C9", placing_authority="000") == 422
