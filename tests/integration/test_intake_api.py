@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pytest
+from sqlalchemy import select
 
+from services.intake.tables import children, episodes
 from tests.api import Api, a_report_body, serve_api
 
 
@@ -89,13 +92,29 @@ class TestBadInput:
             ({"missing_since": "yesterday"}, "missing_since"),
             ({"missing_since": "2026-01-01T10:00:00"}, "missing_since"),  # no zone
             ({"child": {"given_name": "Sam"}}, "child.family_name"),
-            ({"placement": {"placing_authority": "999", "placement_type": "foster_care"}},
-             "placement.placing_authority"),
-            ({"child": {"given_name": "A", "family_name": "B", "date_of_birth": "2001-01-01",
-                        "gender": "male"}}, "child.date_of_birth"),
+            (
+                {
+                    "placement": {
+                        "placing_authority": "999",
+                        "placement_type": "foster_care",
+                    }
+                },
+                "placement.placing_authority",
+            ),
+            (
+                {
+                    "child": {
+                        "given_name": "A",
+                        "family_name": "B",
+                        "date_of_birth": "2001-01-01",
+                        "gender": "male",
+                    }
+                },
+                "child.date_of_birth",
+            ),
             ({"unexpected": 1}, "unexpected"),
         ],
-    )  # fmt: skip
+    )
     async def test_invalid_body_is_422_naming_the_field(self, api: Api, change, field):
         head = await api.store.head()
         response = await api.post("/v1/missing-reports", {**a_report_body(), **change})
@@ -179,8 +198,10 @@ class TestEpisodeLifecycle:
         response = await api.post(f"/v1/episodes/{episode_id}/updates", update)
         assert response.status_code == 202
         assert response.json()["recorded"] == [
-            "PoliceRiskGradeChanged", "ChildSighted", "InformationAdded",
-        ]  # fmt: skip
+            "PoliceRiskGradeChanged",
+            "ChildSighted",
+            "InformationAdded",
+        ]
         episode = (await api.get(f"/v1/episodes/{episode_id}")).json()
         assert episode["police_risk_grade"] == "high"
 
@@ -264,7 +285,7 @@ class TestEpisodeLifecycle:
 
 
 class TestChildrenDirectory:
-    CHILD = {
+    CHILD: ClassVar[dict[str, object]] = {
         "given_name": "Sam",
         "family_name": "Taylor",
         "date_of_birth": "2011-05-14",
@@ -305,3 +326,24 @@ class TestChildrenDirectory:
         )
         assert response.status_code == 403
         assert await self._put(api, "C9", placing_authority="000") == 422
+
+
+async def test_read_models_rebuild_from_the_log_to_the_same_state(api: Api):
+    ids = [await _report(api, f"KNT-{n}") for n in range(3)]
+    await api.post(f"/v1/episodes/{ids[1]}/withdrawal", {"reason": "cancelled"})
+    await api.http.put(
+        "/v1/children/C1", json=TestChildrenDirectory.CHILD, headers=api.auth("cms")
+    )
+    before = await _read_models(api)
+
+    replayed = await api.store.rebuild_projections()
+
+    assert replayed == await api.store.head()
+    assert await _read_models(api) == before
+
+
+async def _read_models(api: Api) -> tuple[list, list]:
+    async with api.store.engine.connect() as conn:
+        rows = (await conn.execute(select(episodes).order_by("episode_id"))).all()
+        kids = (await conn.execute(select(children).order_by("la_child_id"))).all()
+    return [tuple(r) for r in rows], [tuple(r) for r in kids]

@@ -45,28 +45,42 @@ def a_report(**overrides: Any) -> MissingReportCreate:
     ("overrides", "field", "reason"),
     [
         pytest.param(
-            {"missing_since": NOW + timedelta(minutes=6)}, "missing_since", "future",
+            {"missing_since": NOW + timedelta(minutes=6)},
+            "missing_since",
+            "future",
             id="missing_since beyond 5 minutes of skew",
         ),
         pytest.param(
-            {"reported_at": NOW - timedelta(hours=4)}, "reported_at", "before missing_since",
+            {"reported_at": NOW - timedelta(hours=4)},
+            "reported_at",
+            "before missing_since",
             id="reported before the child went missing",
         ),
         pytest.param(
-            {"child_date_of_birth": date(2027, 1, 1)}, "child.date_of_birth", "future",
+            {"child_date_of_birth": date(2027, 1, 1)},
+            "child.date_of_birth",
+            "future",
             id="born in the future",
         ),
         pytest.param(
-            {"child_date_of_birth": date(2008, 11, 26)}, "child.date_of_birth", "18 or older",
-            id="18th birthday on the day missing: not a child (903 guidance, DOMAIN 3.3)",
+            {"child_date_of_birth": date(2008, 11, 26)},
+            "child.date_of_birth",
+            "18 or older",
+            id="18 on the day missing: not a child (DOMAIN 3.3)",
         ),
         pytest.param(
-            {"placement": {"placing_authority": "999", "placement_type": "foster_care"}},
-            "placement.placing_authority", "local authority",
+            {
+                "placement": {
+                    "placing_authority": "999",
+                    "placement_type": "foster_care",
+                }
+            },
+            "placement.placing_authority",
+            "local authority",
             id="unknown LA code",
         ),
     ],
-)  # fmt: skip
+)
 def test_report_is_refused_naming_the_field(overrides, field, reason):
     problems = dict(report_problems(a_report(**overrides), NOW, CODES))
     assert field in problems
@@ -100,7 +114,7 @@ UNMATCHED = ChildMatch(status="unmatched")
 
 class TestDecide:
     def test_legacy_absent_is_recorded_as_no_apparent_risk(self):
-        """APP 2017 scrapped 'absent' (DOMAIN 2.2, rule 9.2): map it and keep the original."""
+        """APP scrapped "absent" in 2017 (DOMAIN 2.2, rule 9.2): map it, keep it."""
         [event] = decide.report_missing(
             a_report(police_risk_grade="absent"), match=UNMATCHED, existing=None
         )

@@ -1,0 +1,118 @@
+"""Administration from the command line: API clients and the children directory."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from events.store.engine import create_engine
+from events.store.sql import SqlEventStore
+from services.cli import app
+from services.intake.auth import ClientRegistry
+from services.intake.children_csv import COLUMNS
+
+
+def _lantern(database: str, *args: str):
+    return CliRunner().invoke(app, list(args), env={"LANTERN_DATABASE_URL": database})
+
+
+def _authenticates(database: str, token: str) -> bool:
+    async def check() -> bool:
+        store = SqlEventStore(create_engine(database))
+        try:
+            return await ClientRegistry(store.engine).authenticate(token) is not None
+        finally:
+            await store.close()
+
+    return asyncio.run(check())
+
+
+def test_client_tokens_are_created_rotated_and_revoked(sqlite_database: str):
+    created = _lantern(
+        sqlite_database,
+        "clients",
+        "create",
+        "--name",
+        "kent",
+        "--role",
+        "police",
+        "--force",
+        "KENT",
+    )
+    token = created.output.strip().splitlines()[-1]
+    assert created.exit_code == 0 and token.startswith("lnt_")
+    assert _authenticates(sqlite_database, token)
+
+    rotated = _lantern(sqlite_database, "clients", "rotate", "kent")
+    new_token = rotated.output.strip().splitlines()[-1]
+    assert not _authenticates(sqlite_database, token)
+    assert _authenticates(sqlite_database, new_token)
+
+    assert _lantern(sqlite_database, "clients", "revoke", "kent").exit_code == 0
+    assert not _authenticates(sqlite_database, new_token)
+    listed = _lantern(sqlite_database, "clients", "list").output
+    assert "kent\tpolice\tKENT\trevoked" in listed
+    assert new_token not in listed
+
+
+def test_police_client_needs_a_force(sqlite_database: str):
+    result = _lantern(
+        sqlite_database, "clients", "create", "--name", "x", "--role", "police"
+    )
+    assert result.exit_code == 2
+    assert "--force is required" in result.stderr
+
+
+def _csv(tmp_path: Path, *rows: dict[str, str]) -> str:
+    lines = [",".join(COLUMNS)]
+    for row in rows:
+        lines.append(",".join(row.get(c, "") for c in COLUMNS))
+    path = tmp_path / "children.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+CHILD = {
+    "la_child_id": "C1",
+    "given_name": "Sam",
+    "family_name": "Taylor",
+    "date_of_birth": "2011-05-14",
+    "looked_after": "true",
+    "uasc": "false",
+    "placing_authority": "886",
+    "ola": "false",
+    "social_worker_name": "Alex Morgan",
+    "social_worker_email": "a.morgan@example.org",
+}
+
+
+def _stored(database: str) -> int:
+    async def count() -> int:
+        store = SqlEventStore(create_engine(database))
+        try:
+            return len(await store.read_all())
+        finally:
+            await store.close()
+
+    return asyncio.run(count())
+
+
+def test_children_import_records_every_row(sqlite_database: str, tmp_path: Path):
+    path = _csv(tmp_path, CHILD, {**CHILD, "la_child_id": "C2", "given_name": "Jo"})
+    result = _lantern(sqlite_database, "children", "import", path)
+    assert result.exit_code == 0, result.output
+    assert "recorded 2 child(ren)" in result.output
+    assert _stored(sqlite_database) == 2
+
+
+def test_one_bad_row_records_nothing_and_names_line_and_field(
+    sqlite_database: str, tmp_path: Path
+):
+    bad = {**CHILD, "la_child_id": "C2", "date_of_birth": "14/05/2011"}
+    path = _csv(tmp_path, CHILD, bad)
+    result = _lantern(sqlite_database, "children", "import", path)
+    assert result.exit_code == 2
+    assert "line 3: date_of_birth:" in result.stderr
+    assert _stored(sqlite_database) == 0
