@@ -36,9 +36,11 @@ wait_ready() {
 pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" status >/dev/null 2>&1 || pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start
 wait_ready
 
-if (($(psql_pg -c 'SHOW max_connections') < 200)); then
-  log "raising max_connections to 200 (restart)"
-  psql_pg -c 'ALTER SYSTEM SET max_connections = 200'
+# Loopback only, so no TLS: asyncpg would otherwise negotiate it on every connection
+# and pay for it on every round trip.
+if (($(psql_pg -c 'SHOW max_connections') < 200)) || [ "$(psql_pg -c 'SHOW ssl')" = on ]; then
+  log "setting max_connections = 200, ssl = off (restart)"
+  psql_pg -c 'ALTER SYSTEM SET max_connections = 200' -c 'ALTER SYSTEM SET ssl = off'
   pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" restart
   wait_ready
 fi

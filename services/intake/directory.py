@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -39,25 +39,20 @@ def match_of(by_id: str | None, by_name: Sequence[str]) -> ChildMatch:
 
 
 async def match_child(engine: AsyncEngine, child: Child) -> ChildMatch:
+    """One query for both ways of matching: by id, and by name and date of birth."""
+    same_person = and_(
+        children.c.name_key == name_key(child.given_name, child.family_name),
+        children.c.date_of_birth == child.date_of_birth,
+    )
+    query = select(children.c.la_child_id).where(
+        or_(children.c.la_child_id == child.la_child_id, same_person)
+        if child.la_child_id
+        else same_person
+    )
     async with engine.connect() as conn:
-        by_id = None
-        if child.la_child_id:
-            by_id = await conn.scalar(
-                select(children.c.la_child_id).where(
-                    children.c.la_child_id == child.la_child_id
-                )
-            )
-        by_name: list[str] = []
-        if by_id is None:
-            rows = await conn.execute(
-                select(children.c.la_child_id).where(
-                    children.c.name_key
-                    == name_key(child.given_name, child.family_name),
-                    children.c.date_of_birth == child.date_of_birth,
-                )
-            )
-            by_name = list(rows.scalars())
-    return match_of(by_id, by_name)
+        found = list((await conn.execute(query)).scalars())
+    by_id = child.la_child_id if child.la_child_id in found else None
+    return match_of(by_id, found)
 
 
 async def child_record(engine: AsyncEngine, la_child_id: str) -> ChildRecorded | None:

@@ -25,10 +25,11 @@ class EpisodesProjector:
     tables: Sequence[Table] = (episodes,)
 
     async def apply(self, conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        opened = [_opened(e) for e in envelopes if e.type == MissingReported.type_name]
+        if opened:
+            await conn.execute(insert(episodes), opened)
         for envelope in envelopes:
-            if envelope.type == MissingReported.type_name:
-                await conn.execute(insert(episodes).values(**_opened(envelope)))
-            elif envelope.type == PoliceRiskGradeChanged.type_name:
+            if envelope.type == PoliceRiskGradeChanged.type_name:
                 await _update(conn, envelope, police_risk_grade=envelope.data["grade"])
             elif envelope.type in _STATUS:
                 await _update(conn, envelope, status=_STATUS[envelope.type])

@@ -194,9 +194,8 @@ async def report_missing(
         raise Rejected(422, problems)
     episode_id = decide.episode_id_for(body.police_force, body.police_reference)
     match = await match_child(deps.store.engine, body.child)
+    existing, version = None, 0  # most reports are new: try that before reading
     while True:
-        envelopes, version = await _load(deps, episode_id)
-        existing = decide.fold([e.event for e in envelopes])
         decision = decide.report_missing(body, match=match, existing=existing)
         accepted = await _record(
             deps, response, client, episode_id, decision,
@@ -206,6 +205,8 @@ async def report_missing(
         if accepted:
             response.headers["Location"] = f"/v1/episodes/{episode_id}"
             return accepted
+        envelopes, version = await _load(deps, episode_id)
+        existing = decide.fold([e.event for e in envelopes])
 
 
 @router.post(

@@ -1,0 +1,19 @@
+"""The yardstick for bench/intake.py: the same body validated by the same rules,
+answered 202, but nothing stored and nobody authenticated."""
+
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, HTTPException
+
+from services.intake.authorities import la_codes
+from services.intake.rules import report_problems
+from services.intake.schemas import MissingReportCreate
+
+app = FastAPI()
+
+
+@app.post("/v1/missing-reports", status_code=202)
+async def report_missing(body: MissingReportCreate) -> dict[str, str]:
+    if problems := report_problems(body, datetime.now(UTC), la_codes()):
+        raise HTTPException(422, problems)
+    return {"status": "open"}
