@@ -54,8 +54,8 @@ CHILD_EXAMPLE: dict[str, Any] = {
 REPORT_EXAMPLE: dict[str, Any] = {
     "police_force": "KENT",
     "police_reference": "KNT-24-000123",
-    "reported_at": "2026-11-26T21:40:00Z",
-    "missing_since": "2026-11-26T19:30:00Z",
+    "reported_at": "2026-11-20T21:40:00Z",
+    "missing_since": "2026-11-20T19:30:00Z",
     "episode_type": "missing",
     "police_risk_grade": "medium",
     "child": CHILD_EXAMPLE,
@@ -99,11 +99,11 @@ class EpisodeUpdate(Body):
         json_schema_extra={
             "examples": [
                 {
-                    "received_at": "2026-11-26T23:05:00Z",
+                    "received_at": "2026-11-20T23:05:00Z",
                     "police_risk_grade": "high",
                     "reason": "Seen getting into a car with unknown adults",
                     "sighting": {
-                        "seen_at": "2026-11-26T22:50:00Z",
+                        "seen_at": "2026-11-20T22:50:00Z",
                         "postcode": "ME15 6AA",
                     },
                 }
@@ -123,7 +123,7 @@ class FoundReport(Body):
         json_schema_extra={
             "examples": [
                 {
-                    "found_at": "2026-11-27T08:15:00Z",
+                    "found_at": "2026-11-21T08:15:00Z",
                     "found_location": "Maidstone bus station",
                     "returned_to": "placement",
                     "safe_and_well_check": True,

@@ -40,7 +40,9 @@ def running_lantern(
     assert terminate(process) == 0
 
 
-def test_no_input_yields_a_server_error(running_lantern: tuple[str, str]):
+def test_no_input_yields_a_server_error(
+    running_lantern: tuple[str, str], tmp_path: Path
+):
     base, token = running_lantern
     result = subprocess.run(
         [
@@ -56,6 +58,7 @@ def test_no_input_yields_a_server_error(running_lantern: tuple[str, str]):
             "--seed",
             "20261126",
         ],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         timeout=600,
