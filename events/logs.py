@@ -15,7 +15,7 @@ ALLOWED_KEYS = frozenset(
     {
         "event", "level", "timestamp", "logger", "service", "subscriber", "transport",
         "event_id", "event_type", "stream_id", "position", "attempt", "error_type",
-        "error", "correlation_id", "causation_id", "client", "method", "path",
+        "correlation_id", "causation_id", "client", "method", "path",
         "status", "duration_ms", "topic", "partitions", "count", "host", "port",
         "mode", "revision", "exc_info", "exception",
     }

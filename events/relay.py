@@ -15,17 +15,18 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
+from sqlalchemy import text
 
 from events.cloudevents import to_message, topic_for
 from events.store import Checkpoint, Commit
 from events.store.sql import SqlEventStore
-from events.subscriptions import RetryPolicy
-from events.subscriptions.store import wait_any
+from events.subscriptions import keep_running, wait_any
 
 log = structlog.get_logger()
 
 NAME = "relay"
 PARTITION = "store"
+RELAY_LOCK = 0x4C52454C  # "LREL": held by the one relay that publishes
 
 
 class KafkaRelay:
@@ -36,6 +37,8 @@ class KafkaRelay:
         bootstrap_servers: str,
         topic_prefix: str,
         partitions: int = 6,
+        replication_factor: int = 1,
+        retention_ms: int = -1,
         page_size: int = 1000,
         poll_interval: float = 0.5,
     ) -> None:
@@ -43,6 +46,8 @@ class KafkaRelay:
         self.bootstrap_servers = bootstrap_servers
         self.topic_prefix = topic_prefix
         self.partitions = partitions
+        self.replication_factor = replication_factor
+        self.retention_ms = retention_ms
         self.page_size = page_size
         self.poll_interval = poll_interval
         self.position = 0
@@ -51,21 +56,29 @@ class KafkaRelay:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Publish until ``stop`` is set; reconnect with backoff after any failure."""
-        backoff = RetryPolicy(first_delay=0.5, max_delay=10.0)
-        failures = 0
         self.running = True
         try:
-            while not stop.is_set():
-                try:
-                    await self._publish_until(stop)
-                except Exception as exc:
-                    log.warning(
-                        "relay_failed", error_type=type(exc).__name__, error=str(exc)
-                    )
-                    await wait_any(stop, asyncio.Event(), backoff.delay(failures))
-                    failures += 1
+            await keep_running(NAME, self._lead_then_publish, stop)
         finally:
             self.running = False
+
+    async def _lead_then_publish(self, stop: asyncio.Event) -> None:
+        """On PostgreSQL only one relay publishes; others wait as standbys."""
+        if self.store.engine.dialect.name != "postgresql":
+            await self._publish_until(stop)
+            return
+        async with self.store.engine.connect() as conn:
+            lock = text("SELECT pg_try_advisory_lock(:key)")
+            while not await conn.scalar(lock, {"key": RELAY_LOCK}):
+                await wait_any(stop, asyncio.Event(), self.poll_interval * 4)
+                if stop.is_set():
+                    return
+            try:
+                await self._publish_until(stop)
+            finally:
+                await conn.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": RELAY_LOCK}
+                )
 
     async def _publish_until(self, stop: asyncio.Event) -> None:
         self.position = await self.store.checkpoint(NAME, PARTITION)
@@ -76,9 +89,9 @@ class KafkaRelay:
             linger_ms=2,
             request_timeout_ms=15000,
         )
-        await producer.start()
-        log.info("relay_started", position=self.position)
         try:
+            await producer.start()
+            log.info("relay_started", position=self.position)
             while not stop.is_set():
                 changed = self.store.changes()
                 if not await self._publish_page(producer):
@@ -114,7 +127,13 @@ class KafkaRelay:
         try:
             for topic in missing:
                 try:
-                    await admin.create_topics([NewTopic(topic, self.partitions, 1)])
+                    new = NewTopic(
+                        topic,
+                        self.partitions,
+                        self.replication_factor,
+                        topic_configs={"retention.ms": str(self.retention_ms)},
+                    )
+                    await admin.create_topics([new])
                     log.info("topic_created", topic=topic, partitions=self.partitions)
                 except TopicAlreadyExistsError:
                     pass

@@ -25,8 +25,19 @@ class CoreSettings(BaseSettings):
     )
     kafka_topic_prefix: str = "lantern."
     kafka_partitions: int = Field(6, ge=1, le=1000)
+    kafka_replication_factor: int = Field(
+        1, ge=1, le=10, description="For topics the relay creates; 3 in production"
+    )
+    kafka_retention_ms: int = Field(
+        -1, ge=-1, description="Topic retention; -1 keeps history for replay"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
+
+    @field_validator("log_level", "environment", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

@@ -7,8 +7,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from events.store.engine import create_engine
-from events.store.tables import metadata
-from services.intake import tables as _intake_tables  # noqa: F401 - registers them
+from migrations.models import metadata
 
 config = context.config
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import httpx
+import structlog
 import typer
 import uvicorn
 from pydantic import ValidationError
@@ -17,7 +20,7 @@ from pydantic import ValidationError
 from events.cloudevents import schema_id
 from events.envelope import NewEvent, utcnow
 from events.logs import configure_logging
-from events.registry import event_types
+from events.registry import Event, event_types
 from events.relay import KafkaRelay
 from events.runtime import (
     Worker,
@@ -28,17 +31,36 @@ from events.runtime import (
 )
 from events.settings import CoreSettings
 from events.store import Projector, migrate
+from events.store.sql import SqlEventStore
 from services.intake.app import create_app
 from services.intake.auth import ClientError, ClientRegistry, Role
 from services.intake.authorities import la_codes
 from services.intake.children_csv import parse_children
 from services.intake.container import Container
-from services.intake.directory import DirectoryProjector, child_stream
-from services.intake.episodes import EpisodesProjector
 from services.intake.ratelimit import RateLimiter
 from services.intake.settings import IntakeSettings
 from services.notifier import handlers as notifier
-from services.triage import handlers as triage
+from services.records.directory import DirectoryProjector, child_stream
+from services.records.episodes import EpisodesProjector
+from services.triage import handlers as triage_handlers
+from services.triage.assessments import AssessmentsProjector
+from services.triage.explain import explain
+from services.triage.handlers import Triage
+from services.triage.policy import Policy
+from services.triage.policy_file import PolicyFileError, load_policy
+from services.triage.reference_server import (
+    DEFAULT_DATA,
+    Fault,
+    Faults,
+    Malformed,
+    create_reference_app,
+    load_reference_data,
+)
+from services.triage.scheduler import ReviewScheduler
+from services.triage.settings import TriageSettings
+from services.triage.sources import SourceName
+from services.triage.sources.http import SourceSettings
+from services.triage.sources.settings import SourcesConfig, build_sources
 
 app = typer.Typer(
     help="Lantern: notifications and risk triage for children missing from care.",
@@ -66,7 +88,16 @@ app.add_typer(children_app, name="children")
 app.add_typer(projections_app, name="projections")
 app.add_typer(events_app, name="events")
 app.add_typer(parked_app, name="parked")
+policy_app = typer.Typer(
+    help="The risk policy: check it, explain it.", no_args_is_help=True
+)
+app.add_typer(policy_app, name="policy")
+sources_app = typer.Typer(
+    help="The council's risk sources (Youth Justice, CME, CSE).", no_args_is_help=True
+)
+app.add_typer(sources_app, name="sources")
 
+log = structlog.get_logger()
 S = TypeVar("S", bound=CoreSettings)
 T = TypeVar("T")
 Host = Annotated[
@@ -81,6 +112,10 @@ def _settings(cls: type[S], **overrides: Any) -> S:
         settings = cls(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         for error in exc.errors():
+            if not error["loc"]:  # a rule across settings names them itself
+                reason = error["msg"].removeprefix("Value error, ")
+                typer.echo(f"invalid setting {reason}", err=True)
+                continue
             name = "LANTERN_" + "__".join(str(p) for p in error["loc"]).upper()
             typer.echo(f"invalid setting {name}: {error['msg']}", err=True)
         raise typer.Exit(2) from None
@@ -92,34 +127,42 @@ def _settings(cls: type[S], **overrides: Any) -> S:
     return settings
 
 
+class RunSettings(IntakeSettings, TriageSettings):
+    """`lantern run` runs every service, so it reads every service's settings."""
+
+
 @app.command()
 def run(host: Host = None, port: Port = None) -> None:
     """Run everything in one process: intake, triage and notifier (and the relay when
-    Kafka is configured). With no settings: SQLite file ./lantern.db, no Kafka."""
-    settings = _settings(IntakeSettings, host=host, port=port)
+    Kafka is configured). With no settings: SQLite file ./lantern.db, no Kafka, and
+    the reference source servers (docs/sources.md) standing in for the council's."""
+    settings, reference = _embedded_sources(
+        _settings(RunSettings, host=host, port=port)
+    )
+    policy = _policy(settings)
     migrate.upgrade(settings.database_url)
-    asyncio.run(_serve(settings, embedded=True))
+    asyncio.run(_serve(settings, policy, embedded=True, reference=reference))
 
 
 @app.command()
 def intake(host: Host = None, port: Port = None) -> None:
     """Run the police-facing HTTP API alone."""
     settings = _settings(IntakeSettings, host=host, port=port)
-    asyncio.run(_serve(settings, embedded=False))
+    asyncio.run(_serve(settings, None, embedded=False))
 
 
 @app.command("triage")
 def triage_command() -> None:
-    """Run the triage worker alone (Kafka consumer group `triage` when configured)."""
-    settings = _settings(CoreSettings)
-    asyncio.run(_work(settings, "triage"))
+    """Run triage alone: risk assessments and reviews (Kafka consumer group `triage`
+    when configured)."""
+    settings = _settings(TriageSettings)
+    asyncio.run(_work(settings, ["triage"], _policy(settings)))
 
 
 @app.command("notifier")
 def notifier_command() -> None:
     """Run the notifier worker alone (Kafka consumer group `notifier` if configured)."""
-    settings = _settings(CoreSettings)
-    asyncio.run(_work(settings, "notifier"))
+    asyncio.run(_work(_settings(CoreSettings), ["notifier"], None))
 
 
 @app.command()
@@ -131,7 +174,32 @@ def relay() -> None:
             "invalid setting LANTERN_KAFKA_BOOTSTRAP_SERVERS: required", err=True
         )
         raise typer.Exit(2)
-    asyncio.run(_work(settings, "relay"))
+    asyncio.run(_work(settings, ["relay"], None))
+
+
+def _policy(settings: TriageSettings) -> Policy:
+    """The policy file, or the process stops here saying what is wrong with it."""
+    try:
+        return load_policy(settings.triage_policy_file)
+    except PolicyFileError as exc:
+        typer.echo(f"invalid setting LANTERN_TRIAGE_POLICY_FILE: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+REFERENCE_MOUNT = "/reference-sources"
+
+
+def _embedded_sources(settings: RunSettings) -> tuple[RunSettings, bool]:
+    """With no source configured, point triage at the reference servers mounted in
+    this very process, so a newcomer sees whole assessments with nothing installed."""
+    if any(settings.sources.of(name).configured for name in SourceName):
+        return settings, False
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+    base = f"http://{host}:{settings.port}{REFERENCE_MOUNT}"
+    sources = SourcesConfig(
+        **{n.value: SourceSettings(base_url=f"{base}/{n.value}") for n in SourceName}
+    )
+    return settings.model_copy(update={"sources": sources}), True
 
 
 class _Server(uvicorn.Server):
@@ -146,52 +214,92 @@ class _Server(uvicorn.Server):
 
 
 def _projectors() -> list[Projector]:
-    return [EpisodesProjector(), DirectoryProjector()]
+    return [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector()]
 
 
-async def _serve(settings: IntakeSettings, *, embedded: bool) -> None:
-    async with open_store(settings, _projectors()) as store:
-        names = ["triage", "notifier", "relay"] if embedded else []
+async def _serve(
+    settings: IntakeSettings,
+    policy: Policy | None,
+    *,
+    embedded: bool,
+    reference: bool = False,
+) -> None:
+    names = ["triage", "notifier", "relay"] if embedded else []
+    async with (
+        open_store(settings, _projectors()) as store,
+        _workers(settings, store, names, policy) as workers,
+    ):
         container = Container(
             store=store,
             clients=ClientRegistry(store.engine),
             limiter=RateLimiter(
                 settings.rate_limit_per_minute, settings.rate_limit_burst
             ),
-            workers=_workers(settings, store, names),
+            workers=workers,
         )
+        app = create_app(container)
+        if reference:
+            reference_app = create_reference_app(
+                load_reference_data(DEFAULT_DATA), Faults.at_start(Fault())
+            )
+            app.mount(REFERENCE_MOUNT, reference_app)
         config = uvicorn.Config(
-            create_app(container),
+            app,
             host=settings.host,
             port=settings.port,
             log_config=None,
             access_log=False,
         )
+        log.info("http_listening", host=settings.host, port=settings.port)
         await _Server(config).serve()
 
 
-async def _work(settings: CoreSettings, name: str) -> None:
-    async with open_store(settings, _projectors()) as store:
-        await run_workers(_workers(settings, store, [name]), stop_on_signals())
+async def _work(
+    settings: CoreSettings, names: list[str], policy: Policy | None
+) -> None:
+    async with (
+        open_store(settings, _projectors()) as store,
+        _workers(settings, store, names, policy) as workers,
+    ):
+        await run_workers(workers, stop_on_signals())
 
 
-def _workers(settings: CoreSettings, store: Any, names: list[str]) -> list[Worker]:
-    subscribers = {"triage": triage.subscriber, "notifier": notifier.subscriber}
-    workers: list[Worker] = [
-        subscription_for(settings, store, subscribers[n]())
-        for n in names
-        if n in subscribers
-    ]
-    if "relay" in names and settings.kafka_bootstrap_servers:
-        workers.append(
-            KafkaRelay(
+@asynccontextmanager
+async def _workers(
+    settings: CoreSettings,
+    store: SqlEventStore,
+    names: list[str],
+    policy: Policy | None,
+) -> AsyncIterator[list[Worker]]:
+    """The workers a process runs, with the HTTP client they share."""
+    async with httpx.AsyncClient() as client:
+        workers: list[Worker] = []
+        if "triage" in names and isinstance(settings, TriageSettings) and policy:
+            triage = Triage(
                 store,
-                bootstrap_servers=settings.kafka_bootstrap_servers,
-                topic_prefix=settings.kafka_topic_prefix,
-                partitions=settings.kafka_partitions,
+                build_sources(settings, client),
+                policy,
+                budget_s=settings.triage_budget_s,
+                recheck_s=settings.triage_recheck_s,
             )
-        )
-    return workers
+            workers += [
+                subscription_for(settings, store, triage_handlers.subscriber(triage)),
+                ReviewScheduler(triage, poll_s=settings.triage_review_poll_s),
+            ]
+        if "notifier" in names:
+            workers.append(subscription_for(settings, store, notifier.subscriber()))
+        if "relay" in names and settings.kafka_bootstrap_servers:
+            workers.append(
+                KafkaRelay(
+                    store,
+                    bootstrap_servers=settings.kafka_bootstrap_servers,
+                    topic_prefix=settings.kafka_topic_prefix,
+                    partitions=settings.kafka_partitions,
+                    replication_factor=settings.kafka_replication_factor,
+                    retention_ms=settings.kafka_retention_ms,
+                )
+            )
+        yield workers
 
 
 @db_app.command()
@@ -360,6 +468,78 @@ def projections_rebuild() -> None:
             return await store.rebuild_projections()
 
     typer.echo(f"replayed {asyncio.run(rebuild())} events")
+
+
+@sources_app.command("serve")
+def sources_serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8100,
+    data: Annotated[
+        Path, typer.Option(help="JSON file, or a folder of <source>.csv files")
+    ] = DEFAULT_DATA,
+    latency_ms: Annotated[int, typer.Option(min=0, help="Added to lookups")] = 0,
+    error_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of lookups answered 500")
+    ] = 0.0,
+    down: Annotated[
+        list[SourceName] | None, typer.Option(help="Answer 503 (repeatable)")
+    ] = None,
+    malformed: Annotated[
+        Malformed, typer.Option(help="Answer garbage with status 200")
+    ] = Malformed.none,
+    token: Annotated[
+        str | None,
+        typer.Option(envvar="LANTERN_SOURCES_SERVE_TOKEN", help="Bearer required"),
+    ] = None,
+) -> None:
+    """Serve the three source APIs over reference data, with injected faults (see
+    docs/sources.md). Base URLs: http://HOST:PORT/youth_justice, /cme and /cse."""
+    _settings(CoreSettings)
+    fault = Fault(latency_ms=latency_ms, error_rate=error_rate, malformed=malformed)
+    try:
+        reference = load_reference_data(data)
+    except (ValueError, OSError) as exc:
+        typer.echo(f"invalid reference data: {exc}", err=True)
+        raise typer.Exit(2) from None
+    config = uvicorn.Config(
+        create_reference_app(
+            reference, Faults.at_start(fault, down=down or ()), token=token
+        ),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
+    asyncio.run(_Server(config).serve())
+
+
+@policy_app.command("check")
+def policy_check(
+    file: Annotated[
+        Path | None, typer.Argument(help="Default: the configured one")
+    ] = None,
+) -> None:
+    """Validate a policy file, as `lantern triage` does at start."""
+    settings = _settings(TriageSettings)
+    if file is not None:
+        settings = settings.model_copy(update={"triage_policy_file": file})
+    typer.echo(f"policy {_policy(settings).version} is valid")
+
+
+@policy_app.command("explain")
+def policy_explain(episode_id: uuid.UUID) -> None:
+    """Why an episode has its risk level: every factor, its source, evidence, weight."""
+    settings = _settings(CoreSettings)
+
+    async def read() -> list[Event]:
+        async with open_store(settings) as store:
+            return [e.event for e in await store.read_stream(f"episode-{episode_id}")]
+
+    events = asyncio.run(read())
+    if not events:
+        typer.echo(f"no episode {episode_id}", err=True)
+        raise typer.Exit(2)
+    typer.echo(explain(events))
 
 
 def main() -> None:

@@ -9,11 +9,14 @@ cause, so a message handled twice (after a crash, or a redelivery) changes nothi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
+from pydantic import ValidationError
 
 from events.envelope import Envelope, NewEvent
 from events.ids import derive_id
@@ -54,19 +57,29 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter, so retrying workers do not stampede."""
-        return random.uniform(0, min(self.max_delay, self.first_delay * 2**attempt))  # noqa: S311
+        ceiling = self.first_delay * 2 ** min(attempt, 30)
+        return random.uniform(0, min(self.max_delay, ceiling))  # noqa: S311
+
+
+def describe(exc: Exception) -> str:
+    """What went wrong, for staff: never the input values (pydantic quotes them)."""
+    if isinstance(exc, ValidationError):
+        problems = ", ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in exc.errors()
+        )
+        return f"ValidationError: {problems}"[:2000]
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 async def outputs_of(subscriber: Subscriber, envelope: Envelope) -> list[Append]:
     """Run the subscriber's handlers for one envelope; ids derive from the cause."""
     appends: list[Append] = []
-    for handler_index, handler in enumerate(subscriber.handlers.get(envelope.type, ())):
+    for handler in subscriber.handlers.get(envelope.type, ()):
+        name = getattr(handler, "__name__", "handler")  # stable across deploys
         for index, out in enumerate(await handler(envelope)):
             new = NewEvent(
                 event=out.event,
-                event_id=derive_id(
-                    subscriber.name, handler_index, envelope.event_id, index
-                ),
+                event_id=derive_id(subscriber.name, name, envelope.event_id, index),
                 correlation_id=envelope.correlation_id,
                 causation_id=envelope.event_id,
                 actor=subscriber.name,
@@ -98,7 +111,7 @@ async def handle_with_retries(
         except ConcurrencyError as exc:
             error = repr(exc)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = describe(exc)
             log.warning(
                 "handler_failed",
                 subscriber=subscriber.name,
@@ -131,10 +144,14 @@ async def redrive_parked(
 ) -> int:
     """Try again the parked messages that staff asked to redrive (`lantern parked`)."""
     asked = await store.parked(subscriber=subscriber.name, status="redrive")
+    handled = 0
     for parked in asked:
         envelope = await store.read_event(parked.event_id)
-        if stop.is_set() or envelope is None:
+        if stop.is_set():
             break
+        if envelope is None:  # not in this store: leave it for staff to look at
+            continue
+        handled += 1
         checkpoint = Checkpoint(subscriber.name, parked.partition, parked.position)
         await handle_with_retries(
             store.commit,
@@ -144,4 +161,39 @@ async def redrive_parked(
             retry,
             resolve_parked=parked.id,
         )
-    return len(asked)
+    return handled
+
+
+async def wait_any(stop: asyncio.Event, changed: asyncio.Event, seconds: float) -> None:
+    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(changed.wait())]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in waits:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def keep_running(
+    worker: str,
+    attempt: Callable[[asyncio.Event], Awaitable[None]],
+    stop: asyncio.Event,
+) -> None:
+    """Run ``attempt`` until ``stop``; when it fails (the broker or the database gone),
+    wait with backoff and start it again. A run that lasted a minute resets the wait."""
+    backoff = RetryPolicy(first_delay=0.5, max_delay=10.0)
+    failures = 0
+    while not stop.is_set():
+        started = time.monotonic()
+        try:
+            await attempt(stop)
+        except Exception as exc:
+            failures = 1 if time.monotonic() - started > 60 else failures + 1
+            log.warning(
+                "worker_failed",
+                subscriber=worker,
+                error_type=type(exc).__name__,
+                attempt=failures,
+            )
+            await wait_any(stop, asyncio.Event(), backoff.delay(failures - 1))

@@ -22,9 +22,9 @@ from events.subscriptions import (
     RetryPolicy,
     Subscriber,
     handle_with_retries,
+    keep_running,
     redrive_parked,
 )
-from events.subscriptions.store import wait_any
 
 log = structlog.get_logger()
 
@@ -69,21 +69,9 @@ class KafkaSubscription:
         self.running = False
 
     async def run(self, stop: asyncio.Event) -> None:
-        backoff = RetryPolicy(first_delay=0.5, max_delay=10.0)
-        failures = 0
         self.running = True
         try:
-            while not stop.is_set():
-                try:
-                    await self._consume_until(stop)
-                except Exception as exc:
-                    log.warning(
-                        "subscription_failed",
-                        subscriber=self.subscriber.name,
-                        error_type=type(exc).__name__,
-                    )
-                    await wait_any(stop, asyncio.Event(), backoff.delay(failures))
-                    failures += 1
+            await keep_running(self.subscriber.name, self._consume_until, stop)
         finally:
             self.running = False
 
@@ -125,8 +113,15 @@ class KafkaSubscription:
         for record in records:
             if stop.is_set():
                 break
-            envelope = from_message(record.value, record.headers)
             checkpoint = Checkpoint(self.subscriber.name, name, record.offset + 1)
+            try:
+                envelope = from_message(record.value, record.headers)
+            except (KeyError, ValueError) as exc:  # not a Lantern event: pass it by
+                log.error(
+                    "foreign_message", topic=tp.topic, error_type=type(exc).__name__
+                )
+                handled = False
+                continue
             handled = self.subscriber.handles(envelope.type)
             if handled:
                 await handle_with_retries(

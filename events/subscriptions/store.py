@@ -8,7 +8,6 @@ made by others.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import structlog
 
@@ -18,7 +17,9 @@ from events.subscriptions import (
     RetryPolicy,
     Subscriber,
     handle_with_retries,
+    keep_running,
     redrive_parked,
+    wait_any,
 )
 
 log = structlog.get_logger()
@@ -45,26 +46,30 @@ class StoreSubscription:
         self.running = False
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Process until ``stop`` is set; finishes the message in hand first."""
-        self.position = await self.store.checkpoint(self.subscriber.name, PARTITION)
+        """Process until ``stop`` is set; finishes the message in hand first, and
+        outlives a database restart (it resumes from its checkpoint)."""
         self.running = True
+        try:
+            await keep_running(self.subscriber.name, self._follow, stop)
+        finally:
+            self.running = False
+            log.info("subscription_stopped", subscriber=self.subscriber.name)
+
+    async def _follow(self, stop: asyncio.Event) -> None:
+        self.position = await self.store.checkpoint(self.subscriber.name, PARTITION)
         log.info(
             "subscription_started",
             subscriber=self.subscriber.name,
             position=self.position,
         )
-        try:
-            while not stop.is_set():
-                changed = self.store.changes()
-                handled = await self.run_once(stop)
-                handled += await redrive_parked(
-                    self.store, self.subscriber, self.retry, stop
-                )
-                if not handled:
-                    await wait_any(stop, changed, self.poll_interval)
-        finally:
-            self.running = False
-            log.info("subscription_stopped", subscriber=self.subscriber.name)
+        while not stop.is_set():
+            changed = self.store.changes()
+            handled = await self.run_once(stop)
+            handled += await redrive_parked(
+                self.store, self.subscriber, self.retry, stop
+            )
+            if not handled:
+                await wait_any(stop, changed, self.poll_interval)
 
     async def run_once(self, stop: asyncio.Event) -> int:
         """Handle one page; returns how many events it read."""
@@ -82,14 +87,3 @@ class StoreSubscription:
             passed = Checkpoint(self.subscriber.name, PARTITION, self.position)
             await self.store.commit(Commit(checkpoint=passed))
         return len(page)
-
-
-async def wait_any(stop: asyncio.Event, changed: asyncio.Event, seconds: float) -> None:
-    waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(changed.wait())]
-    try:
-        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in waits:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task

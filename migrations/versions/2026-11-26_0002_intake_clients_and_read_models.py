@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("episode_id", sa.Uuid(), primary_key=True),
         sa.Column("police_force", sa.String(20), nullable=False),
         sa.Column("police_reference", sa.String(50), nullable=False),
+        sa.Column("child_key", sa.String(260), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("episode_type", sa.String(20), nullable=False),
         sa.Column("police_risk_grade", sa.String(20), nullable=False),
@@ -48,6 +49,7 @@ def upgrade() -> None:
         "episodes",
         ["police_force", "status", "opened_position"],
     )
+    op.create_index("ix_episodes_child", "episodes", ["child_key", "missing_since"])
     op.create_table(
         "children",
         sa.Column("la_child_id", sa.String(40), primary_key=True),
@@ -62,6 +64,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_children_name_dob", table_name="children")
     op.drop_table("children")
+    op.drop_index("ix_episodes_child", table_name="episodes")
     op.drop_index("ix_episodes_force_status", table_name="episodes")
     op.drop_table("episodes")
     op.drop_table("api_clients")

@@ -6,7 +6,7 @@ import math
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import structlog
 from fastapi import (
@@ -23,6 +23,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from events.contracts.children import ChildRecorded
+from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, NewEvent
 from events.ids import derive_id
 from events.registry import Event
@@ -31,7 +32,6 @@ from services.intake import decide
 from services.intake.auth import ApiClient, Role
 from services.intake.authorities import la_codes
 from services.intake.container import Container
-from services.intake.directory import child_record, child_stream, match_child
 from services.intake.errors import Rejected
 from services.intake.rules import found_problems, report_problems, update_problems
 from services.intake.schemas import (
@@ -43,10 +43,12 @@ from services.intake.schemas import (
     EpisodeUpdate,
     FoundReport,
     MissingReportCreate,
+    RiskSummary,
     TimelineEntry,
     Withdrawal,
 )
-from services.intake.tables import episodes
+from services.records.directory import child_record, child_stream, match_child
+from services.records.tables import episodes
 
 router = APIRouter(prefix="/v1")
 bearer = HTTPBearer(auto_error=False, description="Token from `lantern clients create`")
@@ -318,6 +320,27 @@ async def read_episode(
             TimelineEntry(event=e.type, at=e.occurred_at, recorded_at=e.recorded_at)
             for e in envelopes
         ],
+        risk_assessment=_latest_assessment(envelopes),
+    )
+
+
+def _latest_assessment(envelopes: Sequence[Envelope]) -> RiskSummary | None:
+    """Triage's latest word: level, reasons by code, actions, sources asked."""
+    latest = None
+    for envelope in envelopes:
+        if envelope.type in (RiskAssessed.type_name, RiskReassessed.type_name):
+            latest = cast(RiskAssessed | RiskReassessed, envelope.event)
+    if latest is None:
+        return None
+    return RiskSummary(
+        level=latest.level,
+        score=latest.score,
+        factors=[f.code for f in latest.factors],
+        actions=latest.actions,
+        sources_answered=latest.sources_answered,
+        sources_missing=latest.sources_missing,
+        policy_version=latest.policy_version,
+        assessed_at=latest.assessed_at,
     )
 
 

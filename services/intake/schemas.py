@@ -163,6 +163,17 @@ class TimelineEntry(BaseModel):
     recorded_at: datetime
 
 
+class RiskSummary(BaseModel):
+    level: RiskGrade
+    score: int
+    factors: list[str] = Field(description="Codes of what raised the risk")
+    actions: list[str]
+    sources_answered: list[str]
+    sources_missing: list[str]
+    policy_version: str
+    assessed_at: datetime
+
+
 class EpisodeRead(BaseModel):
     episode_id: UUID
     police_force: str
@@ -174,7 +185,7 @@ class EpisodeRead(BaseModel):
     reported_at: datetime
     child_match: Literal["matched", "ambiguous", "unmatched"]
     timeline: list[TimelineEntry]
-    risk_assessment: dict[str, object] | None = Field(
+    risk_assessment: RiskSummary | None = Field(
         None, description="Lantern's risk assessment, once triage has run"
     )
     alerted_roles: list[str] = Field(

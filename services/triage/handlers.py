@@ -1,9 +1,272 @@
-"""Triage's event handlers. The risk policy arrives with the triage issue."""
+"""Triage's handlers: assess each new episode, and again when something changes.
 
-from events.subscriptions import Handler, Subscriber
+Sources are asked concurrently and waited for at most the budget; whatever has not
+answered by then is named in the assessment as unanswered, and the episode is looked
+at again later (see scheduler.py), so a slow system never holds up an alert.
+"""
 
-HANDLERS: dict[str, list[Handler]] = {}
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import cast
+from uuid import UUID
+
+import structlog
+from sqlalchemy import select
+
+from events.contracts.children import ChildRecorded
+from events.contracts.missing import (
+    ChildFound,
+    ChildSighted,
+    InformationAdded,
+    MissingReported,
+    PoliceRiskGradeChanged,
+    ReportWithdrawn,
+    RiskGrade,
+)
+from events.contracts.triage import RiskAssessed, RiskReassessed
+from events.envelope import Envelope, utcnow
+from events.registry import Event
+from events.store.sql import SqlEventStore
+from events.subscriptions import Handler, Output, Subscriber
+from services.records.directory import child_record
+from services.records.tables import episodes
+from services.triage.policy import Assessment, Policy, Situation, assess
+from services.triage.sources import (
+    ChildRef,
+    NotKnown,
+    RiskSource,
+    SourceFacts,
+    SourceName,
+    SourceUnavailableError,
+)
+
+log = structlog.get_logger()
+NAME = "triage"
+HISTORY_WINDOWS = (30, 90, 365)
 
 
-def subscriber() -> Subscriber:
-    return Subscriber("triage", HANDLERS)
+@dataclass(frozen=True)
+class EpisodeView:
+    """What triage folds out of an episode's stream."""
+
+    report: MissingReported
+    grade: RiskGrade
+    open: bool
+    last: RiskAssessed | RiskReassessed | None
+
+    @property
+    def stream_id(self) -> str:
+        return f"episode-{self.report.episode_id}"
+
+
+def fold(events: Sequence[Event]) -> EpisodeView | None:
+    view: EpisodeView | None = None
+    for event in events:
+        if isinstance(event, MissingReported):
+            view = EpisodeView(event, event.police_risk_grade, True, None)
+        elif view is None:
+            continue
+        elif isinstance(event, PoliceRiskGradeChanged):
+            view = EpisodeView(view.report, event.grade, view.open, view.last)
+        elif isinstance(event, ChildFound | ReportWithdrawn):
+            view = EpisodeView(view.report, view.grade, False, view.last)
+        elif isinstance(event, RiskAssessed | RiskReassessed):
+            view = EpisodeView(view.report, view.grade, view.open, event)
+    return view
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class Triage:
+    """Triage's dependencies, bound once by the composition root."""
+
+    store: SqlEventStore
+    sources: Sequence[RiskSource]
+    policy: Policy
+    budget_s: float = 2.0
+    recheck_s: float = 60.0
+    now: Callable[[], datetime] = utcnow
+
+    async def load(self, episode_id: UUID) -> EpisodeView | None:
+        envelopes = await self.store.read_stream(f"episode-{episode_id}")
+        return fold([e.event for e in envelopes])
+
+    async def assess(self, view: EpisodeView) -> tuple[Assessment, datetime | None]:
+        """Ask the sources, weigh everything; and when to look again."""
+        now = self.now()
+        report = view.report
+        child = ChildRef(
+            la_child_id=report.match.la_child_id or report.child.la_child_id,
+            given_name=report.child.given_name,
+            family_name=report.child.family_name,
+            date_of_birth=report.child.date_of_birth,
+        )
+        (answers, unanswered), directory, history = await asyncio.gather(
+            self.ask_sources(child),
+            self._directory(report),
+            self._history(report),
+        )
+        hours = (now - report.missing_since).total_seconds() / 3600
+        situation = Situation(
+            police_grade=view.grade,
+            age=age_on(report.child.date_of_birth, report.missing_since.date()),
+            placement_type=report.placement.placement_type,
+            reported_at=report.reported_at,
+            hours_missing=hours,
+            episodes_before=history,
+            directory=directory,
+            answers=answers,
+            unanswered=unanswered,
+        )
+        assessment = assess(situation, self.policy)
+        return assessment, self._next_review(
+            report.missing_since, hours, unanswered, now
+        )
+
+    async def ask_sources(
+        self, child: ChildRef
+    ) -> tuple[dict[SourceName, SourceFacts | NotKnown], list[SourceName]]:
+        tasks = {s.name: asyncio.ensure_future(s.lookup(child)) for s in self.sources}
+        if tasks:
+            await asyncio.wait(tasks.values(), timeout=self.budget_s)
+        answers: dict[SourceName, SourceFacts | NotKnown] = {}
+        for name, task in tasks.items():
+            if not task.done():
+                task.cancel()
+                log.warning("source_over_budget", source=name)
+            elif isinstance(task.exception(), SourceUnavailableError):
+                continue
+            elif task.exception() is not None:
+                log.error(
+                    "source_failed",
+                    source=name,
+                    error_type=type(task.exception()).__name__,
+                )
+            else:
+                answers[name] = task.result()
+        return answers, [n for n in SourceName if n not in answers]
+
+    async def _directory(self, report: MissingReported) -> ChildRecorded | None:
+        if not report.match.la_child_id:
+            return None
+        return await child_record(self.store.engine, report.match.la_child_id)
+
+    async def _history(self, report: MissingReported) -> dict[int, int]:
+        """Earlier episodes of the same child (any force), per window in days."""
+        same_child = (
+            select(episodes.c.child_key)
+            .where(episodes.c.episode_id == report.episode_id)
+            .scalar_subquery()
+        )
+        query = select(episodes.c.missing_since).where(
+            episodes.c.child_key == same_child,
+            episodes.c.episode_id != report.episode_id,
+            episodes.c.missing_since < report.missing_since,
+            episodes.c.missing_since >= report.missing_since - timedelta(days=365),
+        )
+        async with self.store.engine.connect() as conn:
+            starts = list((await conn.execute(query)).scalars())
+        return {
+            days: sum(
+                1 for s in starts if s >= report.missing_since - timedelta(days=days)
+            )
+            for days in HISTORY_WINDOWS
+        }
+
+    def _next_review(
+        self,
+        missing_since: datetime,
+        hours: float,
+        unanswered: list[SourceName],
+        now: datetime,
+    ) -> datetime | None:
+        due = [
+            missing_since + timedelta(hours=h)
+            for h in self.policy.review_hours
+            if h > hours
+        ]
+        if unanswered and self.sources:
+            due.append(now + timedelta(seconds=self.recheck_s))
+        return min(due, default=None)
+
+    def first(
+        self, view: EpisodeView, a: Assessment, review: datetime | None
+    ) -> RiskAssessed:
+        return RiskAssessed(
+            episode_id=view.report.episode_id,
+            level=a.level,
+            score=a.score,
+            factors=a.factors,
+            actions=a.actions,
+            sources_answered=a.answered,
+            sources_missing=a.unanswered,
+            policy_version=a.policy_version,
+            assessed_at=self.now(),
+            trigger="reported",
+            next_review_at=review,
+        )
+
+    def change(
+        self, view: EpisodeView, a: Assessment, review: datetime | None, trigger: str
+    ) -> RiskReassessed | None:
+        """The difference from the last assessment, or None when nothing changed."""
+        last = view.last
+        if last is None:
+            return None
+        before = {f.code for f in last.factors}
+        after = {f.code for f in a.factors}
+        if (
+            a.level == last.level
+            and before == after
+            and a.unanswered == last.sources_missing
+        ):
+            return None
+        return RiskReassessed(
+            episode_id=view.report.episode_id,
+            previous_level=last.level,
+            level=a.level,
+            score=a.score,
+            factors=a.factors,
+            added=sorted(after - before),
+            removed=sorted(before - after),
+            actions=a.actions,
+            sources_answered=a.answered,
+            sources_missing=a.unanswered,
+            policy_version=a.policy_version,
+            assessed_at=self.now(),
+            trigger=trigger,
+            next_review_at=review,
+        )
+
+
+def subscriber(triage: Triage) -> Subscriber:
+    async def assess_reported(envelope: Envelope) -> list[Output]:
+        report = cast(MissingReported, envelope.event)
+        view = await triage.load(report.episode_id)
+        if view is None or view.last is not None:
+            return []  # already assessed: a redelivery
+        assessment, review = await triage.assess(view)
+        return [Output(view.stream_id, triage.first(view, assessment, review))]
+
+    async def reassess_on_update(envelope: Envelope) -> list[Output]:
+        view = await triage.load(UUID(str(envelope.data["episode_id"])))
+        if view is None or not view.open or view.last is None:
+            return []
+        assessment, review = await triage.assess(view)
+        changed = triage.change(view, assessment, review, trigger=envelope.type)
+        return [Output(view.stream_id, changed)] if changed else []
+
+    handlers: dict[str, list[Handler]] = {
+        MissingReported.type_name: [assess_reported],
+        PoliceRiskGradeChanged.type_name: [reassess_on_update],
+        ChildSighted.type_name: [reassess_on_update],
+        InformationAdded.type_name: [reassess_on_update],
+    }
+    return Subscriber(NAME, handlers)

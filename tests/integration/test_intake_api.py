@@ -10,7 +10,7 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import select
 
-from services.intake.tables import children, episodes
+from services.records.tables import children, episodes
 from tests.api import Api, a_report_body, serve_api
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import Child, ChildMatch
 from events.envelope import Envelope
-from services.intake.tables import children
+from services.records.tables import children
 
 
 def name_key(given_name: str, family_name: str) -> str:

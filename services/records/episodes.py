@@ -16,7 +16,8 @@ from events.contracts.missing import (
     ReportWithdrawn,
 )
 from events.envelope import Envelope
-from services.intake.tables import episodes
+from services.records.directory import name_key
+from services.records.tables import episodes
 
 _STATUS = {ChildFound.type_name: "found", ReportWithdrawn.type_name: "withdrawn"}
 
@@ -41,6 +42,7 @@ def _opened(envelope: Envelope) -> dict[str, object]:
         "episode_id": report.episode_id,
         "police_force": report.police_force,
         "police_reference": report.police_reference,
+        "child_key": child_key(report),
         "status": "open",
         "episode_type": report.episode_type,
         "police_risk_grade": report.police_risk_grade,
@@ -49,6 +51,15 @@ def _opened(envelope: Envelope) -> dict[str, object]:
         "opened_position": envelope.position,
         "updated_at": envelope.recorded_at,
     }
+
+
+def child_key(report: MissingReported) -> str:
+    """Who the child is, across episodes and forces: the council's id where intake
+    matched one, else the name and date of birth as reported."""
+    if report.match.la_child_id:
+        return f"id:{report.match.la_child_id}"
+    child = report.child
+    return f"name:{name_key(child.given_name, child.family_name)}|{child.date_of_birth}"
 
 
 async def _update(conn: AsyncConnection, envelope: Envelope, **values: object) -> None:

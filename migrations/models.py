@@ -1,0 +1,8 @@
+"""Every table Alembic manages: importing this fills events.store.tables.metadata."""
+
+from events.store.tables import metadata
+from services.intake import tables as intake_tables
+from services.records import tables as records_tables
+from services.triage import tables as triage_tables
+
+__all__ = ["intake_tables", "metadata", "records_tables", "triage_tables"]

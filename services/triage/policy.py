@@ -1,0 +1,371 @@
+"""THE risk rules: (the situation, the policy) -> a level with its reasons. Pure.
+
+The police grade is a floor: triage never lowers it. A source that did not answer adds
+nothing and takes nothing away; the assessment names it, and triage assesses again
+when it answers. Weights and thresholds come from the policy file (policy.toml), not
+from here. Sources of each rule are in DOMAIN.md, cited beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Self
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from events.contracts.children import ChildRecorded
+from events.contracts.missing import PlacementType, RiskGrade
+from events.contracts.triage import Factor
+from services.triage.sources import (
+    CmeFacts,
+    CseFacts,
+    CseLevel,
+    NotKnown,
+    SourceFacts,
+    SourceName,
+    YjLevel,
+    YouthJusticeFacts,
+)
+
+LONDON = ZoneInfo("Europe/London")
+HIGH_YJ = {YjLevel.high, YjLevel.very_high}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Weights(_Strict):
+    police_grade: dict[RiskGrade, int]
+    yj_open_case: int = Field(ge=0)
+    yj_serious_harm: int = Field(ge=0)
+    yj_wellbeing: int = Field(ge=0)
+    criminal_exploitation: int = Field(ge=0)
+    county_lines: int = Field(ge=0)
+    missing_education: int = Field(ge=0)
+    persistently_absent: int = Field(ge=0)
+    cse_medium: int = Field(ge=0)
+    cse_high: int = Field(ge=0)
+    cce: int = Field(ge=0)
+    trafficking: int = Field(ge=0)
+    gangs: int = Field(ge=0)
+    uasc: int = Field(ge=0)
+    ola: int = Field(ge=0)
+    young_child: int = Field(ge=0)
+    frequently_missing: int = Field(ge=0)
+    missing_before: int = Field(ge=0)
+    night_time: int = Field(ge=0)
+
+
+class Policy(_Strict):
+    """The policy file, validated: an invalid one is refused at start."""
+
+    version: str = Field(min_length=1)
+    thresholds: dict[RiskGrade, int]
+    weights: Weights
+    missing_hours: dict[int, int] = Field(
+        description="Hours missing -> weight; the highest threshold passed counts"
+    )
+    frequently_missing_episodes: int = Field(3, ge=1)
+    frequently_missing_days: int = Field(90, ge=1)
+    young_child_under: int = Field(13, ge=0, le=18)
+    night_from_hour: int = Field(22, ge=0, le=23)
+    night_to_hour: int = Field(6, ge=0, le=23)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if set(self.weights.police_grade) != set(RiskGrade):
+            raise ValueError("weights.police_grade needs a weight for every grade")
+        scores = [
+            self.thresholds.get(g)
+            for g in RiskGrade
+            if g is not RiskGrade.no_apparent_risk
+        ]
+        if None in scores or scores != sorted(scores):  # type: ignore[type-var]
+            raise ValueError("thresholds: low <= medium <= high, all three given")
+        if any(h <= 0 for h in self.missing_hours):
+            raise ValueError("missing_hours: hours must be positive")
+        return self
+
+    @property
+    def review_hours(self) -> list[int]:
+        """When time alone can change the level: triage assesses again then."""
+        return sorted(self.missing_hours)
+
+
+@dataclass(frozen=True)
+class Situation:
+    """Everything triage knows about an episode at one moment."""
+
+    police_grade: RiskGrade
+    age: int
+    placement_type: PlacementType
+    reported_at: datetime
+    hours_missing: float
+    episodes_before: Mapping[int, int]  # window in days -> earlier episodes in it
+    directory: ChildRecorded | None
+    answers: Mapping[SourceName, SourceFacts | NotKnown]
+    unanswered: Sequence[SourceName] = ()
+
+
+@dataclass(frozen=True)
+class Assessment:
+    level: RiskGrade
+    score: int
+    factors: list[Factor]
+    actions: list[str]
+    answered: list[str]
+    unanswered: list[str]
+    policy_version: str
+    exploitation: bool = field(default=False)
+
+
+def assess(situation: Situation, policy: Policy) -> Assessment:
+    w = policy.weights
+    factors = [
+        Factor(
+            code="police_grade",
+            source="police",
+            evidence=situation.police_grade.value,
+            weight=w.police_grade[situation.police_grade],
+        ),
+        *_child_factors(situation, policy),
+        *_history_factors(situation, policy),
+        *_time_factors(situation, policy),
+    ]
+    for facts in situation.answers.values():
+        factors += _source_factors(facts, w)
+    score = sum(f.weight for f in factors)
+    level = max(situation.police_grade, _level_of(score, policy), key=lambda g: g.rank)
+    exploitation = any(f.code in EXPLOITATION for f in factors)
+    return Assessment(
+        level=level,
+        score=score,
+        factors=[f for f in factors if f.weight or f.code == "police_grade"],
+        actions=_actions(level, exploitation, factors, situation),
+        answered=sorted(situation.answers),
+        unanswered=sorted(situation.unanswered),
+        policy_version=policy.version,
+        exploitation=exploitation,
+    )
+
+
+# Exploitation flags: CIN factor codes 11A CSE, 24A CCE, 12A trafficking, 13A gangs
+# (DOMAIN.md 9.4); county lines and criminal exploitation from Youth Justice (5.2).
+EXPLOITATION = {
+    "cse_medium",
+    "cse_high",
+    "cce",
+    "trafficking",
+    "gangs",
+    "county_lines",
+    "criminal_exploitation",
+}
+
+
+def _level_of(score: int, policy: Policy) -> RiskGrade:
+    level = RiskGrade.no_apparent_risk
+    for grade in (RiskGrade.low, RiskGrade.medium, RiskGrade.high):
+        if score >= policy.thresholds[grade]:
+            level = grade
+    return level
+
+
+def _child_factors(s: Situation, policy: Policy) -> list[Factor]:
+    w = policy.weights
+    out = []
+    if s.age < policy.young_child_under:
+        out.append(
+            Factor(
+                code="young_child",
+                source="report",
+                evidence=f"age {s.age}",
+                weight=w.young_child,
+            )
+        )
+    if s.directory and s.directory.uasc:  # UASC: trafficking risk (DOMAIN.md 5.3)
+        out.append(
+            Factor(code="uasc", source="directory", evidence="UASC", weight=w.uasc)
+        )
+    if s.directory and s.directory.ola:  # placed by another authority (DOMAIN.md 1.6)
+        out.append(
+            Factor(
+                code="ola",
+                source="directory",
+                evidence=f"placed from LA {s.directory.placing_authority}",
+                weight=w.ola,
+            )
+        )
+    return out
+
+
+def _history_factors(s: Situation, policy: Policy) -> list[Factor]:
+    w = policy.weights
+    recent = s.episodes_before.get(policy.frequently_missing_days, 0)
+    # "Frequently missing": 3 or more in 90 days by default, a local convention
+    # (DOMAIN.md 5.4, 10) - so both numbers are in the policy file.
+    if recent + 1 >= policy.frequently_missing_episodes:
+        evidence = f"{recent + 1} episodes in {policy.frequently_missing_days} days"
+        return [
+            Factor(
+                code="frequently_missing",
+                source="history",
+                evidence=evidence,
+                weight=w.frequently_missing,
+            )
+        ]
+    year = s.episodes_before.get(365, 0)
+    if year:
+        return [
+            Factor(
+                code="missing_before",
+                source="history",
+                evidence=f"{year} earlier in 365 days",
+                weight=w.missing_before,
+            )
+        ]
+    return []
+
+
+def _time_factors(s: Situation, policy: Policy) -> list[Factor]:
+    out = []
+    hour = s.reported_at.astimezone(LONDON).hour
+    start, end = policy.night_from_hour, policy.night_to_hour
+    if (hour >= start or hour < end) if start > end else (start <= hour < end):
+        out.append(
+            Factor(
+                code="night_time",
+                source="report",
+                evidence=f"reported {hour}:00",
+                weight=policy.weights.night_time,
+            )
+        )
+    passed = [h for h in policy.missing_hours if s.hours_missing >= h]
+    if passed:
+        hours = max(passed)
+        out.append(
+            Factor(
+                code=f"missing_{hours}h",
+                source="clock",
+                evidence=f"missing over {hours} hours",
+                weight=policy.missing_hours[hours],
+            )
+        )
+    return out
+
+
+def _source_factors(facts: SourceFacts | NotKnown, w: Weights) -> list[Factor]:
+    if isinstance(facts, YouthJusticeFacts):
+        return _youth_justice(facts, w)
+    if isinstance(facts, CmeFacts):
+        return _cme(facts, w)
+    if isinstance(facts, CseFacts):
+        return _cse(facts, w)
+    return []
+
+
+def _flagged(source: str, flags: Sequence[tuple[bool, str, str, int]]) -> list[Factor]:
+    return [
+        Factor(code=code, source=source, evidence=evidence, weight=weight)
+        for present, code, evidence, weight in flags
+        if present
+    ]
+
+
+def _youth_justice(f: YouthJusticeFacts, w: Weights) -> list[Factor]:
+    return _flagged(
+        "youth_justice",
+        [
+            (f.open_case, "yj_open_case", "open YJ case", w.yj_open_case),
+            (
+                f.risk_of_serious_harm in HIGH_YJ,
+                "yj_serious_harm",
+                f"risk of serious harm {f.risk_of_serious_harm}",
+                w.yj_serious_harm,
+            ),
+            (
+                f.safety_and_wellbeing in HIGH_YJ,
+                "yj_wellbeing",
+                f"safety and wellbeing {f.safety_and_wellbeing}",
+                w.yj_wellbeing,
+            ),
+            (
+                f.criminal_exploitation,
+                "criminal_exploitation",
+                "criminal exploitation concern",
+                w.criminal_exploitation,
+            ),
+            (f.county_lines, "county_lines", "county lines concern", w.county_lines),
+        ],
+    )
+
+
+def _cme(f: CmeFacts, w: Weights) -> list[Factor]:
+    since = f" since {f.since.isoformat()}" if f.since else ""
+    return _flagged(
+        "cme",
+        [
+            (
+                f.missing_education,
+                "missing_education",
+                f"missing education{since}",
+                w.missing_education,
+            ),
+            (
+                f.persistently_absent,
+                "persistently_absent",
+                "persistently absent",
+                w.persistently_absent,
+            ),
+        ],
+    )
+
+
+def _cse(f: CseFacts, w: Weights) -> list[Factor]:
+    assessed = f" (assessed {f.assessed_on.isoformat()})" if f.assessed_on else ""
+    return _flagged(
+        "cse",
+        [
+            (
+                f.cse_risk is CseLevel.high,
+                "cse_high",
+                f"CSE risk high{assessed}",
+                w.cse_high,
+            ),
+            (
+                f.cse_risk is CseLevel.medium,
+                "cse_medium",
+                f"CSE risk medium{assessed}",
+                w.cse_medium,
+            ),
+            (f.cce, "cce", "child criminal exploitation (24A)", w.cce),
+            (f.trafficking, "trafficking", "trafficking (12A)", w.trafficking),
+            (f.gangs, "gangs", "gangs (13A)", w.gangs),
+        ],
+    )
+
+
+def _actions(
+    level: RiskGrade, exploitation: bool, factors: Sequence[Factor], s: Situation
+) -> list[str]:
+    codes = {f.code for f in factors}
+    actions = []
+    if level is RiskGrade.high or exploitation:
+        actions.append("strategy_discussion")  # DfE 2014 guidance (DOMAIN.md 1.8)
+    if exploitation or level in (RiskGrade.medium, RiskGrade.high):
+        actions.append("mcet_referral")
+    if s.placement_type is PlacementType.childrens_home and codes & {
+        "cse_medium",
+        "cse_high",
+    }:
+        actions.append(
+            "notify_ofsted"
+        )  # CH Regs 2015 reg 40(4)(a) (DOMAIN.md 1.6, 9.19)
+    if "ola" in codes:
+        actions.append("notify_home_authority")  # DOMAIN.md 1.6, 9.18
+    if s.unanswered:
+        actions.append("recheck_unanswered_sources")
+    return actions

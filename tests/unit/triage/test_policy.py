@@ -1,0 +1,159 @@
+"""The risk rules, one row per rule; the DOMAIN.md section is in each id."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from events.contracts.children import ChildRecorded
+from events.contracts.missing import PlacementType, RiskGrade
+from services.triage.policy import Situation, assess
+from services.triage.policy_file import PolicyFileError, load_policy
+from services.triage.sources import (
+    CmeFacts,
+    CseFacts,
+    CseLevel,
+    NotKnown,
+    SourceName,
+    YjLevel,
+    YouthJusticeFacts,
+)
+
+POLICY = load_policy()
+AFTERNOON = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
+ALL_NOT_KNOWN = {name: NotKnown() for name in SourceName}
+
+
+def a_situation(**changes) -> Situation:
+    base = Situation(
+        police_grade=RiskGrade.low,
+        age=15,
+        placement_type=PlacementType.foster_care,
+        reported_at=AFTERNOON,
+        hours_missing=2,
+        episodes_before={30: 0, 90: 0, 365: 0},
+        directory=None,
+        answers=ALL_NOT_KNOWN,
+    )
+    return replace(base, **changes)
+
+
+def record(**changes) -> ChildRecorded:
+    base = {
+        "la_child_id": "C1", "given_name": "A", "family_name": "B",
+        "date_of_birth": date(2011, 1, 1), "looked_after": True, "uasc": False,
+        "placing_authority": "886", "ola": False,
+    }  # fmt: skip
+    return ChildRecorded(**{**base, **changes})
+
+
+def answers(**facts) -> dict:
+    return {**ALL_NOT_KNOWN, **{SourceName(k): v for k, v in facts.items()}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "factor"),
+    [
+        pytest.param({"answers": answers(youth_justice=YouthJusticeFacts(
+            open_case=False, risk_of_serious_harm=YjLevel.high))}, "yj_serious_harm",
+            id="YJ risk of serious harm HIGH (DOMAIN 5.2, 9.5)"),
+        pytest.param({"answers": answers(youth_justice=YouthJusticeFacts(
+            open_case=False, county_lines=True))}, "county_lines",
+            id="YJ county lines concern (DOMAIN 5.2)"),
+        pytest.param({"answers": answers(cme=CmeFacts(missing_education=True))},
+            "missing_education", id="child missing education (DOMAIN 5.1, 9.21)"),
+        pytest.param({"answers": answers(cse=CseFacts(cse_risk=CseLevel.high))},
+            "cse_high", id="CSE risk high, CIN 11A (DOMAIN 5.3, 9.4)"),
+        pytest.param({"answers": answers(cse=CseFacts(cce=True))}, "cce",
+            id="child criminal exploitation, CIN 24A (DOMAIN 9.4)"),
+        pytest.param({"answers": answers(cse=CseFacts(trafficking=True))},
+            "trafficking", id="trafficking, CIN 12A (DOMAIN 9.4)"),
+        pytest.param({"answers": answers(cse=CseFacts(gangs=True))}, "gangs",
+            id="gangs, CIN 13A (DOMAIN 9.4)"),
+        pytest.param({"directory": record(uasc=True)}, "uasc",
+            id="UASC: trafficking risk (DOMAIN 5.3)"),
+        pytest.param({"directory": record(ola=True)}, "ola",
+            id="placed by another authority (DOMAIN 1.6)"),
+        pytest.param({"episodes_before": {30: 1, 90: 2, 365: 2}}, "frequently_missing",
+            id="3 or more in 90 days: frequently missing (DOMAIN 5.4)"),
+        pytest.param({"episodes_before": {30: 0, 90: 0, 365: 1}}, "missing_before",
+            id="missing before in the last year (DOMAIN 2.4)"),
+        pytest.param({"reported_at": datetime(2026, 11, 26, 23, 30, tzinfo=UTC)},
+            "night_time", id="reported at night, Europe/London (DOMAIN 2.4)"),
+        pytest.param({"hours_missing": 25}, "missing_24h",
+            id="missing over 24 hours (DOMAIN 5.4)"),
+        pytest.param({"hours_missing": 80}, "missing_72h",
+            id="missing over 72 hours (DOMAIN 5.4)"),
+        pytest.param({"age": 11}, "young_child", id="young child (DOMAIN 2.4)"),
+    ],
+)  # fmt: skip
+def test_each_rule_adds_its_factor_with_its_weight(changes, factor):
+    plain = assess(a_situation(), POLICY)
+    result = assess(a_situation(**changes), POLICY)
+    added = {f.code for f in result.factors} - {f.code for f in plain.factors}
+    assert added == {factor}
+    weight = next(f.weight for f in result.factors if f.code == factor)
+    assert result.score == plain.score + weight > 0
+
+
+def test_police_grade_is_a_floor():
+    """Triage never lowers the police grade (APP grades, DOMAIN 2.3)."""
+    result = assess(a_situation(police_grade=RiskGrade.high), POLICY)
+    assert result.level is RiskGrade.high
+
+
+def test_sources_raise_the_level_above_the_police_grade():
+    facts = answers(cse=CseFacts(cse_risk=CseLevel.high, cce=True))
+    result = assess(a_situation(answers=facts), POLICY)
+    assert result.level is RiskGrade.high
+    assert {"strategy_discussion", "mcet_referral"} <= set(result.actions)
+
+
+def test_an_unanswered_source_never_lowers_risk_and_is_named():
+    answered = assess(a_situation(police_grade=RiskGrade.medium), POLICY)
+    partial = a_situation(
+        police_grade=RiskGrade.medium,
+        answers={SourceName.cme: NotKnown()},
+        unanswered=[SourceName.youth_justice, SourceName.cse],
+    )
+    result = assess(partial, POLICY)
+    assert result.level.rank >= answered.level.rank
+    assert result.unanswered == ["cse", "youth_justice"]
+    assert "recheck_unanswered_sources" in result.actions
+
+
+def test_cse_in_a_childrens_home_means_telling_ofsted():
+    """CH Regs 2015 reg 40(4)(a) (DOMAIN 1.6, 9.19)."""
+    situation = a_situation(
+        placement_type=PlacementType.childrens_home,
+        answers=answers(cse=CseFacts(cse_risk=CseLevel.medium)),
+    )
+    assert "notify_ofsted" in assess(situation, POLICY).actions
+
+
+def test_every_factor_names_its_source_and_the_policy_version():
+    facts = answers(youth_justice=YouthJusticeFacts(open_case=True))
+    result = assess(a_situation(answers=facts), POLICY)
+    assert {f.source for f in result.factors} == {"police", "youth_justice"}
+    assert result.policy_version == POLICY.version
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("version = 'x'", "thresholds"),
+        ("not toml [", "not valid TOML"),
+        (Path(__file__).parents[3].joinpath("services/triage/policy.toml").read_text()
+         .replace("high = 60\n\n[weights]", "high = 20\n\n[weights]"), "low <= medium"),
+        (Path(__file__).parents[3].joinpath("services/triage/policy.toml").read_text()
+         .replace("gangs = 25", "gangs = -1"), "weights.gangs"),
+    ],
+)  # fmt: skip
+def test_invalid_policy_file_is_refused_with_the_reason(tmp_path, text, reason):
+    path = tmp_path / "policy.toml"
+    path.write_text(text)
+    with pytest.raises(PolicyFileError, match=reason):
+        load_policy(path)
