@@ -60,9 +60,20 @@ def _script(token: str, folder: Path) -> Path:
 def _load(base: str, script: Path, seconds: int) -> tuple[float, float, float, int]:
     """(requests/s, p50 ms, p99 ms, non-2xx responses) from one wrk run."""
     out = subprocess.run(
-        [_wrk(), "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", "-s", str(script), base],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            _wrk(),
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            base,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50, p99 = (_ms(re.search(rf"{p}%\s+([\d.]+\w+)", out).group(1)) for p in (50, 99))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
@@ -78,9 +89,11 @@ def _ms(text: str) -> float:
 async def _server(command: list[str], env: dict[str, str]) -> AsyncIterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [*command, "--port", str(port)], env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [*command, "--port", str(port)],
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         await until_healthy(base) if "lantern" in command[0] else await _listening(port)
@@ -115,25 +128,52 @@ async def main() -> None:
             "LANTERN_RATE_LIMIT_BURST": "100000",
         }
         created = subprocess.run(
-            [str(BIN / "lantern"), "clients", "create", "--name", "bench", "--role",
-             "police", "--force", "KENT"],
-            env={**os.environ, **env}, capture_output=True, text=True, check=True,
-        )  # fmt: skip
+            [
+                str(BIN / "lantern"),
+                "clients",
+                "create",
+                "--name",
+                "bench",
+                "--role",
+                "police",
+                "--force",
+                "KENT",
+            ],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         token = created.stdout.strip().splitlines()[-1]
         with tempfile.TemporaryDirectory() as folder:
             for _ in range(args.runs):
                 async with _server([str(BIN / "lantern"), "intake"], env) as base:
                     script = _script(token, Path(folder))
-                    durable.append(await asyncio.to_thread(_load, base, script, seconds))
-                bare_command = [str(BIN / "uvicorn"), "bench.bare_intake:app", "--log-level", "warning"]
+                    durable.append(
+                        await asyncio.to_thread(_load, base, script, seconds)
+                    )
+                bare_command = [
+                    str(BIN / "uvicorn"),
+                    "bench.bare_intake:app",
+                    "--log-level",
+                    "warning",
+                ]
                 async with _server(bare_command, {}) as base:
                     script = _script(token, Path(folder))
                     bare.append(await asyncio.to_thread(_load, base, script, seconds))
     rows = [
-        [name, spread([r[0] for r in runs]), spread([r[1] for r in runs], ".1f"),
-         spread([r[2] for r in runs], ".1f"), sum(r[3] for r in runs)]
-        for name, runs in (("durable POST (PostgreSQL)", durable), ("bare, not stored", bare))
-    ]  # fmt: skip
+        [
+            name,
+            spread([r[0] for r in runs]),
+            spread([r[1] for r in runs], ".1f"),
+            spread([r[2] for r in runs], ".1f"),
+            sum(r[3] for r in runs),
+        ]
+        for name, runs in (
+            ("durable POST (PostgreSQL)", durable),
+            ("bare, not stored", bare),
+        )
+    ]
     print_table(
         f"POST /v1/missing-reports, {CONNECTIONS} connections, {seconds} s x {args.runs}",
         ["endpoint", "req/s", "p50 ms", "p99 ms", "non-2xx"],

@@ -17,7 +17,7 @@ ALLOWED_KEYS = frozenset(
         "event_id", "event_type", "stream_id", "position", "attempt", "error_type",
         "correlation_id", "causation_id", "client", "method", "path",
         "status", "duration_ms", "topic", "partitions", "count", "host", "port",
-        "mode", "revision", "exc_info", "exception",
+        "mode", "revision", "exc_info", "exception", "source", "breaker", "worker",
     }
 )  # fmt: skip
 

@@ -17,9 +17,9 @@ from events.store.sql import SqlEventStore
 from services.intake.app import create_app
 from services.intake.auth import ClientRegistry, Role
 from services.intake.container import Container
-from services.intake.directory import DirectoryProjector
-from services.intake.episodes import EpisodesProjector
 from services.intake.ratelimit import RateLimiter
+from services.records.directory import DirectoryProjector
+from services.records.episodes import EpisodesProjector
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
 

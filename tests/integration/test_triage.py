@@ -1,0 +1,255 @@
+"""Triage on a real store, asking the reference source servers over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+
+from events.contracts.missing import (
+    Child,
+    ChildMatch,
+    InformationAdded,
+    MissingReported,
+    Placement,
+    PoliceRiskGradeChanged,
+    RiskGrade,
+)
+from events.envelope import Envelope, NewEvent
+from events.store.engine import create_engine
+from events.store.sql import SqlEventStore
+from events.subscriptions import RetryPolicy
+from events.subscriptions.store import StoreSubscription
+from services.records.directory import DirectoryProjector
+from services.records.episodes import EpisodesProjector
+from services.triage.assessments import AssessmentsProjector
+from services.triage.handlers import Triage, subscriber
+from services.triage.policy_file import load_policy
+from services.triage.scheduler import ReviewScheduler
+from services.triage.sources import SourceName
+from services.triage.sources.http import SourceSettings
+from services.triage.sources.settings import ADAPTERS
+from tests.reference import Reference, serve_reference
+from tests.waiting import eventually
+
+START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+CHILDREN = {
+    "ada": ("FICT0001", "Ada", "Fictitious", date(2009, 3, 14)),
+    "ben": ("FICT0002", "Ben", "Imaginary", date(2011, 9, 2)),
+    "cleo": ("FICT0003", "Cleo", "Invented", date(2008, 11, 30)),
+    "dan": ("FICT0004", "Dan", "Unknown", date(2010, 6, 21)),
+}
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default=START + timedelta(hours=2))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Rig:
+    store: SqlEventStore
+    reference: Reference
+    triage: Triage
+    clock: Clock
+
+    async def report(
+        self,
+        who: str,
+        *,
+        grade: RiskGrade = RiskGrade.low,
+        missing_since: datetime = START,
+        matched: bool = False,
+    ) -> UUID:
+        la_child_id, given, family, born = CHILDREN[who]
+        episode_id = uuid4()
+        report = MissingReported(
+            episode_id=episode_id,
+            police_force="KENT",
+            police_reference=str(episode_id),
+            reported_at=missing_since + timedelta(hours=1),
+            missing_since=missing_since,
+            episode_type="missing",
+            police_risk_grade=grade,
+            child=Child(
+                la_child_id=la_child_id,
+                given_name=given,
+                family_name=family,
+                date_of_birth=born,
+                gender="not_known",
+            ),
+            placement=Placement(placing_authority="886", placement_type="foster_care"),
+            match=ChildMatch(status="matched", la_child_id=la_child_id, candidates=1)
+            if matched
+            else ChildMatch(status="unmatched"),
+        )
+        await self.store.append(
+            f"episode-{episode_id}", [NewEvent(event=report)], expected_version=0
+        )
+        return episode_id
+
+    async def then(self, episode_id: UUID, event: object) -> None:
+        await self.store.append(
+            f"episode-{episode_id}", [NewEvent(event=event)], expected_version=None
+        )
+
+    async def assessments(self, episode_id: UUID) -> list[Envelope]:
+        stream = await self.store.read_stream(f"episode-{episode_id}")
+        return [e for e in stream if e.type in ("RiskAssessed", "RiskReassessed")]
+
+    async def assessed(self, episode_id: UUID, count: int = 1) -> list[Envelope]:
+        async def enough() -> list[Envelope] | None:
+            found = await self.assessments(episode_id)
+            return found if len(found) >= count else None
+
+        return await eventually(enough, what=f"{count} assessment(s)")  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def rig(database_url: str, **triage: object) -> AsyncIterator[Rig]:
+    projectors = [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector()]
+    store = SqlEventStore(create_engine(database_url), projectors=projectors)
+    clock = Clock()
+    async with serve_reference() as reference, httpx.AsyncClient() as client:
+        sources = [
+            ADAPTERS[name](
+                SourceSettings(
+                    base_url=reference.base_url(name),
+                    timeout_s=0.3,
+                    retries=0,
+                    breaker_failures=1000,
+                ),
+                client,
+            )
+            for name in SourceName
+        ]
+        options = {"budget_s": 1.0, "recheck_s": 60.0, **triage}
+        t = Triage(store, sources, load_policy(), now=clock, **options)  # type: ignore[arg-type]
+        stop = asyncio.Event()
+        worker = StoreSubscription(store, subscriber(t), retry=RetryPolicy(attempts=2))
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            yield Rig(store, reference, t, clock)
+        finally:
+            stop.set()
+            await task
+            await store.close()
+
+
+@pytest.fixture
+async def r(database_url: str) -> AsyncIterator[Rig]:
+    async with rig(database_url) as r:
+        yield r
+
+
+async def test_a_new_report_is_assessed_from_every_source(r: Rig):
+    episode_id = await r.report("ada")
+    [assessed] = await r.assessed(episode_id)
+
+    data = assessed.data
+    assert assessed.type == "RiskAssessed"
+    assert data["level"] == "high"  # the police said low: the sources raised it
+    assert data["sources_answered"] == ["cme", "cse", "youth_justice"]
+    assert data["sources_missing"] == []
+    codes = {f["code"] for f in data["factors"]}
+    assert {"yj_serious_harm", "county_lines", "police_grade"} <= codes
+    assert {"strategy_discussion", "mcet_referral"} <= set(data["actions"])
+    assert assessed.causation_id is not None and assessed.actor == "triage"
+
+
+async def test_a_source_that_is_down_is_named_then_asked_again(r: Rig):
+    await r.reference.fault(SourceName.cse, down=True)
+    episode_id = await r.report("cleo")
+    [first] = await r.assessed(episode_id)
+    assert first.data["sources_missing"] == ["cse"]
+    assert "recheck_unanswered_sources" in first.data["actions"]
+
+    await r.reference.fault(SourceName.cse, down=False)
+    r.clock.now += timedelta(seconds=61)
+    assert await ReviewScheduler(r.triage).review_due() == 1
+
+    _, second = await r.assessed(episode_id, 2)
+    assert second.type == "RiskReassessed"
+    assert second.data["sources_missing"] == []
+    assert "cse_high" in second.data["added"]
+    assert second.data["trigger"] == "review"
+
+
+async def test_a_slow_source_does_not_hold_triage(database_url: str):
+    async with rig(database_url, budget_s=0.2) as r:
+        await r.reference.fault(SourceName.youth_justice, latency_ms=5000)
+        episode_id = await r.report("ada")
+        [assessed] = await r.assessed(episode_id)
+    assert assessed.data["sources_missing"] == ["youth_justice"]
+    assert assessed.data["sources_answered"] == ["cme", "cse"]
+
+
+async def test_garbage_from_a_source_counts_as_no_answer(r: Rig):
+    await r.reference.fault(SourceName.cme, malformed="wrong_schema")
+    episode_id = await r.report("ben")
+    [assessed] = await r.assessed(episode_id)
+    assert assessed.data["sources_missing"] == ["cme"]
+
+
+async def test_a_police_update_reassesses_and_a_no_change_appends_nothing(r: Rig):
+    episode_id = await r.report("dan", grade=RiskGrade.low)
+    await r.assessed(episode_id)
+    await r.then(
+        episode_id,
+        InformationAdded(
+            episode_id=episode_id, received_at=START, information="nothing new"
+        ),
+    )
+    await r.then(
+        episode_id,
+        PoliceRiskGradeChanged(
+            episode_id=episode_id,
+            previous=RiskGrade.low,
+            grade=RiskGrade.high,
+            changed_at=START,
+        ),
+    )
+
+    _, changed = await r.assessed(episode_id, 2)
+
+    assert changed.data["previous_level"] == "low"
+    assert changed.data["level"] == "high"
+    assert changed.data["trigger"] == "PoliceRiskGradeChanged"
+    assert len(await r.assessments(episode_id)) == 2  # the information changed nothing
+
+
+async def test_time_reviews_survive_a_restart(database_url: str):
+    async with rig(database_url) as r:
+        episode_id = await r.report("dan")
+        [first] = await r.assessed(episode_id)
+    assert first.data["next_review_at"].startswith("2026-11-21T15:00")  # +24 h
+
+    async with rig(database_url) as again:  # a new process, the same database
+        again.clock.now = START + timedelta(hours=25)
+        assert await ReviewScheduler(again.triage).review_due() == 1
+        _, review = await again.assessed(episode_id, 2)
+        assert await ReviewScheduler(again.triage).review_due() == 0
+
+    assert "missing_24h" in review.data["added"]
+    assert review.data["next_review_at"].startswith("2026-11-23T15:00")  # +72 h
+
+
+async def test_earlier_episodes_of_the_same_child_count(r: Rig):
+    for days_ago in (60, 20):
+        earlier = await r.report(
+            "dan", matched=True, missing_since=START - timedelta(days=days_ago)
+        )
+        await r.assessed(earlier)
+    episode_id = await r.report("dan", matched=True)
+    [assessed] = await r.assessed(episode_id)
+    codes = {f["code"] for f in assessed.data["factors"]}
+    assert "frequently_missing" in codes
