@@ -1,1 +1,1 @@
-"""Benchmarks: run each as ``.venv/bin/python -m bench.<name>`` (see bench/README.md)."""
+"""Benchmarks: ``.venv/bin/python -m bench.<name>``; see bench/README.md."""

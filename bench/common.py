@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import statistics
 import tempfile
@@ -12,17 +13,24 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy import delete
 
 from events.cloudevents import topic_for
 from events.envelope import NewEvent
+from events.logs import configure_logging
 from events.registry import Event
+from events.runtime import Worker, run_workers
+from events.store import Checkpoint, Commit
 from events.store.engine import create_engine
 from events.store.migrate import upgrade
 from events.store.sql import SqlEventStore
+from events.store.tables import checkpoints
+from events.subscriptions.store import PARTITION as STORE_PARTITION
 
 PG_URL = os.environ.get(
     "LANTERN_BENCH_DATABASE_URL",
@@ -63,6 +71,17 @@ def arguments(description: str | None, *, runs: int) -> argparse.ArgumentParser:
     )
     parser.add_argument("--runs", type=int, default=runs, help=f"repetitions [{runs}]")
     return parser
+
+
+def quiet_logs() -> None:
+    """Lantern's warnings and errors only, so the figures stand out; and not the error
+    aiokafka logs while a topic just created still elects its partition leaders."""
+    configure_logging(level="warning", fmt="console", environment="dev")
+    logging.getLogger("aiokafka.consumer.fetcher").addFilter(_leader_not_elected_yet)
+
+
+def _leader_not_elected_yet(record: logging.LogRecord) -> bool:
+    return "NotLeaderForPartitionError" not in record.getMessage()
 
 
 # -- databases and topics -------------------------------------------------------------
@@ -125,7 +144,10 @@ async def bench_topic(prefix: str, *, partitions: int = 6) -> AsyncIterator[str]
     admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(topic, partitions, 1)])
+        created = await admin.create_topics([NewTopic(topic, partitions, 1)])
+        for name, code, message in created.topic_errors:  # errors come back, not raised
+            if code:
+                raise RuntimeError(f"cannot create topic {name}: {message} ({code})")
         yield topic
     finally:
         await admin.delete_topics([topic])
@@ -138,8 +160,8 @@ async def bench_topic(prefix: str, *, partitions: int = 6) -> AsyncIterator[str]
 async def paced(
     rate: float, count: int, fire: Callable[[int], Awaitable[object]]
 ) -> None:
-    """Start ``fire(i)`` on a fixed schedule of ``rate`` per second (a slow call does not
-    delay the next start), then wait for all of them."""
+    """Start ``fire(i)`` on a fixed schedule of ``rate`` per second (a slow call does
+    not delay the next start), then wait for all of them."""
     start = time.perf_counter()
     started: list[asyncio.Future[object]] = []
     for i in range(count):
@@ -150,10 +172,35 @@ async def paced(
     await asyncio.gather(*started)
 
 
+@asynccontextmanager
+async def running(*workers: Worker) -> AsyncIterator[None]:
+    """Run ``workers`` (subscriptions, relays) for the block, then stop them cleanly."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_workers(workers, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
+async def set_checkpoint(store: SqlEventStore, subscriber: str, position: int) -> None:
+    """Put ``subscriber``'s checkpoint on the store (partition ``store``, the relay's
+    too) at ``position``. Commits only move checkpoints forward: the old one goes first.
+    """
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            delete(checkpoints).where(checkpoints.c.subscriber == subscriber)
+        )
+    if position:
+        checkpoint = Checkpoint(subscriber, STORE_PARTITION, position)
+        await store.commit(Commit(checkpoint=checkpoint))
+
+
 async def until_committed(
     store: SqlEventStore, check: Callable[[], Awaitable[bool]], *, timeout: float
 ) -> None:
-    """Re-check after every commit ``store`` makes (no polling) until ``check`` holds."""
+    """Re-check after each commit ``store`` makes (no polling) until ``check`` holds."""
     async with asyncio.timeout(timeout):
         while True:
             changed = store.changes()
@@ -166,7 +213,8 @@ async def bulk_load(url: str, count: int, *, streams: int = 10_000) -> None:
     """Write ``count`` valid BenchEvents into ``events``, round-robin over ``streams``
     streams, in one server-side INSERT ... SELECT (PostgreSQL only). The table's
     constraints are dropped for the load and rebuilt from their own definitions after:
-    building an index once is far faster than maintaining it row by row."""
+    building an index once is far faster than maintaining it row by row. The table is
+    then vacuumed and checkpointed, so readers timed next do not pay for the load."""
     conn = await asyncpg.connect(plain_dsn(url))
     try:
         constraints = await conn.fetch(_CONSTRAINTS)
@@ -180,7 +228,9 @@ async def bulk_load(url: str, count: int, *, streams: int = 10_000) -> None:
                     f"ALTER TABLE events ADD CONSTRAINT {c['name']} {c['definition']}"
                 )
             await conn.execute(_ADVANCE_SEQUENCE)
-        await conn.execute("ANALYZE events")
+        # hint bits set and the load's writes flushed: readers timed next pay for none
+        await conn.execute("VACUUM (ANALYZE) events")
+        await conn.execute("CHECKPOINT")
     finally:
         await conn.close()
 
@@ -204,6 +254,15 @@ FROM events HAVING count(*) > 0
 
 
 # -- figures ------------------------------------------------------------------------
+
+
+def print_conditions(title: str) -> None:
+    """What the figures were taken under: the date and how busy the machine was."""
+    one, five, _ = os.getloadavg()
+    print(
+        f"{title}: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+        f"load average {one:.2f} (1 min) {five:.2f} (5 min)"
+    )
 
 
 def percentile(values: Sequence[float], p: float) -> float:

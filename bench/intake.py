@@ -175,7 +175,8 @@ async def main() -> None:
         )
     ]
     print_table(
-        f"POST /v1/missing-reports, {CONNECTIONS} connections, {seconds} s x {args.runs}",
+        f"POST /v1/missing-reports, {CONNECTIONS} connections, "
+        f"{seconds} s x {args.runs}",
         ["endpoint", "req/s", "p50 ms", "p99 ms", "non-2xx"],
         rows,
     )
