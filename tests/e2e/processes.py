@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import httpx
@@ -22,15 +23,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def lantern(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # type: ignore[call-overload]
+def lantern(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start a `lantern` command; its output goes to a file (``log_of``), never to a
+    pipe nobody reads, which would block a chatty process."""
+    log = tempfile.NamedTemporaryFile(prefix="lantern-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(
         [LANTERN, *args],
         env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
+    LOGS[process.pid] = Path(log.name)
+    return process
+
+
+LOGS: dict[int, Path] = {}
+
+
+def log_of(process: subprocess.Popen[bytes]) -> str:
+    return LOGS[process.pid].read_text(errors="replace")[-5000:]
 
 
 def run_lantern(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -51,6 +62,6 @@ async def until_healthy(base: str, timeout: float = 30) -> None:
     await eventually(answers, timeout=timeout, what=f"{base}/health")
 
 
-def terminate(process: subprocess.Popen[str], timeout: float = 30) -> int:
+def terminate(process: subprocess.Popen[bytes], timeout: float = 30) -> int:
     process.send_signal(signal.SIGTERM)
     return process.wait(timeout)

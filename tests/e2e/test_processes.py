@@ -18,6 +18,7 @@ from tests.builders import a_stream, happened
 from tests.e2e.processes import (
     free_port,
     lantern,
+    log_of,
     run_lantern,
     terminate,
     until_healthy,
@@ -48,33 +49,83 @@ async def test_embedded_default_serves_health_ready_and_docs(tmp_path: Path):
     assert body["checks"] == {"database": True, "migrations": True, "workers": True}
     assert docs.status_code == 200
     assert {"/health", "/ready"} <= set(openapi["paths"])
-    assert code == 0, process.stderr.read() if process.stderr else ""
+    assert code == 0, log_of(process)
 
 
-async def test_production_processes_on_postgres_and_kafka(
+async def test_a_report_is_triaged_by_separate_processes_on_postgres_and_kafka(
     pg_database: str, kafka_servers: str, topic_prefix: str
 ):
-    port = free_port()
+    port, sources_port = free_port(), free_port()
     env = {
         "LANTERN_DATABASE_URL": pg_database,
         "LANTERN_KAFKA_BOOTSTRAP_SERVERS": kafka_servers,
         "LANTERN_KAFKA_TOPIC_PREFIX": topic_prefix,
+        **{
+            f"LANTERN_SOURCES__{name.upper()}__BASE_URL": (
+                f"http://127.0.0.1:{sources_port}/{name}"
+            )
+            for name in ("youth_justice", "cme", "cse")
+        },
     }
+    created = run_lantern(
+        "clients",
+        "create",
+        "--name",
+        "kent",
+        "--role",
+        "police",
+        "--force",
+        "KENT",
+        env=env,
+    )
+    token = created.stdout.strip().splitlines()[-1]
     processes = [
+        lantern("sources", "serve", "--port", str(sources_port), env=env),
         lantern("intake", "--port", str(port), env=env),
         lantern("triage", env=env),
         lantern("notifier", env=env),
         lantern("relay", env=env),
     ]
     base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {token}"}
     try:
         await until_healthy(base)
-        body = await eventually(lambda: _ready(base), what="ready")
+        ready = await eventually(lambda: _ready(base), what="ready")
+        async with httpx.AsyncClient(base_url=base, headers=auth) as http:
+            posted = await http.post("/v1/missing-reports", json=ADA_REPORT)
+            episode = f"/v1/episodes/{posted.json()['episode_id']}"
+
+            async def assessed() -> dict | None:
+                body = (await http.get(episode)).json()
+                return body["risk_assessment"]
+
+            assessment = await eventually(assessed, timeout=60, what="triage via Kafka")
     finally:
         codes = [await asyncio.to_thread(terminate, p) for p in processes]
 
-    assert body["checks"]["database"] and body["checks"]["migrations"]
-    assert codes == [0, 0, 0, 0]
+    assert ready["checks"]["database"] and ready["checks"]["migrations"]
+    assert posted.status_code == 202
+    assert assessment["level"] == "high"
+    assert assessment["sources_answered"] == ["cme", "cse", "youth_justice"]
+    assert codes == [0, 0, 0, 0, 0], [log_of(p) for p in processes]
+
+
+ADA_REPORT = {
+    "police_force": "KENT",
+    "police_reference": "KNT-E2E-1",
+    "reported_at": "2026-11-20T14:00:00Z",
+    "missing_since": "2026-11-20T12:00:00Z",
+    "episode_type": "missing",
+    "police_risk_grade": "low",
+    "child": {
+        "la_child_id": "FICT0001",
+        "given_name": "Ada",
+        "family_name": "Fictitious",
+        "date_of_birth": "2009-03-14",
+        "gender": "female",
+    },
+    "placement": {"placing_authority": "886", "placement_type": "childrens_home"},
+}
 
 
 @pytest.mark.parametrize(

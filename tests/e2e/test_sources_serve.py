@@ -11,7 +11,7 @@ import httpx
 from services.triage.sources import ChildRef, SourceName, SourceUnavailableError
 from services.triage.sources.http import SourceSettings
 from services.triage.sources.settings import ADAPTERS
-from tests.e2e.processes import free_port, lantern, terminate, until_healthy
+from tests.e2e.processes import free_port, lantern, log_of, terminate, until_healthy
 
 ADA = ChildRef("FICT0001", "Ada", "Fictitious", date(2009, 3, 14))
 
@@ -39,7 +39,7 @@ async def test_sources_serve_answers_lookups_from_the_shipped_data():
 
     assert getattr(facts, "county_lines", None) is True
     assert cme == "cme: http_status"
-    assert code == 0, process.stderr.read() if process.stderr else ""
+    assert code == 0, log_of(process)
 
 
 async def test_sources_serve_refuses_bad_reference_data(tmp_path):
@@ -48,4 +48,4 @@ async def test_sources_serve_refuses_bad_reference_data(tmp_path):
     process = lantern("sources", "serve", "--data", str(data), env={})
     code = await asyncio.to_thread(process.wait, 30)
     assert code == 2
-    assert "invalid reference data" in (process.stderr.read() if process.stderr else "")
+    assert "invalid reference data" in log_of(process)
