@@ -192,7 +192,8 @@ REFERENCE_MOUNT = "/reference-sources"
 def _embedded_sources(settings: RunSettings) -> tuple[RunSettings, bool]:
     """With no source configured, point triage at the reference servers mounted in
     this very process, so a newcomer sees whole assessments with nothing installed."""
-    if any(settings.sources.of(name).configured for name in SourceName):
+    configured = any(settings.sources.of(name).configured for name in SourceName)
+    if configured or settings.environment != "dev":  # fictional data: dev only
         return settings, False
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
     base = f"http://{host}:{settings.port}{REFERENCE_MOUNT}"

@@ -16,7 +16,7 @@ def explain(events: Sequence[Event]) -> str:
     last = history[-1]
     lines = [
         f"level {last.level} (score {last.score}; policy {last.policy_version}; "
-        f"{last.trigger} at {last.assessed_at.isoformat()})",
+        f"assessed {last.assessed_at.isoformat()} on {last.trigger})",
         "",
         "factor                  weight  source          evidence",
     ]

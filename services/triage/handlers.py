@@ -124,6 +124,7 @@ class Triage:
             directory=directory,
             answers=answers,
             unanswered=unanswered,
+            last_known=view.last.factors if view.last else (),
         )
         assessment = assess(situation, self.policy)
         return assessment, self._next_review(
@@ -151,7 +152,7 @@ class Triage:
                 )
             else:
                 answers[name] = task.result()
-        return answers, [n for n in SourceName if n not in answers]
+        return answers, [name for name in tasks if name not in answers]
 
     async def _directory(self, report: MissingReported) -> ChildRecorded | None:
         if not report.match.la_child_id:
@@ -160,6 +161,7 @@ class Triage:
 
     async def _history(self, report: MissingReported) -> dict[int, int]:
         """Earlier episodes of the same child (any force), per window in days."""
+        oldest = max(*HISTORY_WINDOWS, self.policy.frequently_missing_days)
         same_child = (
             select(episodes.c.child_key)
             .where(episodes.c.episode_id == report.episode_id)
@@ -169,7 +171,7 @@ class Triage:
             episodes.c.child_key == same_child,
             episodes.c.episode_id != report.episode_id,
             episodes.c.missing_since < report.missing_since,
-            episodes.c.missing_since >= report.missing_since - timedelta(days=365),
+            episodes.c.missing_since >= report.missing_since - timedelta(days=oldest),
         )
         async with self.store.engine.connect() as conn:
             starts = list((await conn.execute(query)).scalars())
@@ -177,7 +179,7 @@ class Triage:
             days: sum(
                 1 for s in starts if s >= report.missing_since - timedelta(days=days)
             )
-            for days in HISTORY_WINDOWS
+            for days in {*HISTORY_WINDOWS, self.policy.frequently_missing_days}
         }
 
     def _next_review(

@@ -109,6 +109,8 @@ class Situation:
     directory: ChildRecorded | None
     answers: Mapping[SourceName, SourceFacts | NotKnown]
     unanswered: Sequence[SourceName] = ()
+    last_known: Sequence[Factor] = ()
+    """The previous assessment's factors: kept for a source that is silent now."""
 
 
 @dataclass(frozen=True)
@@ -138,13 +140,14 @@ def assess(situation: Situation, policy: Policy) -> Assessment:
     ]
     for facts in situation.answers.values():
         factors += _source_factors(facts, w)
+    factors += _carried(situation)
     score = sum(f.weight for f in factors)
     level = max(situation.police_grade, _level_of(score, policy), key=lambda g: g.rank)
     exploitation = any(f.code in EXPLOITATION for f in factors)
     return Assessment(
         level=level,
         score=score,
-        factors=[f for f in factors if f.weight or f.code == "police_grade"],
+        factors=factors,
         actions=_actions(level, exploitation, factors, situation),
         answered=sorted(situation.answers),
         unanswered=sorted(situation.unanswered),
@@ -164,6 +167,22 @@ EXPLOITATION = {
     "county_lines",
     "criminal_exploitation",
 }
+
+
+LAST_KNOWN = " (last known)"
+
+
+def _carried(s: Situation) -> list[Factor]:
+    """A source that does not answer now never lowers risk: what it said last time
+    still counts, marked as such, until it answers again."""
+    silent = {name.value for name in s.unanswered}
+    return [
+        f
+        if f.evidence.endswith(LAST_KNOWN)
+        else f.model_copy(update={"evidence": f.evidence + LAST_KNOWN})
+        for f in s.last_known
+        if f.source in silent
+    ]
 
 
 def _level_of(score: int, policy: Policy) -> RiskGrade:

@@ -51,7 +51,7 @@ def run_lantern(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[
     )  # fmt: skip
 
 
-async def until_healthy(base: str, timeout: float = 30) -> None:
+async def until_healthy(base: str, timeout: float = 90) -> None:
     async def answers() -> bool:
         try:
             async with httpx.AsyncClient() as client:

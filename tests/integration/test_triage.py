@@ -102,6 +102,14 @@ class Rig:
             f"episode-{episode_id}", [NewEvent(event=event)], expected_version=None
         )
 
+    async def handled_all(self) -> None:
+        """Wait until triage has passed every event in the store."""
+        head = await self.store.head()
+        await eventually(lambda: self._checkpoint_at(head), what="triage caught up")
+
+    async def _checkpoint_at(self, position: int) -> bool:
+        return await self.store.checkpoint("triage", "store") >= position
+
     async def assessments(self, episode_id: UUID) -> list[Envelope]:
         stream = await self.store.read_stream(f"episode-{episode_id}")
         return [e for e in stream if e.type in ("RiskAssessed", "RiskReassessed")]
@@ -205,10 +213,11 @@ async def test_a_police_update_reassesses_and_a_no_change_appends_nothing(r: Rig
     await r.assessed(episode_id)
     await r.then(
         episode_id,
-        InformationAdded(
-            episode_id=episode_id, received_at=START, information="nothing new"
-        ),
+        InformationAdded(episode_id=episode_id, received_at=START, information="x"),
     )
+    await r.handled_all()
+    assert len(await r.assessments(episode_id)) == 1  # nothing changed, nothing new
+
     await r.then(
         episode_id,
         PoliceRiskGradeChanged(
@@ -218,13 +227,11 @@ async def test_a_police_update_reassesses_and_a_no_change_appends_nothing(r: Rig
             changed_at=START,
         ),
     )
-
     _, changed = await r.assessed(episode_id, 2)
 
     assert changed.data["previous_level"] == "low"
     assert changed.data["level"] == "high"
     assert changed.data["trigger"] == "PoliceRiskGradeChanged"
-    assert len(await r.assessments(episode_id)) == 2  # the information changed nothing
 
 
 async def test_time_reviews_survive_a_restart(database_url: str):
@@ -253,3 +260,17 @@ async def test_earlier_episodes_of_the_same_child_count(r: Rig):
     [assessed] = await r.assessed(episode_id)
     codes = {f["code"] for f in assessed.data["factors"]}
     assert "frequently_missing" in codes
+
+
+async def test_a_source_down_at_a_review_does_not_lower_the_level(r: Rig):
+    episode_id = await r.report("ada")
+    [first] = await r.assessed(episode_id)
+    await r.reference.fault(SourceName.youth_justice, down=True)
+    r.clock.now = START + timedelta(hours=25)
+
+    assert await ReviewScheduler(r.triage).review_due() == 1
+    _, review = await r.assessed(episode_id, 2)
+
+    assert review.data["level"] == first.data["level"] == "high"
+    assert review.data["sources_missing"] == ["youth_justice"]
+    assert "county_lines" not in review.data["removed"]

@@ -157,3 +157,20 @@ def test_invalid_policy_file_is_refused_with_the_reason(tmp_path, text, reason):
     path.write_text(text)
     with pytest.raises(PolicyFileError, match=reason):
         load_policy(path)
+
+
+def test_a_source_silent_now_keeps_what_it_said_last_time():
+    """A source that does not answer never lowers risk, on a review either."""
+    said = answers(youth_justice=YouthJusticeFacts(open_case=True, county_lines=True))
+    before = assess(a_situation(answers=said), POLICY)
+    silent = a_situation(
+        answers={SourceName.cme: NotKnown(), SourceName.cse: NotKnown()},
+        unanswered=[SourceName.youth_justice],
+        last_known=before.factors,
+    )
+    after = assess(silent, POLICY)
+    assert (after.level, after.score) == (before.level, before.score)
+    carried = [f for f in after.factors if f.source == "youth_justice"]
+    assert carried and all(f.evidence.endswith("(last known)") for f in carried)
+    again = assess(replace(silent, last_known=after.factors), POLICY)
+    assert [f.evidence for f in again.factors] == [f.evidence for f in after.factors]
