@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal, cast
 
 import structlog
@@ -228,24 +228,16 @@ async def update_episode(
     ids = (
         ("update", episode_id, client.name, idempotency_key) if idempotency_key else ()
     )
-    while True:
-        envelopes, version = await _load(deps, episode_id)
-        episode = _visible(envelopes, client)
+
+    def decision(episode: decide.Episode, seen: set[uuid.UUID]) -> decide.Decision:
         problems = update_problems(body, episode.report.missing_since, deps.now())
         if problems:
             raise Rejected(422, problems)
-        if ids and derive_id(*ids, 0) in {e.event_id for e in envelopes}:
-            decision: decide.Decision = decide.Repeat()
-        else:
-            decision = decide.update_episode(body, episode)
-        if decision == []:
-            decision = decide.Repeat()
-        accepted = await _record(
-            deps, response, client, episode_id, decision,
-            version=version, ids=ids, status=episode.status,
-        )  # fmt: skip
-        if accepted:
-            return accepted
+        if ids and derive_id(*ids, 0) in seen:
+            return decide.Repeat()
+        return decide.update_episode(body, episode) or decide.Repeat()
+
+    return await _command(deps, response, client, episode_id, decision, ids=ids)
 
 
 @router.post(
@@ -261,17 +253,13 @@ async def record_found(
     deps: Deps,
     response: Response,
 ) -> EpisodeAccepted:
-    while True:
-        envelopes, version = await _load(deps, episode_id)
-        episode = _visible(envelopes, client)
+    def decision(episode: decide.Episode, _: set[uuid.UUID]) -> decide.Decision:
         if problems := found_problems(body, episode.report.missing_since, deps.now()):
             raise Rejected(422, problems)
-        accepted = await _record(
-            deps, response, client, episode_id, decide.record_found(body, episode),
-            version=version, ids=("found", episode_id), status=episode.status,
-        )  # fmt: skip
-        if accepted:
-            return accepted
+        return decide.record_found(body, episode)
+
+    ids = ("found", episode_id)
+    return await _command(deps, response, client, episode_id, decision, ids=ids)
 
 
 @router.post(
@@ -287,13 +275,31 @@ async def withdraw(
     deps: Deps,
     response: Response,
 ) -> EpisodeAccepted:
+    def decision(episode: decide.Episode, _: set[uuid.UUID]) -> decide.Decision:
+        return decide.withdraw(body, episode, deps.now())
+
+    ids = ("withdrawal", episode_id)
+    return await _command(deps, response, client, episode_id, decision, ids=ids)
+
+
+async def _command(
+    deps: Container,
+    response: Response,
+    client: ApiClient,
+    episode_id: uuid.UUID,
+    decision: Callable[[decide.Episode, set[uuid.UUID]], decide.Decision],
+    *,
+    ids: Sequence[object],
+) -> EpisodeAccepted:
+    """Load the episode, decide, append; when another writer got there first, load
+    and decide again. ``decision`` sees the ids already recorded, for repeats."""
     while True:
         envelopes, version = await _load(deps, episode_id)
         episode = _visible(envelopes, client)
-        decision = decide.withdraw(body, episode, deps.now())
         accepted = await _record(
-            deps, response, client, episode_id, decision,
-            version=version, ids=("withdrawal", episode_id), status=episode.status,
+            deps, response, client, episode_id,
+            decision(episode, {e.event_id for e in envelopes}),
+            version=version, ids=ids, status=episode.status,
         )  # fmt: skip
         if accepted:
             return accepted
