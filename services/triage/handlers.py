@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 from uuid import UUID
 
 import structlog
@@ -201,19 +201,7 @@ class Triage:
     def first(
         self, view: EpisodeView, a: Assessment, review: datetime | None
     ) -> RiskAssessed:
-        return RiskAssessed(
-            episode_id=view.report.episode_id,
-            level=a.level,
-            score=a.score,
-            factors=a.factors,
-            actions=a.actions,
-            sources_answered=a.answered,
-            sources_missing=a.unanswered,
-            policy_version=a.policy_version,
-            assessed_at=self.now(),
-            trigger="reported",
-            next_review_at=review,
-        )
+        return RiskAssessed(**self._recorded(view, a, review, "reported"))
 
     def change(
         self, view: EpisodeView, a: Assessment, review: datetime | None, trigger: str
@@ -224,28 +212,31 @@ class Triage:
             return None
         before = {f.code for f in last.factors}
         after = {f.code for f in a.factors}
-        if (
-            a.level == last.level
-            and before == after
-            and a.unanswered == last.sources_missing
-        ):
+        if (a.level, after, a.unanswered) == (last.level, before, last.sources_missing):
             return None
         return RiskReassessed(
-            episode_id=view.report.episode_id,
+            **self._recorded(view, a, review, trigger),
             previous_level=last.level,
-            level=a.level,
-            score=a.score,
-            factors=a.factors,
             added=sorted(after - before),
             removed=sorted(before - after),
-            actions=a.actions,
-            sources_answered=a.answered,
-            sources_missing=a.unanswered,
-            policy_version=a.policy_version,
-            assessed_at=self.now(),
-            trigger=trigger,
-            next_review_at=review,
         )
+
+    def _recorded(
+        self, view: EpisodeView, a: Assessment, review: datetime | None, trigger: str
+    ) -> dict[str, Any]:
+        return {
+            "episode_id": view.report.episode_id,
+            "level": a.level,
+            "score": a.score,
+            "factors": a.factors,
+            "actions": a.actions,
+            "sources_answered": a.answered,
+            "sources_missing": a.unanswered,
+            "policy_version": a.policy_version,
+            "assessed_at": self.now(),
+            "trigger": trigger,
+            "next_review_at": review,
+        }
 
 
 def subscriber(triage: Triage) -> Subscriber:
