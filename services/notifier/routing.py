@@ -1,0 +1,133 @@
+"""THE routing rules: (the assessment, the child's record, the time) -> who is told,
+and how much each may know. Pure.
+
+- The allocated social worker (and team) for every episode of a child the council
+  looks after; outside office hours the out-of-hours duty team as well.
+- The police Missing Children Exploitation Team for the placement district when the
+  level is medium or high, or any exploitation flag is present.
+- The home local authority of a child placed here by another authority, for every
+  episode, with only what that authority needs (DOMAIN.md 1.6, 9.18).
+- The duty team for a child the directory does not know.
+- A team manager when the risk is high.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from events.contracts.children import ChildRecorded
+from events.contracts.missing import RiskGrade
+from services.notifier.calendar import OfficeHours
+
+
+class Role(StrEnum):
+    social_worker = "social_worker"
+    team = "team"
+    out_of_hours = "out_of_hours"
+    duty_team = "duty_team"
+    team_manager = "team_manager"
+    mcet = "mcet"
+    home_authority = "home_authority"
+
+
+class Scope(StrEnum):
+    """How much of the episode a recipient is given (least data to each)."""
+
+    full = "full"  # the child's own council: name, circumstances, risk and reasons
+    police = "police"  # MCET: identity, risk level and exploitation reasons
+    home_authority = "home_authority"  # placing LA: identity, dates, risk level only
+
+
+@dataclass(frozen=True)
+class Contact:
+    recipient_id: str
+    email: str | None = None
+    phone: str | None = None
+    webhook_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Directory:
+    """Recipients as the council configures them."""
+
+    home_la: str
+    duty_team: Contact
+    out_of_hours: Contact
+    mcet_by_district: Mapping[str, Contact]
+    mcet_default: Contact
+    la_contacts: Mapping[str, Contact]
+    team_managers: Mapping[str, Contact]
+
+
+@dataclass(frozen=True)
+class Case:
+    level: RiskGrade
+    exploitation: bool
+    child: ChildRecorded | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Recipient:
+    role: Role
+    contact: Contact
+    scope: Scope
+
+
+OFFICE_HOURS = OfficeHours()
+
+
+def recipients_for(
+    case: Case, directory: Directory, hours: OfficeHours = OFFICE_HOURS
+) -> list[Recipient]:
+    out: list[Recipient] = []
+    child = case.child
+    if child is None:
+        out.append(Recipient(Role.duty_team, directory.duty_team, Scope.full))
+    else:
+        out += _council(case, child, directory)
+    if not hours.covers(case.at):
+        out.append(Recipient(Role.out_of_hours, directory.out_of_hours, Scope.full))
+    if case.level in (RiskGrade.medium, RiskGrade.high) or case.exploitation:
+        district = child.placement_district if child else None
+        mcet = directory.mcet_by_district.get(district or "", directory.mcet_default)
+        out.append(Recipient(Role.mcet, mcet, Scope.police))
+    if child is not None and child.ola:
+        home = directory.la_contacts.get(child.placing_authority)
+        if home is not None:
+            out.append(Recipient(Role.home_authority, home, Scope.home_authority))
+    return _once_each(out)
+
+
+def _council(case: Case, child: ChildRecorded, d: Directory) -> list[Recipient]:
+    """The child's own council, from the case-management record of the child."""
+    out = []
+    for role, contact in (
+        (Role.social_worker, child.social_worker),
+        (Role.team, child.team),
+    ):
+        if contact is not None and (contact.email or contact.phone):
+            key = child.la_child_id if role is Role.social_worker else contact.name
+            recipient_id = f"{role}:{key}"
+            address = Contact(recipient_id, email=contact.email, phone=contact.phone)
+            out.append(Recipient(role, address, Scope.full))
+    if not out:  # nobody allocated: the duty team picks it up
+        out.append(Recipient(Role.duty_team, d.duty_team, Scope.full))
+    manager = d.team_managers.get(child.team.name) if child.team else None
+    if case.level is RiskGrade.high and manager is not None:
+        out.append(Recipient(Role.team_manager, manager, Scope.full))
+    return out
+
+
+def _once_each(recipients: Sequence[Recipient]) -> list[Recipient]:
+    """One message per person: the first (widest) role they appear under wins."""
+    seen: set[str] = set()
+    unique = []
+    for recipient in recipients:
+        if recipient.contact.recipient_id not in seen:
+            seen.add(recipient.contact.recipient_id)
+            unique.append(recipient)
+    return unique

@@ -1,0 +1,127 @@
+"""Who is told: one row per routing rule, with its DOMAIN.md source in the id."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from events.contracts.children import ChildRecorded
+from events.contracts.children import Contact as Person
+from events.contracts.missing import RiskGrade
+from services.notifier.calendar import is_working_day
+from services.notifier.routing import (
+    Case,
+    Contact,
+    Directory,
+    Role,
+    Scope,
+    recipients_for,
+)
+
+WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+WEDNESDAY_NIGHT = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)
+BOXING_DAY_OBSERVED = datetime(2026, 12, 28, 12, 0, tzinfo=UTC)
+
+DIRECTORY = Directory(
+    home_la="886",
+    duty_team=Contact("duty", email="duty@council.example"),
+    out_of_hours=Contact("ooh", phone="07700900001"),
+    mcet_by_district={"Maidstone": Contact("mcet-west", email="mcet.w@police.example")},
+    mcet_default=Contact("mcet", email="mcet@police.example"),
+    la_contacts={"202": Contact("la-202", email="missing@camden.example")},
+    team_managers={"CiC West": Contact("tm-west", email="tm@council.example")},
+)
+
+
+def child(**changes) -> ChildRecorded:
+    base = {
+        "la_child_id": "C1", "given_name": "A", "family_name": "B",
+        "date_of_birth": date(2011, 1, 1), "looked_after": True, "uasc": False,
+        "placing_authority": "886", "placement_district": "Maidstone", "ola": False,
+        "social_worker": Person(name="Alex", email="alex@council.example"),
+        "team": Person(name="CiC West", email="cic.west@council.example"),
+    }  # fmt: skip
+    return ChildRecorded(**{**base, **changes})
+
+
+def roles(case: Case) -> list[Role]:
+    return [r.role for r in recipients_for(case, DIRECTORY)]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        pytest.param(Case(RiskGrade.low, False, child(), WEDNESDAY_NOON),
+                     [Role.social_worker, Role.team],
+                     id="social worker and team for every episode (DOMAIN 9.18)"),
+        pytest.param(Case(RiskGrade.medium, False, child(), WEDNESDAY_NOON),
+                     [Role.social_worker, Role.team, Role.mcet],
+                     id="MCET from medium risk (local practice, DOMAIN 1.7)"),
+        pytest.param(Case(RiskGrade.low, True, child(), WEDNESDAY_NOON),
+                     [Role.social_worker, Role.team, Role.mcet],
+                     id="MCET for any exploitation flag (DOMAIN 9.4)"),
+        pytest.param(Case(RiskGrade.high, False, child(), WEDNESDAY_NOON),
+                     [Role.social_worker, Role.team, Role.team_manager, Role.mcet],
+                     id="team manager for high risk (DOMAIN 1.7)"),
+        pytest.param(Case(RiskGrade.low, False, child(), WEDNESDAY_NIGHT),
+                     [Role.social_worker, Role.team, Role.out_of_hours],
+                     id="out of hours duty team at night (DOMAIN 1.7)"),
+        pytest.param(Case(RiskGrade.low, False, child(), BOXING_DAY_OBSERVED),
+                     [Role.social_worker, Role.team, Role.out_of_hours],
+                     id="bank holiday is out of hours (DOMAIN 6)"),
+        pytest.param(Case(RiskGrade.low, False, None, WEDNESDAY_NOON),
+                     [Role.duty_team], id="duty team for an unmatched child"),
+        pytest.param(Case(RiskGrade.low, False,
+                          child(social_worker=None, team=None), WEDNESDAY_NOON),
+                     [Role.duty_team], id="duty team when nobody is allocated"),
+        pytest.param(Case(RiskGrade.low, False,
+                          child(ola=True, placing_authority="202"), WEDNESDAY_NOON),
+                     [Role.social_worker, Role.team, Role.home_authority],
+                     id="home LA of an OLA child, every episode (DOMAIN 1.6, 9.18)"),
+    ],
+)  # fmt: skip
+def test_who_is_told(case: Case, expected: list[Role]):
+    assert roles(case) == expected
+
+
+def test_each_recipient_gets_the_least_data_it_needs():
+    case = Case(RiskGrade.high, True, child(ola=True, placing_authority="202"),
+                WEDNESDAY_NOON)  # fmt: skip
+    scopes = {r.role: r.scope for r in recipients_for(case, DIRECTORY)}
+    assert scopes[Role.home_authority] is Scope.home_authority
+    assert scopes[Role.mcet] is Scope.police
+    assert scopes[Role.social_worker] is Scope.full
+
+
+def test_mcet_area_team_by_placement_district_else_the_default():
+    west = Case(RiskGrade.high, False, child(), WEDNESDAY_NOON)
+    elsewhere = Case(RiskGrade.high, False, child(placement_district="Dover"),
+                     WEDNESDAY_NOON)  # fmt: skip
+    ids = {r.contact.recipient_id for r in recipients_for(west, DIRECTORY)}
+    assert "mcet-west" in ids
+    ids = {r.contact.recipient_id for r in recipients_for(elsewhere, DIRECTORY)}
+    assert "mcet" in ids
+
+
+def test_one_message_per_person():
+    same = Person(name="CiC West", email="alex@council.example")
+    case = Case(RiskGrade.low, False, child(team=same), WEDNESDAY_NOON)
+    assert len(recipients_for(case, DIRECTORY)) == len(
+        {r.contact.recipient_id for r in recipients_for(case, DIRECTORY)}
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "working"),
+    [
+        (date(2026, 11, 25), True),
+        (date(2026, 11, 28), False),  # Saturday
+        (date(2026, 12, 25), False),  # Christmas Day
+        (date(2026, 12, 28), False),  # Boxing Day (observed), DOMAIN 6
+        (date(2026, 4, 3), False),  # Good Friday
+        (date(2026, 4, 6), False),  # Easter Monday
+    ],
+)
+def test_working_days_skip_weekends_and_bank_holidays(day: date, working: bool):
+    assert is_working_day(day) is working
