@@ -11,12 +11,13 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
+import psutil
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import delete
 
@@ -256,12 +257,25 @@ FROM events HAVING count(*) > 0
 # -- figures ------------------------------------------------------------------------
 
 
-def print_conditions(title: str) -> None:
-    """What the figures were taken under: the date and how busy the machine was."""
-    one, five, _ = os.getloadavg()
+@contextmanager
+def conditions(name: str) -> Iterator[None]:
+    """Say when the figures were taken and how busy the machine was meanwhile: the
+    load average, the share of CPU time the hypervisor stole, and the share left idle
+    (other work on the machine shows as little idle with little of it ours)."""
+    before = psutil.cpu_times()
     print(
-        f"{title}: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
-        f"load average {one:.2f} (1 min) {five:.2f} (5 min)"
+        f"{name}: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
+    yield
+    spent = [a - b for a, b in zip(psutil.cpu_times(), before, strict=True)]
+    share = dict(
+        zip(before._fields, (100 * x / sum(spent) for x in spent), strict=True)
+    )
+    print(
+        f"\n{name} done: load average {os.getloadavg()[0]:.2f}; of the CPU time "
+        f"meanwhile {share['steal']:.0f}% stolen by the hypervisor, "
+        f"{share['idle']:.0f}% idle"
     )
 
 
