@@ -14,7 +14,7 @@ import asyncio
 import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 from sqlalchemy import text
 
 from events.cloudevents import to_message, topic_for
@@ -119,24 +119,24 @@ class KafkaRelay:
         return len(page)
 
     async def _ensure_topics(self, topics: set[str]) -> None:
+        """Create the topics this page needs; one that exists already is fine."""
         missing = topics - self._topics
         if not missing:
             return
+        config = {"retention.ms": str(self.retention_ms)}
+        new = [
+            NewTopic(t, self.partitions, self.replication_factor, topic_configs=config)
+            for t in sorted(missing)
+        ]
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
         await admin.start()
         try:
-            for topic in missing:
-                try:
-                    new = NewTopic(
-                        topic,
-                        self.partitions,
-                        self.replication_factor,
-                        topic_configs={"retention.ms": str(self.retention_ms)},
-                    )
-                    await admin.create_topics([new])
-                    log.info("topic_created", topic=topic, partitions=self.partitions)
-                except TopicAlreadyExistsError:
-                    pass
+            response = await admin.create_topics(new)
         finally:
             await admin.close()
+        for topic, code, *_ in response.topic_errors:  # errors come back, not raised
+            if code == 0:
+                log.info("topic_created", topic=topic, partitions=self.partitions)
+            elif code != TopicAlreadyExistsError.errno:
+                raise for_code(code)(f"creating topic {topic}")
         self._topics |= missing

@@ -13,9 +13,7 @@ lock at BEGIN, so two writers queue instead of deadlocking on a lock upgrade."""
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
 
 
 def _sqlite_engine(url: str) -> AsyncEngine:

@@ -40,6 +40,8 @@ from events.store import (
 from events.store.engine import WRITE
 from events.store.tables import checkpoints, events, parked_messages
 
+ENVELOPE = [events.c[name] for name in Envelope.__dataclass_fields__]
+"""The columns in the envelope's field order, so a row builds one by position."""
 APPEND_LOCK = 0x4C414E54  # "LANT": the one advisory lock every appender takes
 
 
@@ -132,6 +134,10 @@ class SqlEventStore:
         async with self.engine.connect() as conn:
             await conn.execution_options(**{WRITE: True})
             async with conn.begin():
+                if not any(a.events for c in commits for a in c.appends):
+                    for commit in commits:  # bookkeeping only: no order to keep
+                        await self._write_bookkeeping(conn, commit)
+                    return [Recorded() for _ in commits]
                 if self._postgres:
                     await conn.execute(
                         text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK}
@@ -288,7 +294,7 @@ class SqlEventStore:
         self, stream_id: str, *, after_version: int = 0
     ) -> list[Envelope]:
         query = (
-            select(events)
+            select(*ENVELOPE)
             .where(
                 events.c.stream_id == stream_id, events.c.stream_version > after_version
             )
@@ -298,7 +304,7 @@ class SqlEventStore:
 
     async def read_all(self, *, after: int = 0, limit: int = 1000) -> list[Envelope]:
         query = (
-            select(events)
+            select(*ENVELOPE)
             .where(events.c.position > after)
             .order_by(events.c.position)
             .limit(limit)
@@ -307,7 +313,7 @@ class SqlEventStore:
 
     async def read_event(self, event_id: UUID) -> Envelope | None:
         found = await self._envelopes(
-            select(events).where(events.c.event_id == event_id)
+            select(*ENVELOPE).where(events.c.event_id == event_id)
         )
         return found[0] if found else None
 
@@ -352,7 +358,7 @@ class SqlEventStore:
     async def _envelopes(self, query: Any) -> list[Envelope]:
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query)).all()
-        return [Envelope(**r._mapping) for r in rows]
+        return [Envelope(*row) for row in rows]
 
     async def close(self) -> None:
         if self._writer is not None:
