@@ -42,6 +42,10 @@ from events.store.tables import checkpoints, events, parked_messages
 
 ENVELOPE = [events.c[name] for name in Envelope.__dataclass_fields__]
 """The columns in the envelope's field order, so a row builds one by position."""
+READ_ALL = (
+    f"SELECT {', '.join(Envelope.__dataclass_fields__)} FROM events"  # noqa: S608
+    " WHERE position > $1 ORDER BY position LIMIT $2"
+)
 APPEND_LOCK = 0x4C414E54  # "LANT": the one advisory lock every appender takes
 
 
@@ -303,6 +307,13 @@ class SqlEventStore:
         return await self._envelopes(query)
 
     async def read_all(self, *, after: int = 0, limit: int = 1000) -> list[Envelope]:
+        """Everything after ``after``, in position order: the catch-up hot path."""
+        if self._postgres:  # straight to asyncpg: a third of the cost per row
+            async with self.engine.connect() as conn:
+                raw = (await conn.get_raw_connection()).driver_connection
+                assert raw is not None  # noqa: S101 - a pooled connection is live
+                records = await raw.fetch(READ_ALL, after, limit)
+            return [Envelope(*record) for record in records]
         query = (
             select(*ENVELOPE)
             .where(events.c.position > after)

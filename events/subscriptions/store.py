@@ -8,6 +8,7 @@ made by others.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import structlog
 
@@ -44,6 +45,8 @@ class StoreSubscription:
         self.retry = retry or RetryPolicy()
         self.position = 0
         self.running = False
+        self._passed_at = 0.0
+        self._recorded = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process until ``stop`` is set; finishes the message in hand first, and
@@ -57,6 +60,7 @@ class StoreSubscription:
 
     async def _follow(self, stop: asyncio.Event) -> None:
         self.position = await self.store.checkpoint(self.subscriber.name, PARTITION)
+        self._recorded = self.position
         log.info(
             "subscription_started",
             subscriber=self.subscriber.name,
@@ -64,11 +68,13 @@ class StoreSubscription:
         )
         while not stop.is_set():
             changed = self.store.changes()
-            handled = await self.run_once(stop)
-            handled += await redrive_parked(
+            read = await self.run_once(stop)
+            if read >= self.page_size:
+                continue  # catching up: parked messages wait until it is done
+            redriven = await redrive_parked(
                 self.store, self.subscriber, self.retry, stop
             )
-            if not handled:
+            if not read and not redriven:
                 await wait_any(stop, changed, self.poll_interval)
 
     async def run_once(self, stop: asyncio.Event) -> int:
@@ -82,8 +88,16 @@ class StoreSubscription:
                 await handle_with_retries(
                     self.store.commit, self.subscriber, envelope, checkpoint, self.retry
                 )
+                self._recorded = envelope.position
             self.position = envelope.position
-        if page and not self.subscriber.handles(page[-1].type):
+        await self._pass_by(caught_up=len(page) < self.page_size)
+        return len(page)
+
+    async def _pass_by(self, *, caught_up: bool) -> None:
+        """Record how far events that need nothing were passed: once a second while
+        catching up, at once when caught up. Losing it only costs a re-read."""
+        now = time.monotonic()
+        if self.position > self._recorded and (caught_up or now - self._passed_at >= 1):
             passed = Checkpoint(self.subscriber.name, PARTITION, self.position)
             await self.store.commit(Commit(checkpoint=passed))
-        return len(page)
+            self._recorded, self._passed_at = self.position, now
