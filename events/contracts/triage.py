@@ -32,20 +32,9 @@ class RiskAssessed(Event):
     next_review_at: datetime | None = None
 
 
-class RiskReassessed(Event):
+class RiskReassessed(RiskAssessed):
     """A later assessment that changed the level or what it rests on."""
 
-    episode_id: UUID
     previous_level: RiskGrade
-    level: RiskGrade
-    score: int
-    factors: list[Factor]
     added: list[str]
     removed: list[str]
-    actions: list[str]
-    sources_answered: list[str]
-    sources_missing: list[str]
-    policy_version: str
-    assessed_at: datetime
-    trigger: str
-    next_review_at: datetime | None = None
