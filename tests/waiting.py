@@ -22,4 +22,4 @@ async def eventually(
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout}s: {what or check}")
-        await asyncio.sleep(0.02)
+        await asyncio.sleep(0.05)

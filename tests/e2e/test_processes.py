@@ -60,6 +60,7 @@ async def test_a_report_is_triaged_by_separate_processes_on_postgres_and_kafka(
         "LANTERN_DATABASE_URL": pg_database,
         "LANTERN_KAFKA_BOOTSTRAP_SERVERS": kafka_servers,
         "LANTERN_KAFKA_TOPIC_PREFIX": topic_prefix,
+        "LANTERN_RATE_LIMIT_PER_MINUTE": "100000",  # the test polls its episode
         **{
             f"LANTERN_SOURCES__{name.upper()}__BASE_URL": (
                 f"http://127.0.0.1:{sources_port}/{name}"
@@ -96,8 +97,9 @@ async def test_a_report_is_triaged_by_separate_processes_on_postgres_and_kafka(
             episode = f"/v1/episodes/{posted.json()['episode_id']}"
 
             async def assessed() -> dict | None:
-                body = (await http.get(episode)).json()
-                return body["risk_assessment"]
+                response = await http.get(episode)
+                assert response.status_code == 200, response.text
+                return response.json()["risk_assessment"]
 
             assessment = await eventually(assessed, timeout=60, what="triage via Kafka")
     finally:
