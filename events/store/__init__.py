@@ -99,27 +99,3 @@ class Projector(Protocol):
     async def apply(
         self, conn: AsyncConnection, envelopes: Sequence[Envelope]
     ) -> None: ...
-
-
-class EventStore(Protocol):
-    async def commit(self, commit: Commit) -> Recorded: ...
-
-    async def append(
-        self,
-        stream_id: str,
-        events: Sequence[NewEvent],
-        *,
-        expected_version: int | None,
-    ) -> Recorded: ...
-
-    async def read_stream(
-        self, stream_id: str, *, after_version: int = 0
-    ) -> list[Envelope]: ...
-
-    async def read_all(
-        self, *, after: int = 0, limit: int = 1000
-    ) -> list[Envelope]: ...
-
-    async def read_event(self, event_id: UUID) -> Envelope | None: ...
-
-    async def checkpoint(self, subscriber: str, partition: str) -> int: ...
