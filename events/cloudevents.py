@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from events.envelope import Envelope
+from events.envelope import Envelope, JsonText
 
 SPEC_VERSION = "1.0"
 SOURCE = "urn:lantern:event-store"
@@ -52,7 +52,9 @@ def to_message(envelope: Envelope) -> tuple[bytes, bytes, Headers]:
     if envelope.causation_id is not None:
         attributes["ce_causationid"] = str(envelope.causation_id)
     headers = [(k, v.encode()) for k, v in attributes.items()]
-    body = json.dumps(envelope.data, separators=(",", ":")).encode()
+    data = envelope.data
+    text = data.text if isinstance(data, JsonText) else json.dumps(data)
+    body = text.encode()
     return envelope.stream_id.encode(), body, headers
 
 

@@ -6,7 +6,8 @@ Identity, order, provenance and time travel with every event, whatever carries i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,34 @@ class NewEvent:
     causation_id: UUID | None = None
     actor: str = "system"
     occurred_at: datetime = field(default_factory=utcnow)
+
+
+class JsonText(Mapping[str, Any]):
+    """A stored JSON object, decoded only when read: a subscription catching up
+    passes most events by, and the relay forwards the text as it is."""
+
+    __slots__ = ("_value", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._value: dict[str, Any] | None = None
+
+    def _decoded(self) -> dict[str, Any]:
+        if self._value is None:
+            self._value = json.loads(self.text)
+        return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._decoded()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._decoded())
+
+    def __len__(self) -> int:
+        return len(self._decoded())
+
+    def __repr__(self) -> str:
+        return f"JsonText({self.text!r})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from events.envelope import Envelope, NewEvent, utcnow
+from events.envelope import Envelope, JsonText, NewEvent, utcnow
 from events.store import (
     Append,
     Checkpoint,
@@ -43,9 +43,13 @@ from events.store.tables import checkpoints, events, parked_messages
 ENVELOPE = [events.c[name] for name in Envelope.__dataclass_fields__]
 """The columns in the envelope's field order, so a row builds one by position."""
 READ_ALL = (
-    f"SELECT {', '.join(Envelope.__dataclass_fields__)} FROM events"  # noqa: S608
-    " WHERE position > $1 ORDER BY position LIMIT $2"
+    "SELECT "  # noqa: S608 - column names only
+    + ", ".join(
+        f"{f}::text" if f == "data" else f for f in Envelope.__dataclass_fields__
+    )
+    + " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 )
+DATA = list(Envelope.__dataclass_fields__).index("data")
 APPEND_LOCK = 0x4C414E54  # "LANT": the one advisory lock every appender takes
 
 
@@ -313,7 +317,7 @@ class SqlEventStore:
                 raw = (await conn.get_raw_connection()).driver_connection
                 assert raw is not None  # noqa: S101 - a pooled connection is live
                 records = await raw.fetch(READ_ALL, after, limit)
-            return [Envelope(*record) for record in records]
+            return [_lazy(record) for record in records]
         query = (
             select(*ENVELOPE)
             .where(events.c.position > after)
@@ -400,3 +404,9 @@ def _row(new: NewEvent, stream_id: str, version: int, position: int) -> dict[str
         "causation_id": new.causation_id,
         "actor": new.actor,
     }
+
+
+def _lazy(record: Any) -> Envelope:
+    values = list(record)
+    values[DATA] = JsonText(values[DATA])
+    return Envelope(*values)

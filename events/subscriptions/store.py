@@ -83,8 +83,10 @@ class StoreSubscription:
         for envelope in page:
             if stop.is_set():
                 return 0
-            checkpoint = Checkpoint(self.subscriber.name, PARTITION, envelope.position)
             if self.subscriber.handles(envelope.type):
+                checkpoint = Checkpoint(
+                    self.subscriber.name, PARTITION, envelope.position
+                )
                 await handle_with_retries(
                     self.store.commit, self.subscriber, envelope, checkpoint, self.retry
                 )
