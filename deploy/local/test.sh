@@ -6,7 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deploy/local/setup.sh --dev
-export LANTERN_TEST_DATABASE_URL=${LANTERN_TEST_DATABASE_URL:-$(deploy/local/postgres.sh)}
-export LANTERN_TEST_KAFKA=${LANTERN_TEST_KAFKA:-$(deploy/local/kafka.sh start)}
+# Plain assignments, so that a failing script stops here (`export X=$(...)` would not).
+LANTERN_TEST_DATABASE_URL=${LANTERN_TEST_DATABASE_URL:-$(deploy/local/postgres.sh)}
+LANTERN_TEST_KAFKA=${LANTERN_TEST_KAFKA:-$(deploy/local/kafka.sh start)}
+export LANTERN_TEST_DATABASE_URL LANTERN_TEST_KAFKA
 [ $# -gt 0 ] || deploy/local/lint.sh
 exec .venv/bin/pytest "$@"
