@@ -14,7 +14,7 @@ and how much each may know. Pure.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -51,15 +51,17 @@ class Contact:
 
 @dataclass(frozen=True)
 class Directory:
-    """Recipients as the council configures them."""
+    """Recipients as the council configures them (`lantern recipients`). A role with
+    nobody configured is left out of routing; docs/notifier.md says what to set."""
 
-    home_la: str
-    duty_team: Contact
-    out_of_hours: Contact
-    mcet_by_district: Mapping[str, Contact]
-    mcet_default: Contact
-    la_contacts: Mapping[str, Contact]
-    team_managers: Mapping[str, Contact]
+    duty_team: Contact | None = None
+    out_of_hours: Contact | None = None
+    mcet_by_district: Mapping[str, Contact] = field(default_factory=dict)
+    mcet_default: Contact | None = None
+    la_contacts: Mapping[str, Contact] = field(default_factory=dict)
+    team_managers: Mapping[str, Contact] = field(default_factory=dict)
+    escalation: Sequence[Contact] = ()
+    """Who an unacknowledged high-risk alert goes to next, in order."""
 
 
 @dataclass(frozen=True)
@@ -83,28 +85,29 @@ OFFICE_HOURS = OfficeHours()
 def recipients_for(
     case: Case, directory: Directory, hours: OfficeHours = OFFICE_HOURS
 ) -> list[Recipient]:
-    out: list[Recipient] = []
+    out: list[tuple[Role, Contact | None, Scope]] = []
     child = case.child
     if child is None:
-        out.append(Recipient(Role.duty_team, directory.duty_team, Scope.full))
+        out.append((Role.duty_team, directory.duty_team, Scope.full))
     else:
         out += _council(case, child, directory)
     if not hours.covers(case.at):
-        out.append(Recipient(Role.out_of_hours, directory.out_of_hours, Scope.full))
+        out.append((Role.out_of_hours, directory.out_of_hours, Scope.full))
     if case.level in (RiskGrade.medium, RiskGrade.high) or case.exploitation:
         district = child.placement_district if child else None
         mcet = directory.mcet_by_district.get(district or "", directory.mcet_default)
-        out.append(Recipient(Role.mcet, mcet, Scope.police))
+        out.append((Role.mcet, mcet, Scope.police))
     if child is not None and child.ola:
         home = directory.la_contacts.get(child.placing_authority)
-        if home is not None:
-            out.append(Recipient(Role.home_authority, home, Scope.home_authority))
+        out.append((Role.home_authority, home, Scope.home_authority))
     return _once_each(out)
 
 
-def _council(case: Case, child: ChildRecorded, d: Directory) -> list[Recipient]:
+def _council(
+    case: Case, child: ChildRecorded, d: Directory
+) -> list[tuple[Role, Contact | None, Scope]]:
     """The child's own council, from the case-management record of the child."""
-    out = []
+    out: list[tuple[Role, Contact | None, Scope]] = []
     for role, contact in (
         (Role.social_worker, child.social_worker),
         (Role.team, child.team),
@@ -113,21 +116,24 @@ def _council(case: Case, child: ChildRecorded, d: Directory) -> list[Recipient]:
             key = child.la_child_id if role is Role.social_worker else contact.name
             recipient_id = f"{role}:{key}"
             address = Contact(recipient_id, email=contact.email, phone=contact.phone)
-            out.append(Recipient(role, address, Scope.full))
+            out.append((role, address, Scope.full))
     if not out:  # nobody allocated: the duty team picks it up
-        out.append(Recipient(Role.duty_team, d.duty_team, Scope.full))
-    manager = d.team_managers.get(child.team.name) if child.team else None
-    if case.level is RiskGrade.high and manager is not None:
-        out.append(Recipient(Role.team_manager, manager, Scope.full))
+        out.append((Role.duty_team, d.duty_team, Scope.full))
+    if case.level is RiskGrade.high and child.team is not None:
+        manager = d.team_managers.get(child.team.name)
+        out.append((Role.team_manager, manager, Scope.full))
     return out
 
 
-def _once_each(recipients: Sequence[Recipient]) -> list[Recipient]:
-    """One message per person: the first (widest) role they appear under wins."""
+def _once_each(
+    candidates: Sequence[tuple[Role, Contact | None, Scope]],
+) -> list[Recipient]:
+    """One message per person: the first (widest) role they appear under wins. A role
+    the council has configured nobody for is left out."""
     seen: set[str] = set()
     unique = []
-    for recipient in recipients:
-        if recipient.contact.recipient_id not in seen:
-            seen.add(recipient.contact.recipient_id)
-            unique.append(recipient)
+    for role, contact, scope in candidates:
+        if contact is not None and contact.recipient_id not in seen:
+            seen.add(contact.recipient_id)
+            unique.append(Recipient(role, contact, scope))
     return unique

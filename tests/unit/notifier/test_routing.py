@@ -24,7 +24,6 @@ WEDNESDAY_NIGHT = datetime(2026, 11, 25, 22, 0, tzinfo=UTC)
 BOXING_DAY_OBSERVED = datetime(2026, 12, 28, 12, 0, tzinfo=UTC)
 
 DIRECTORY = Directory(
-    home_la="886",
     duty_team=Contact("duty", email="duty@council.example"),
     out_of_hours=Contact("ooh", phone="07700900001"),
     mcet_by_district={"Maidstone": Contact("mcet-west", email="mcet.w@police.example")},
