@@ -18,7 +18,7 @@ ALLOWED_KEYS = frozenset(
         "correlation_id", "causation_id", "client", "method", "path",
         "status", "duration_ms", "topic", "partitions", "count", "host", "port",
         "mode", "revision", "exc_info", "exception", "source", "breaker", "worker",
-        "channel", "alert_id", "provider_id", "retryable",
+        "channel", "alert_id", "provider_id", "retryable", "role", "step",
     }
 )  # fmt: skip
 

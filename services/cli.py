@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 import signal
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -32,6 +34,7 @@ from events.runtime import (
 from events.settings import CoreSettings
 from events.store import Projector, migrate
 from events.store.sql import SqlEventStore
+from events.subscriptions import RetryPolicy
 from services.intake.app import create_app
 from services.intake.auth import ClientError, ClientRegistry, Role
 from services.intake.authorities import la_codes
@@ -39,7 +42,17 @@ from services.intake.children_csv import parse_children
 from services.intake.container import Container
 from services.intake.ratelimit import RateLimiter
 from services.intake.settings import IntakeSettings
-from services.notifier import handlers as notifier
+from services.notifier import handlers as notifier_handlers
+from services.notifier.channels.settings import build_channels
+from services.notifier.directory import load_directory
+from services.notifier.dispatcher import DeliveryPolicy, Dispatcher
+from services.notifier.escalation import EscalationScheduler
+from services.notifier.handlers import Notifier
+from services.notifier.links import AckLinks
+from services.notifier.projector import AlertsProjector
+from services.notifier.receiver import create_receiver_app
+from services.notifier.routing import Directory
+from services.notifier.settings import NotifierSettings
 from services.records.directory import DirectoryProjector, child_stream
 from services.records.episodes import EpisodesProjector
 from services.triage import handlers as triage_handlers
@@ -96,6 +109,10 @@ sources_app = typer.Typer(
     help="The council's risk sources (Youth Justice, CME, CSE).", no_args_is_help=True
 )
 app.add_typer(sources_app, name="sources")
+webhooks_app = typer.Typer(
+    help="Webhooks: a receiver to try alerts out with.", no_args_is_help=True
+)
+app.add_typer(webhooks_app, name="webhooks")
 
 log = structlog.get_logger()
 S = TypeVar("S", bound=CoreSettings)
@@ -127,8 +144,12 @@ def _settings(cls: type[S], **overrides: Any) -> S:
     return settings
 
 
-class RunSettings(IntakeSettings, TriageSettings):
+class RunSettings(IntakeSettings, TriageSettings, NotifierSettings):
     """`lantern run` runs every service, so it reads every service's settings."""
+
+
+class ApiSettings(IntakeSettings, NotifierSettings):
+    """The API also takes acknowledgements and Notify's delivery receipts."""
 
 
 @app.command()
@@ -146,8 +167,8 @@ def run(host: Host = None, port: Port = None) -> None:
 
 @app.command()
 def intake(host: Host = None, port: Port = None) -> None:
-    """Run the police-facing HTTP API alone."""
-    settings = _settings(IntakeSettings, host=host, port=port)
+    """Run the HTTP API alone: police reports, directories, alerts and their acks."""
+    settings = _settings(ApiSettings, host=host, port=port)
     asyncio.run(_serve(settings, None, embedded=False))
 
 
@@ -161,8 +182,9 @@ def triage_command() -> None:
 
 @app.command("notifier")
 def notifier_command() -> None:
-    """Run the notifier worker alone (Kafka consumer group `notifier` if configured)."""
-    asyncio.run(_work(_settings(CoreSettings), ["notifier"], None))
+    """Run the notifier alone: alerts, their delivery and escalation (Kafka consumer
+    group `notifier` when configured)."""
+    asyncio.run(_work(_settings(NotifierSettings), ["notifier"], None))
 
 
 @app.command()
@@ -215,7 +237,23 @@ class _Server(uvicorn.Server):
 
 
 def _projectors() -> list[Projector]:
-    return [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector()]
+    return [
+        EpisodesProjector(),
+        DirectoryProjector(),
+        AssessmentsProjector(),
+        AlertsProjector(),
+    ]
+
+
+def _links(settings: CoreSettings) -> AckLinks | None:
+    """Signed ack links; in dev with no secret set, one made up for this process."""
+    if not isinstance(settings, NotifierSettings):
+        return None
+    secret = settings.notifier_link_secret
+    if secret is None and settings.environment != "dev":
+        return None
+    key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+    return AckLinks(key, settings.notifier_public_url)
 
 
 async def _serve(
@@ -226,10 +264,12 @@ async def _serve(
     reference: bool = False,
 ) -> None:
     names = ["triage", "notifier", "relay"] if embedded else []
+    links = _links(settings)
     async with (
         open_store(settings, _projectors()) as store,
-        _workers(settings, store, names, policy) as workers,
+        _workers(settings, store, names, policy, links) as workers,
     ):
+        callback = getattr(settings, "notify_callback_token", None)
         container = Container(
             store=store,
             clients=ClientRegistry(store.engine),
@@ -237,6 +277,8 @@ async def _serve(
                 settings.rate_limit_per_minute, settings.rate_limit_burst
             ),
             workers=workers,
+            links=links,
+            notify_callback_token=callback.get_secret_value() if callback else None,
         )
         app = create_app(container)
         if reference:
@@ -260,7 +302,7 @@ async def _work(
 ) -> None:
     async with (
         open_store(settings, _projectors()) as store,
-        _workers(settings, store, names, policy) as workers,
+        _workers(settings, store, names, policy, _links(settings)) as workers,
     ):
         await run_workers(workers, stop_on_signals())
 
@@ -271,6 +313,7 @@ async def _workers(
     store: SqlEventStore,
     names: list[str],
     policy: Policy | None,
+    links: AckLinks | None,
 ) -> AsyncIterator[list[Worker]]:
     """The workers a process runs, with the HTTP client they share."""
     async with httpx.AsyncClient() as client:
@@ -287,8 +330,8 @@ async def _workers(
                 subscription_for(settings, store, triage_handlers.subscriber(triage)),
                 ReviewScheduler(triage, poll_s=settings.triage_review_poll_s),
             ]
-        if "notifier" in names:
-            workers.append(subscription_for(settings, store, notifier.subscriber()))
+        if "notifier" in names and isinstance(settings, NotifierSettings):
+            workers += _notifier_workers(settings, store, client, links)
         if "relay" in names and settings.kafka_bootstrap_servers:
             workers.append(
                 KafkaRelay(
@@ -301,6 +344,37 @@ async def _workers(
                 )
             )
         yield workers
+
+
+def _notifier_workers(
+    settings: NotifierSettings,
+    store: SqlEventStore,
+    client: httpx.AsyncClient,
+    links: AckLinks | None,
+) -> list[Worker]:
+    channels = build_channels(settings, client)
+
+    async def directory() -> Directory:
+        return await load_directory(store.engine)
+
+    notifier = Notifier(
+        store,
+        directory,
+        configured_channels=frozenset(channels),
+        escalate_after=timedelta(minutes=settings.notifier_escalate_after_minutes),
+    )
+    retry = RetryPolicy(
+        first_delay=settings.notifier_retry_first_s,
+        max_delay=settings.notifier_retry_max_s,
+    )
+    policy = DeliveryPolicy(settings.notifier_attempts_per_channel, retry)
+    return [
+        subscription_for(settings, store, notifier_handlers.subscriber(notifier)),
+        Dispatcher(
+            notifier, channels, links, policy=policy, poll_s=settings.notifier_poll_s
+        ),
+        EscalationScheduler(notifier, poll_s=settings.notifier_escalation_poll_s),
+    ]
 
 
 @db_app.command()
@@ -510,6 +584,26 @@ def sources_serve(
         port=port,
         log_config=None,
         access_log=False,
+    )
+    asyncio.run(_Server(config).serve())
+
+
+@webhooks_app.command("receive")
+def webhooks_receive(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 9000,
+) -> None:
+    """Receive Lantern's webhooks on any path, check their signatures with
+    LANTERN_CHANNELS__WEBHOOK__SECRET, and print each message (docs/notifier.md)."""
+    secret = _settings(NotifierSettings).channels.webhook.secret
+    if secret is None:
+        typer.echo(
+            "invalid setting LANTERN_CHANNELS__WEBHOOK__SECRET: required", err=True
+        )
+        raise typer.Exit(2)
+    app = create_receiver_app(secret.get_secret_value(), show=typer.echo)
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False
     )
     asyncio.run(_Server(config).serve())
 

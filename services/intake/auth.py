@@ -1,7 +1,8 @@
 """API clients: bearer tokens, of which only a SHA-256 hash is stored.
 
 Tokens are 256 random bits, so a fast hash is enough (no password stretching needed).
-A police client acts for one force; an integrator feeds the children directory.
+A police client acts for one force; an integrator feeds the directories; staff
+clients (council staff on call) read and acknowledge alerts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ CACHE_SECONDS = 5.0  # a revoked token stops working within this
 class Role(StrEnum):
     police = "police"
     integrator = "integrator"
+    staff = "staff"  # council staff on call: alerts, acknowledgements
 
 
 @dataclass(frozen=True)

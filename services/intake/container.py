@@ -12,6 +12,7 @@ from events.runtime import Worker
 from events.store.sql import SqlEventStore
 from services.intake.auth import ClientRegistry
 from services.intake.ratelimit import RateLimiter
+from services.notifier.links import AckLinks
 
 
 @dataclass
@@ -22,5 +23,7 @@ class Container:
     clients: ClientRegistry
     limiter: RateLimiter
     workers: Sequence[Worker] = ()
+    links: AckLinks | None = None
+    notify_callback_token: str | None = None
     now: Callable[[], datetime] = utcnow
     stop: asyncio.Event = field(default_factory=asyncio.Event)

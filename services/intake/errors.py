@@ -55,7 +55,8 @@ class _TooLargeError(Exception):
 
 class BodyGuard:
     """415 for a body that is not JSON, 413 for one over 64 KiB (counted as it
-    streams, so a missing or lying Content-Length does not get past)."""
+    streams, so a missing or lying Content-Length does not get past). A request with
+    no body at all (an acknowledgement, a browser's empty form) needs no type."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY) -> None:
         self.app = app
@@ -67,10 +68,12 @@ class BodyGuard:
             return
         headers = dict(scope["headers"])
         media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if media != b"application/json":
+        length = headers.get(b"content-length")
+        bodiless = length in (None, b"0") and b"transfer-encoding" not in headers
+        if media != b"application/json" and not bodiless:  # an ack has no body
             await _reply(send, 415, "Content-Type must be application/json")
             return
-        length = headers.get(b"content-length", b"0")
+        length = length or b"0"
         if not length.isdigit() or int(length) > self.max_bytes:
             await _reply(send, 413, f"the body is over {self.max_bytes} bytes")
             return

@@ -98,6 +98,7 @@ def _role(required: Role) -> Any:
 
 Police = Annotated[ApiClient, _role(Role.police)]
 Integrator = Annotated[ApiClient, _role(Role.integrator)]
+Staff = Annotated[ApiClient, _role(Role.staff)]
 EpisodeId = Annotated[uuid.UUID, Path(description="From the 202 of the missing report")]
 IdempotencyKey = Annotated[
     str | None,

@@ -1,9 +1,237 @@
-"""The notifier's event handlers; routing and channels come with the notifier issue."""
+"""The notifier's handlers: who is told about an episode, and when that changes.
 
-from events.subscriptions import Handler, Subscriber
+An assessment raises one alert per recipient that routing names; a re-assessment that
+raises the level updates every alert of the episode (and alerts anyone the new level
+brings in); a found or withdrawn episode closes them. Handlers only decide: sending is
+the dispatcher's, from the deliveries these events queue.
+"""
 
-HANDLERS: dict[str, list[Handler]] = {}
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import cast
+from uuid import UUID
+
+from sqlalchemy import select
+
+from events.contracts.alerts import (
+    AlertClosed,
+    AlertContact,
+    AlertRaised,
+    AlertUpdated,
+    ChannelName,
+)
+from events.contracts.children import ChildRecorded
+from events.contracts.missing import (
+    ChildFound,
+    MissingReported,
+    ReportWithdrawn,
+    RiskGrade,
+)
+from events.contracts.triage import RiskAssessed, RiskReassessed
+from events.envelope import Envelope, utcnow
+from events.ids import derive_id
+from events.store.sql import SqlEventStore
+from events.subscriptions import Handler, Output, Subscriber
+from services.notifier.calendar import OfficeHours
+from services.notifier.messages import EpisodeFacts
+from services.notifier.routing import (
+    Case,
+    Contact,
+    Directory,
+    Recipient,
+    Role,
+    recipients_for,
+)
+from services.notifier.tables import alerts
+from services.records.directory import child_record
+from services.triage.policy import EXPLOITATION
+
+NAME = "notifier"
+CHANNEL_ORDER: tuple[ChannelName, ...] = ("webhook", "email", "sms")
+ESCALATING = {
+    Role.social_worker,
+    Role.team,
+    Role.duty_team,
+    Role.out_of_hours,
+    Role.team_manager,
+}
+"""The child's own council must act; the police team and a home authority are told."""
 
 
-def subscriber() -> Subscriber:
-    return Subscriber("notifier", HANDLERS)
+def alert_id_for(episode_id: UUID, recipient_id: str) -> UUID:
+    return derive_id("alert", episode_id, recipient_id)
+
+
+def alert_stream(alert_id: UUID) -> str:
+    return f"alert-{alert_id}"
+
+
+def channels_for(
+    contact: Contact | AlertContact, configured: Collection[str]
+) -> list[ChannelName]:
+    """The channels to try, in order: those the contact has an address for and this
+    council has set up."""
+    address = {
+        "webhook": contact.webhook_url,
+        "email": contact.email,
+        "sms": contact.phone,
+    }
+    return [c for c in CHANNEL_ORDER if address[c] and c in configured]
+
+
+def alert_contact(contact: Contact) -> AlertContact:
+    return AlertContact(
+        recipient_id=contact.recipient_id,
+        email=contact.email,
+        phone=contact.phone,
+        webhook_url=contact.webhook_url,
+    )
+
+
+def fold(events: Sequence[object]) -> EpisodeFacts | None:
+    """The episode as far as the messages need it."""
+    facts: EpisodeFacts | None = None
+    for event in events:
+        if isinstance(event, MissingReported):
+            facts = EpisodeFacts(event, event.police_risk_grade)
+        elif facts is None:
+            continue
+        elif isinstance(event, RiskAssessed):  # and RiskReassessed
+            facts = EpisodeFacts(
+                facts.report,
+                event.level,
+                tuple(event.factors),
+                tuple(event.actions),
+                facts.ended,
+            )
+        elif isinstance(event, ChildFound | ReportWithdrawn):
+            ended = "found" if isinstance(event, ChildFound) else "withdrawn"
+            facts = EpisodeFacts(
+                facts.report, facts.level, facts.factors, facts.actions, ended
+            )
+    return facts
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """The notifier's dependencies, bound once by the composition root."""
+
+    store: SqlEventStore
+    directory: Callable[[], Awaitable[Directory]]
+    configured_channels: Collection[str]
+    escalate_after: timedelta = timedelta(minutes=15)
+    hours: OfficeHours = field(default_factory=OfficeHours)
+    now: Callable[[], datetime] = utcnow
+
+    async def episode(self, episode_id: UUID) -> EpisodeFacts | None:
+        envelopes = await self.store.read_stream(f"episode-{episode_id}")
+        return fold([e.event for e in envelopes])
+
+    async def recipients(
+        self, report: MissingReported, assessed: RiskAssessed
+    ) -> list[Recipient]:
+        child: ChildRecorded | None = None
+        if report.match.la_child_id:
+            child = await child_record(self.store.engine, report.match.la_child_id)
+        case = Case(
+            level=assessed.level,
+            exploitation=any(f.code in EXPLOITATION for f in assessed.factors),
+            child=child,
+            at=assessed.assessed_at,
+        )
+        return recipients_for(case, await self.directory(), self.hours)
+
+    async def alerts_of(self, episode_id: UUID) -> list[tuple[UUID, str, str, str]]:
+        """(alert id, recipient id, role, status) of each alert of the episode."""
+        query = select(
+            alerts.c.alert_id, alerts.c.recipient_id, alerts.c.role, alerts.c.status
+        ).where(alerts.c.episode_id == episode_id)
+        async with self.store.engine.connect() as conn:
+            return [tuple(row) for row in await conn.execute(query)]
+
+    def escalate_at(self, level: RiskGrade, role: str, at: datetime) -> datetime | None:
+        if level is RiskGrade.high and role in ESCALATING:
+            return at + self.escalate_after
+        return None
+
+    def raised(
+        self, episode_id: UUID, recipient: Recipient, assessed: RiskAssessed
+    ) -> Output:
+        alert_id = alert_id_for(episode_id, recipient.contact.recipient_id)
+        at = assessed.assessed_at
+        event = AlertRaised(
+            alert_id=alert_id,
+            episode_id=episode_id,
+            role=recipient.role,
+            scope=recipient.scope,
+            level=assessed.level,
+            contact=alert_contact(recipient.contact),
+            channels=channels_for(recipient.contact, self.configured_channels),
+            escalate_at=self.escalate_at(assessed.level, recipient.role, at),
+            raised_at=at,
+        )
+        return Output(alert_stream(alert_id), event)
+
+
+def subscriber(notifier: Notifier) -> Subscriber:
+    async def raise_alerts(envelope: Envelope) -> list[Output]:
+        assessed = cast(RiskAssessed, envelope.event)
+        facts = await notifier.episode(assessed.episode_id)
+        if facts is None or facts.ended:
+            return []
+        existing = {a[1] for a in await notifier.alerts_of(assessed.episode_id)}
+        return [
+            notifier.raised(assessed.episode_id, r, assessed)
+            for r in await notifier.recipients(facts.report, assessed)
+            if r.contact.recipient_id not in existing
+        ]
+
+    async def update_alerts(envelope: Envelope) -> list[Output]:
+        """A raised level tells everyone concerned again; any other change, nothing."""
+        change = cast(RiskReassessed, envelope.event)
+        if change.level.rank <= change.previous_level.rank:
+            return []
+        updates = [
+            Output(
+                alert_stream(alert_id),
+                AlertUpdated(
+                    alert_id=alert_id,
+                    level=change.level,
+                    previous_level=change.previous_level,
+                    escalate_at=notifier.escalate_at(
+                        change.level, role, change.assessed_at
+                    )
+                    if status == "open"
+                    else None,
+                    updated_at=change.assessed_at,
+                ),
+            )
+            for alert_id, _, role, status in await notifier.alerts_of(change.episode_id)
+            if status != "closed"
+        ]
+        return updates + await raise_alerts(envelope)
+
+    async def close_alerts(envelope: Envelope) -> list[Output]:
+        episode_id = UUID(str(envelope.data["episode_id"]))
+        reason = "found" if envelope.type == ChildFound.type_name else "withdrawn"
+        return [
+            Output(
+                alert_stream(alert_id),
+                AlertClosed(
+                    alert_id=alert_id, reason=reason, closed_at=envelope.recorded_at
+                ),
+            )
+            for alert_id, _, _, status in await notifier.alerts_of(episode_id)
+            if status != "closed"
+        ]
+
+    handlers: dict[str, list[Handler]] = {
+        RiskAssessed.type_name: [raise_alerts],
+        RiskReassessed.type_name: [update_alerts],
+        ChildFound.type_name: [close_alerts],
+        ReportWithdrawn.type_name: [close_alerts],
+    }
+    return Subscriber(NAME, handlers)

@@ -9,21 +9,16 @@ child's name, the addresses, the body) may appear in them.
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from typing import Any
 
 import httpx
 import pytest
 import structlog.testing
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from fastapi import FastAPI, Request, Response
 
 from services.notifier.channels import (
@@ -46,7 +41,13 @@ from services.notifier.channels.notify_receipts import (
 from services.notifier.channels.webhook import (
     WebhookChannel,
     WebhookSettings,
-    verify_signature,
+)
+from tests.channel_servers import (
+    SMTP_PASSWORD,
+    WEBHOOK_SECRET,
+    Inbox,
+    Receiver,
+    serve_smtp,
 )
 from tests.e2e.processes import free_port
 from tests.notify_server import (
@@ -69,9 +70,7 @@ SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
 NOTIFY_SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
 SMS_TEMPLATE = "f33517ff-2a88-4f6e-b855-c550268ce08a"
 EMAIL_TEMPLATE = "a0b3c41e-52fc-4c2e-9b84-8d1e3e0f6a77"
-WEBHOOK_SECRET = "whsec-for-tests-only-0123456789abcdef"
 OTHER_SECRET = "not-the-shared-secret-0123456789ab"
-SMTP_PASSWORD = "right-password"
 WRONG_PASSWORD = "wrong-password"
 CALLBACK_TOKEN = "callback-token"
 
@@ -113,56 +112,11 @@ def logged(logs: list[dict[str, Any]], event: str) -> dict[str, Any]:
 # --- e-mail over SMTP -----------------------------------------------------------
 
 
-@dataclass
-class Inbox:
-    """An aiosmtpd handler: keeps what it accepts, or refuses recipients."""
-
-    refuse_with: str | None = None
-    received: list[EmailMessage] = field(default_factory=list)
-    recipients: list[list[str]] = field(default_factory=list)
-    logins: list[bytes] = field(default_factory=list)
-
-    async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, _: Any
-    ) -> str:
-        if self.refuse_with is not None:
-            return self.refuse_with.format(address=address)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
-        assert isinstance(envelope.content, bytes)
-        mail = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(mail, EmailMessage)
-        self.received.append(mail)
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-    def authenticate(
-        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str,
-        auth_data: Any,
-    ) -> AuthResult:  # fmt: skip
-        assert isinstance(auth_data, LoginPassword)
-        self.logins.append(auth_data.login)
-        ok = auth_data.password == SMTP_PASSWORD.encode()
-        return AuthResult(success=ok, handled=False)  # False: reply 535 on failure
-
-
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
     handler = Inbox()
-    port = free_port()
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=port,
-        authenticator=handler.authenticate, auth_require_tls=False,
-    )  # fmt: skip
-    controller.start()
-    try:
+    with serve_smtp(handler) as port:
         yield handler, port
-    finally:
-        controller.stop()
 
 
 def smtp_channel(port: int, **settings: Any) -> SmtpEmailChannel:
@@ -446,36 +400,6 @@ class TestDeliveryReceipts:
 
 
 # --- webhooks -------------------------------------------------------------------
-
-
-@dataclass
-class Receiver:
-    """A partner's endpoint: verifies every request, then answers `status`."""
-
-    status: int = 204
-    headers: dict[str, str] = field(default_factory=dict)
-    hang: bool = False
-    release: asyncio.Event = field(default_factory=asyncio.Event)
-    received: list[tuple[bool, dict[str, str], bytes]] = field(default_factory=list)
-
-    def app(self) -> FastAPI:
-        app = FastAPI()
-
-        @app.post("/hooks/{name}")
-        async def hook(name: str, request: Request) -> Response:
-            body = await request.body()
-            header = request.headers.get("lantern-signature")
-            valid = verify_signature(WEBHOOK_SECRET, header, body)
-            self.received.append((valid, dict(request.headers), body))
-            if self.hang:
-                await self.release.wait()
-            return Response(status_code=self.status, headers=self.headers)
-
-        @app.post("/moved")
-        async def moved() -> Response:
-            return Response(status_code=307, headers={"Location": "/hooks/elsewhere"})
-
-        return app
 
 
 @pytest.fixture

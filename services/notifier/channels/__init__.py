@@ -15,10 +15,12 @@ from uuid import UUID
 
 from events.ids import derive_id
 
-MessageKind = Literal["alert", "update", "closed", "escalation"]
+MessageKind = Literal["alert", "update", "closed", "escalation", "failure"]
 
 
-def idempotency_key(alert_id: UUID, kind: MessageKind, recipient_id: str) -> str:
+def idempotency_key(
+    alert_id: UUID, kind: MessageKind, recipient_id: str, occasion: str = ""
+) -> str:
     """The same message to the same recipient always gets the same key, so a resend
     after a crash between sending and recording is recognisable by the provider.
 
@@ -37,8 +39,9 @@ class Message:
     alert_id: UUID
     recipient_id: str
     kind: MessageKind
-    subject: str = field(repr=False)
-    body: str = field(repr=False)
+    occasion: str = ""
+    subject: str = field(default="", repr=False)
+    body: str = field(default="", repr=False)
     ack_url: str | None = field(default=None, repr=False)
     email: str | None = field(default=None, repr=False)
     phone: str | None = field(default=None, repr=False)
@@ -46,7 +49,9 @@ class Message:
 
     @property
     def idempotency_key(self) -> str:
-        return idempotency_key(self.alert_id, self.kind, self.recipient_id)
+        return idempotency_key(
+            self.alert_id, self.kind, self.recipient_id, self.occasion
+        )
 
 
 @dataclass(frozen=True)

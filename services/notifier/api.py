@@ -1,0 +1,293 @@
+"""Alerts over HTTP: on-call staff list and acknowledge them (with their token, or the
+signed one-click link in a message), follow them live as server-sent events, and GOV.UK
+Notify reports deliveries. Answers carry roles and ids, never contact details."""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import case, select
+
+from events.contracts.alerts import (
+    AlertAcknowledged,
+    AlertDelivered,
+    AlertDeliveryFailed,
+)
+from events.envelope import NewEvent
+from events.ids import derive_id
+from events.registry import Event
+from events.store import Append, Commit, ConcurrencyError
+from events.subscriptions import wait_any
+from services.intake.container import Container
+from services.intake.routes import Deps, Staff
+from services.notifier.channels.notify_receipts import (
+    InvalidReceiptError,
+    callback_authorised,
+    parse_delivery_receipt,
+)
+from services.notifier.handlers import alert_stream
+from services.notifier.projector import TYPES
+from services.notifier.tables import alerts, deliveries
+from services.records.tables import episodes
+
+router = APIRouter(prefix="/v1", tags=["alerts"])
+Status = Literal["open", "acknowledged", "closed"]
+HEARTBEAT_S = 15.0
+
+
+class AlertSummary(BaseModel):
+    alert_id: uuid.UUID
+    episode_id: uuid.UUID
+    police_force: str
+    police_reference: str
+    role: str
+    level: str
+    status: Status
+    raised_at: datetime
+    acknowledged_at: datetime | None
+    escalation_step: int
+
+
+class AlertPage(BaseModel):
+    items: list[AlertSummary]
+    next_offset: int | None
+
+
+class Acknowledged(BaseModel):
+    alert_id: uuid.UUID
+    status: Status
+    acknowledged_at: datetime | None
+
+
+@router.get("/alerts", summary="Alerts for on-call staff, most urgent first")
+async def list_alerts(
+    _: Staff,
+    deps: Deps,
+    status: Status = "open",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> AlertPage:
+    urgency = case({"high": 0, "medium": 1, "low": 2}, value=alerts.c.level, else_=3)
+    query = (
+        select(alerts, episodes.c.police_force, episodes.c.police_reference)
+        .join(episodes, episodes.c.episode_id == alerts.c.episode_id)
+        .where(alerts.c.status == status)
+        .order_by(urgency, alerts.c.raised_at, alerts.c.alert_id)
+        .offset(offset)
+        .limit(limit + 1)
+    )
+    async with deps.store.engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    page, more = rows[:limit], len(rows) > limit
+    return AlertPage(
+        items=[AlertSummary.model_validate(r._mapping) for r in page],
+        next_offset=offset + limit if more else None,
+    )
+
+
+@router.post(
+    "/alerts/{alert_id}/ack",
+    summary="Acknowledge an alert: I have seen it and I am acting on it",
+    responses={
+        404: {"description": "No such alert"},
+        409: {"description": "The episode is over"},
+    },
+)
+async def acknowledge(alert_id: uuid.UUID, client: Staff, deps: Deps) -> Acknowledged:
+    return await _acknowledge(deps, alert_id, actor=client.actor, via="api")
+
+
+@router.get(
+    "/alerts/{alert_id}/ack-link", response_class=HTMLResponse, include_in_schema=False
+)
+async def ack_link_page(
+    alert_id: uuid.UUID, deps: Deps, d: str = "", e: int = 0, s: str = ""
+) -> HTMLResponse:
+    """A link only shows a button: mail scanners open links, and must not
+    acknowledge an alert that nobody has read."""
+    _check_link(deps, alert_id, d, e, s)
+    action = html.escape(f"/v1/alerts/{alert_id}/ack-link?d={d}&e={e}&s={s}")
+    return _page(
+        "Acknowledge this alert?",
+        f'<form method="post" action="{action}">'
+        '<button type="submit">I have seen this alert and I am acting on it</button>'
+        "</form>",
+    )
+
+
+@router.post(
+    "/alerts/{alert_id}/ack-link", response_class=HTMLResponse, include_in_schema=False
+)
+async def ack_link(
+    alert_id: uuid.UUID, deps: Deps, d: str = "", e: int = 0, s: str = ""
+) -> HTMLResponse:
+    _check_link(deps, alert_id, d, e, s)
+    done = await _acknowledge(deps, alert_id, actor=f"link:{d}", via="link")
+    if done.status == "closed":
+        return _page("This episode is over", "<p>Nothing more is needed.</p>")
+    return _page("Acknowledged", "<p>Thank you. The alert is acknowledged.</p>")
+
+
+@router.get(
+    "/alerts/stream",
+    summary="Alerts as they happen (server-sent events); resumes from Last-Event-ID",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def alert_stream_feed(
+    request: Request,
+    _: Staff,
+    deps: Deps,
+    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
+) -> StreamingResponse:
+    after = last_event_id if last_event_id is not None else await deps.store.head()
+    return StreamingResponse(
+        _feed(request, deps, after),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.post("/callbacks/notify", include_in_schema=False, status_code=204)
+async def notify_receipt(
+    request: Request,
+    deps: Deps,
+    authorization: Annotated[str | None, Header()] = None,
+) -> None:
+    """GOV.UK Notify's delivery receipts (docs/channels.md)."""
+    token = deps.notify_callback_token
+    if token is None or not callback_authorised(token, authorization):
+        raise HTTPException(401, "not a Notify callback")
+    try:
+        receipt = parse_delivery_receipt(await request.body())
+    except InvalidReceiptError as exc:
+        raise HTTPException(422, str(exc)) from None
+    query = select(
+        deliveries.c.delivery_id,
+        deliveries.c.alert_id,
+        deliveries.c.kind,
+        deliveries.c.attempt,
+        deliveries.c.channels,
+        deliveries.c.channel_index,
+    ).where(deliveries.c.provider_id == str(receipt.id))
+    async with deps.store.engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        return  # not ours, or already moved on: Notify must not retry it
+    at = receipt.completed_at or deps.now()
+    event: Event
+    if receipt.status == "delivered":
+        event = AlertDelivered(
+            alert_id=row.alert_id,
+            delivery_id=row.delivery_id,
+            channel=row.channels[row.channel_index],
+            provider_id=str(receipt.id),
+            delivered_at=at,
+        )
+    else:
+        event = AlertDeliveryFailed(
+            alert_id=row.alert_id,
+            delivery_id=row.delivery_id,
+            kind=row.kind,
+            channel=row.channels[row.channel_index],
+            attempt=row.attempt,
+            code=f"notify_{receipt.status}",
+            status=None,
+            permanent=not receipt.retryable,
+            retry_at=deps.now() if receipt.retryable else None,
+            failed_at=at,
+        )
+    new = NewEvent(
+        event=event,
+        event_id=derive_id("notify-receipt", receipt.id, receipt.status),
+        actor="notify",
+    )
+    await deps.store.commit(Commit([Append(alert_stream(row.alert_id), [new])]))
+
+
+async def _acknowledge(
+    deps: Container, alert_id: uuid.UUID, *, actor: str, via: Literal["api", "link"]
+) -> Acknowledged:
+    for _ in range(5):  # a concurrent delivery record moves the stream: read again
+        row = await _alert(deps, alert_id)
+        if row.status != "open":
+            if row.status == "closed" and via == "api":
+                raise HTTPException(409, "the episode is over: nothing to acknowledge")
+            return Acknowledged(
+                alert_id=alert_id,
+                status=row.status,
+                acknowledged_at=row.acknowledged_at,
+            )
+        at = deps.now()
+        new = NewEvent(
+            event=AlertAcknowledged(alert_id=alert_id, acknowledged_at=at, via=via),
+            actor=actor,
+        )
+        try:
+            await deps.store.commit(
+                Commit([Append(alert_stream(alert_id), [new], row.version)])
+            )
+        except ConcurrencyError:
+            continue
+        return Acknowledged(
+            alert_id=alert_id, status="acknowledged", acknowledged_at=at
+        )
+    raise HTTPException(503, "the alert is busy; try again", {"Retry-After": "1"})
+
+
+async def _alert(deps: Container, alert_id: uuid.UUID) -> Any:
+    query = select(alerts.c.status, alerts.c.version, alerts.c.acknowledged_at).where(
+        alerts.c.alert_id == alert_id
+    )
+    async with deps.store.engine.connect() as conn:
+        row = (await conn.execute(query)).first()
+    if row is None:
+        raise HTTPException(404, "alert not found")
+    return row
+
+
+def _check_link(deps: Container, alert_id: uuid.UUID, d: str, e: int, s: str) -> None:
+    links = deps.links
+    if links is None or not links.valid(alert_id, d, e, s, now=deps.now()):
+        raise HTTPException(403, "this link is not valid, or has expired")
+
+
+def _page(title: str, content: str) -> HTMLResponse:
+    return HTMLResponse(
+        f"<!doctype html><html lang=en><meta charset=utf-8>"
+        f"<meta name=viewport content='width=device-width'>"
+        f"<title>{html.escape(title)} - Lantern</title>"
+        f"<h1>{html.escape(title)}</h1>{content}</html>"
+    )
+
+
+async def _feed(request: Request, deps: Container, after: int) -> AsyncIterator[str]:
+    """Alert events after ``after``, then each one as it is recorded; a comment line
+    every 15 s keeps proxies from closing an idle stream."""
+    changes = deps.store.changes()
+    yield "retry: 2000\n\n"
+    quiet_since = time.monotonic()
+    while not deps.stop.is_set() and not await request.is_disconnected():
+        changes.clear()
+        page = await deps.store.read_all(after=after, limit=500)
+        for envelope in page:
+            after = envelope.position
+            if envelope.type in TYPES:
+                data = {k: v for k, v in envelope.data.items() if k != "contact"}
+                text = json.dumps(data, separators=(",", ":"))
+                yield f"id: {after}\nevent: {envelope.type}\ndata: {text}\n\n"
+                quiet_since = time.monotonic()
+        if not page:
+            await wait_any(deps.stop, changes, 1.0)
+        if time.monotonic() - quiet_since > HEARTBEAT_S:
+            yield ": keep-alive\n\n"
+            quiet_since = time.monotonic()

@@ -1,0 +1,295 @@
+"""Sends what the deliveries read model says is due, and records what happened.
+
+Each attempt is recorded before the channel is called (`AlertSendAttempted`, which
+also leases the delivery) and its outcome after (`AlertSent` / `AlertDeliveryFailed`).
+A notifier that dies in between leaves the delivery leased; when the lease runs out,
+it is sent again under the same idempotency key, which the channel uses to drop the
+duplicate (Notify `reference`, webhook `Idempotency-Key`, e-mail `Message-ID`).
+Two dispatchers never send the same attempt: the claim appends at the alert stream's
+version, and the loser's append fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+
+from events.contracts.alerts import (
+    AlertContact,
+    AlertDeliveryFailed,
+    AlertFailureReported,
+    AlertSendAttempted,
+    AlertSent,
+    ChannelName,
+    DeliveryKind,
+)
+from events.envelope import NewEvent
+from events.ids import derive_id
+from events.registry import Event
+from events.store import Append, Commit, ConcurrencyError
+from events.subscriptions import RetryPolicy, wait_any
+from services.notifier.channels import (
+    Channel,
+    DeliveryError,
+    Message,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
+from services.notifier.handlers import (
+    NAME,
+    Notifier,
+    alert_contact,
+    alert_stream,
+    channels_for,
+)
+from services.notifier.links import AckLinks
+from services.notifier.messages import words
+from services.notifier.routing import Scope
+from services.notifier.tables import alerts, deliveries
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One due message, as the read models have it."""
+
+    delivery_id: str
+    alert_id: Any
+    version: int
+    kind: DeliveryKind
+    occasion: str
+    contact: AlertContact
+    channel: ChannelName
+    attempt: int
+    role: str
+    scope: Scope
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    attempts_per_channel: int = 8
+    backoff: RetryPolicy = field(
+        default_factory=lambda: RetryPolicy(first_delay=2.0, max_delay=300.0)
+    )
+    lease: timedelta = timedelta(seconds=90)
+    """Longer than any channel's timeout: a lease that runs out means a dead sender."""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        notifier: Notifier,
+        channels: Mapping[str, Channel],
+        links: AckLinks | None,
+        *,
+        policy: DeliveryPolicy | None = None,
+        poll_s: float = 1.0,
+        batch: int = 64,
+    ) -> None:
+        self.notifier = notifier
+        self.channels = channels
+        self.links = links
+        self.policy = policy or DeliveryPolicy()
+        self.poll_s = poll_s
+        self.batch = batch
+        self.running = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.running = True
+        changes = self.notifier.store.changes()
+        try:
+            while not stop.is_set():
+                changes.clear()
+                try:
+                    sent = await self.dispatch_due()
+                except Exception as exc:  # a database blip: next round
+                    log.warning("dispatch_failed", error_type=type(exc).__name__)
+                    sent = 0
+                if sent == 0:
+                    await wait_any(stop, changes, self.poll_s)
+        finally:
+            self.running = False
+
+    async def dispatch_due(self) -> int:
+        """Send every delivery that is due, concurrently; returns how many."""
+        due = await self._due()
+        await asyncio.gather(*(self._deliver(d) for d in due))
+        return len(due)
+
+    async def _due(self) -> list[Delivery]:
+        query = (
+            select(deliveries, alerts.c.version, alerts.c.role, alerts.c.scope)
+            .join(alerts, alerts.c.alert_id == deliveries.c.alert_id)
+            .where(
+                deliveries.c.status.in_(("pending", "attempting")),
+                deliveries.c.due_at <= self.notifier.now(),
+            )
+            .order_by(deliveries.c.due_at)
+            .limit(self.batch)
+        )
+        async with self.notifier.store.engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        seen: set[Any] = set()
+        due = []
+        for row in rows:
+            if row.alert_id in seen:  # one claim per alert stream per round
+                continue
+            seen.add(row.alert_id)
+            full = row.kind in ("escalation", "failure")
+            due.append(
+                Delivery(
+                    row.delivery_id,
+                    row.alert_id,
+                    row.version,
+                    row.kind,
+                    row.occasion,
+                    AlertContact.model_validate(row.contact),
+                    row.channels[row.channel_index],
+                    row.attempt,
+                    row.role,
+                    Scope.full if full else Scope(row.scope),
+                )
+            )
+        return due
+
+    async def _deliver(self, d: Delivery) -> None:
+        attempt = d.attempt + 1
+        now = self.notifier.now()
+        claim = AlertSendAttempted(
+            alert_id=d.alert_id,
+            delivery_id=d.delivery_id,
+            kind=d.kind,
+            channel=d.channel,
+            attempt=attempt,
+            attempted_at=now,
+            lease_until=now + self.policy.lease,
+        )
+        try:
+            await self._record(d, attempt, "claim", [claim], d.version)
+        except ConcurrencyError:
+            return  # another dispatcher has it, or the alert moved: next round
+        try:
+            message = await self._message(d, now)
+            channel = self.channels.get(d.channel)
+            if channel is None:
+                raise PermanentDeliveryError(d.channel, "channel_not_configured")
+            receipt = await channel.send(message)
+        except DeliveryError as error:
+            await self._record(
+                d, attempt, "outcome", await self._failed(d, attempt, error)
+            )
+            return
+        sent = AlertSent(
+            alert_id=d.alert_id,
+            delivery_id=d.delivery_id,
+            kind=d.kind,
+            channel=d.channel,
+            attempt=attempt,
+            provider_id=receipt.provider_id,
+            accepted_at=receipt.accepted_at,
+        )
+        await self._record(d, attempt, "outcome", [sent])
+
+    async def _message(self, d: Delivery, now: datetime) -> Message:
+        facts = await self.notifier.episode(await self._episode_id(d))
+        if facts is None:
+            raise PermanentDeliveryError(d.channel, "episode_not_found")
+        text = words(
+            d.kind,
+            d.scope,
+            facts,
+            step=int(d.occasion) if d.kind == "escalation" else 0,
+            failed_role=d.role,
+        )
+        ack = None
+        if self.links and d.kind in ("alert", "update", "escalation"):
+            ack = self.links.url(d.alert_id, d.delivery_id, now=now)
+        return Message(
+            alert_id=d.alert_id,
+            recipient_id=d.contact.recipient_id,
+            kind=d.kind,
+            occasion=d.occasion,
+            subject=text.subject,
+            body=text.body,
+            ack_url=ack,
+            email=d.contact.email,
+            phone=d.contact.phone,
+            webhook_url=d.contact.webhook_url,
+        )
+
+    async def _episode_id(self, d: Delivery) -> Any:
+        async with self.notifier.store.engine.connect() as conn:
+            return await conn.scalar(
+                select(alerts.c.episode_id).where(alerts.c.alert_id == d.alert_id)
+            )
+
+    async def _failed(
+        self, d: Delivery, attempt: int, error: DeliveryError
+    ) -> list[Event]:
+        now = self.notifier.now()
+        permanent = not isinstance(error, TemporaryDeliveryError) or (
+            attempt >= self.policy.attempts_per_channel
+        )
+        retry_at = None
+        if not permanent:
+            wait = self.policy.backoff.delay(attempt - 1)
+            hinted = getattr(error, "retry_after", None) or 0.0
+            retry_at = now + timedelta(seconds=max(wait, hinted))
+        failed: list[Event] = [
+            AlertDeliveryFailed(
+                alert_id=d.alert_id,
+                delivery_id=d.delivery_id,
+                kind=d.kind,
+                channel=d.channel,
+                attempt=attempt,
+                code=error.code,
+                status=error.status,
+                permanent=permanent,
+                retry_at=retry_at,
+                failed_at=now,
+            )
+        ]
+        if permanent and d.kind != "failure":
+            failed += await self._tell_duty_team(d, now)
+        return failed
+
+    async def _tell_duty_team(self, d: Delivery, now: datetime) -> list[Event]:
+        duty = (await self.notifier.directory()).duty_team
+        if duty is None or duty.recipient_id == d.contact.recipient_id:
+            return []
+        log.warning("delivery_failed_for_good", alert_id=str(d.alert_id), role=d.role)
+        return [
+            AlertFailureReported(
+                alert_id=d.alert_id,
+                failed_delivery_id=d.delivery_id,
+                contact=alert_contact(duty),
+                channels=channels_for(duty, self.notifier.configured_channels),
+                reported_at=now,
+            )
+        ]
+
+    async def _record(
+        self,
+        d: Delivery,
+        attempt: int,
+        step: str,
+        events: list[Event],
+        expected_version: int | None = None,
+    ) -> None:
+        new = [
+            NewEvent(
+                event=event,
+                event_id=derive_id(NAME, d.delivery_id, attempt, step, index),
+                actor=NAME,
+            )
+            for index, event in enumerate(events)
+        ]
+        append = Append(alert_stream(d.alert_id), new, expected_version)
+        await self.notifier.store.commit(Commit([append]))

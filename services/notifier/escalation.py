@@ -1,0 +1,108 @@
+"""Escalation: an open high-risk alert that nobody acknowledged in time goes to the
+next contact of the council's escalation chain, then the next.
+
+The timers are the ``alerts`` read model (``escalate_at``), so they survive a restart:
+a notifier that was down escalates, when it is back, everything that fell due. Each
+step is appended at the alert stream's version, so an acknowledgement that lands at
+the same moment wins, and two notifiers never escalate one step twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from uuid import UUID
+
+import structlog
+from sqlalchemy import select, update
+
+from events.contracts.alerts import AlertEscalated
+from events.envelope import NewEvent
+from events.ids import derive_id
+from events.store import Append, Commit, ConcurrencyError
+from events.subscriptions import wait_any
+from services.notifier.handlers import (
+    NAME,
+    Notifier,
+    alert_contact,
+    alert_stream,
+    channels_for,
+)
+from services.notifier.tables import alerts
+
+log = structlog.get_logger()
+
+
+class EscalationScheduler:
+    def __init__(
+        self, notifier: Notifier, *, poll_s: float = 5.0, batch: int = 100
+    ) -> None:
+        self.notifier = notifier
+        self.poll_s = poll_s
+        self.batch = batch
+        self.running = False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.running = True
+        try:
+            while not stop.is_set():
+                try:
+                    escalated = await self.escalate_due()
+                except Exception as exc:  # a database blip: try again next round
+                    log.warning("escalation_failed", error_type=type(exc).__name__)
+                    escalated = 0
+                if escalated < self.batch:
+                    await wait_any(stop, asyncio.Event(), self.poll_s)
+        finally:
+            self.running = False
+
+    async def escalate_due(self) -> int:
+        now = self.notifier.now()
+        query = (
+            select(alerts.c.alert_id, alerts.c.version, alerts.c.escalation_step)
+            .where(alerts.c.status == "open", alerts.c.escalate_at <= now)
+            .order_by(alerts.c.escalate_at)
+            .limit(self.batch)
+        )
+        async with self.notifier.store.engine.connect() as conn:
+            due = (await conn.execute(query)).all()
+        for alert_id, version, step in due:
+            await self._escalate(alert_id, version, step + 1, now)
+        return len(due)
+
+    async def _escalate(
+        self, alert_id: UUID, version: int, step: int, now: datetime
+    ) -> None:
+        chain = (await self.notifier.directory()).escalation
+        if step > len(chain):  # nobody further up: stop the timer, the alert stays open
+            async with self.notifier.store.engine.begin() as conn:
+                await conn.execute(
+                    update(alerts)
+                    .where(alerts.c.alert_id == alert_id)
+                    .values(escalate_at=None)
+                )
+            log.warning("escalation_chain_exhausted", alert_id=str(alert_id))
+            return
+        contact = chain[step - 1]
+        event = AlertEscalated(
+            alert_id=alert_id,
+            step=step,
+            contact=alert_contact(contact),
+            channels=channels_for(contact, self.notifier.configured_channels),
+            next_escalation_at=now + self.notifier.escalate_after
+            if step < len(chain)
+            else None,
+            escalated_at=now,
+        )
+        new = NewEvent(
+            event=event,
+            event_id=derive_id(NAME, "escalate", alert_id, step),
+            actor=NAME,
+        )
+        try:
+            await self.notifier.store.commit(
+                Commit([Append(alert_stream(alert_id), [new], version)])
+            )
+        except ConcurrencyError:
+            return  # acknowledged or escalated elsewhere meanwhile: look again
+        log.info("alert_escalated", alert_id=str(alert_id), step=step)

@@ -1,0 +1,253 @@
+"""Keeps the alerts and deliveries read models from the alert events, in the same
+transaction as the events: a delivery is queued exactly when its cause is recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from events.contracts.alerts import (
+    AlertAcknowledged,
+    AlertClosed,
+    AlertContact,
+    AlertDelivered,
+    AlertDeliveryFailed,
+    AlertEscalated,
+    AlertFailureReported,
+    AlertRaised,
+    AlertSendAttempted,
+    AlertSent,
+    AlertUpdated,
+    ChannelName,
+    DeliveryKind,
+)
+from events.envelope import Envelope
+from events.registry import Event
+from services.notifier.channels import idempotency_key
+from services.notifier.tables import alerts, deliveries
+
+TYPES = {
+    cls.type_name
+    for cls in (
+        AlertRaised,
+        AlertUpdated,
+        AlertClosed,
+        AlertAcknowledged,
+        AlertEscalated,
+        AlertFailureReported,
+        AlertSendAttempted,
+        AlertSent,
+        AlertDeliveryFailed,
+        AlertDelivered,
+    )
+}
+UNSENT = ("pending", "attempting")
+
+
+def delivery_id(
+    alert_id: UUID, kind: DeliveryKind, contact: AlertContact, occasion: str = ""
+) -> str:
+    return idempotency_key(alert_id, kind, contact.recipient_id, occasion)
+
+
+class AlertsProjector:
+    tables: Sequence[Table] = (alerts, deliveries)
+
+    async def apply(self, conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+        for envelope in envelopes:
+            if envelope.type in TYPES:
+                await self._apply(conn, envelope)
+
+    async def _apply(self, conn: AsyncConnection, envelope: Envelope) -> None:
+        event, version = envelope.event, envelope.stream_version
+        if isinstance(event, AlertRaised):
+            await conn.execute(
+                insert(alerts).values(
+                    alert_id=event.alert_id,
+                    episode_id=event.episode_id,
+                    version=version,
+                    role=event.role,
+                    scope=event.scope,
+                    recipient_id=event.contact.recipient_id,
+                    level=event.level,
+                    status="open",
+                    raised_at=event.raised_at,
+                    escalation_step=0,
+                    escalate_at=event.escalate_at,
+                )
+            )
+            await _queue(
+                conn,
+                event.alert_id,
+                "alert",
+                event.contact,
+                event.channels,
+                due=event.raised_at,
+            )
+            return
+        alert_id: UUID = event.alert_id  # type: ignore[attr-defined]
+        changes: dict[str, Any] = {"version": version}
+        if isinstance(event, AlertUpdated):
+            changes |= {"level": event.level, "escalate_at": event.escalate_at}
+            contact, channels = await _raised(conn, alert_id)
+            await _queue(
+                conn,
+                alert_id,
+                "update",
+                contact,
+                channels,
+                due=event.updated_at,
+                occasion=event.level,
+            )
+        elif isinstance(event, AlertAcknowledged):
+            changes |= {
+                "status": "acknowledged",
+                "escalate_at": None,
+                "acknowledged_at": event.acknowledged_at,
+                "acknowledged_by": envelope.actor,
+            }
+        elif isinstance(event, AlertEscalated):
+            changes |= {
+                "escalation_step": event.step,
+                "escalate_at": event.next_escalation_at,
+            }
+            await _queue(
+                conn,
+                alert_id,
+                "escalation",
+                event.contact,
+                event.channels,
+                due=event.escalated_at,
+                occasion=str(event.step),
+            )
+        elif isinstance(event, AlertFailureReported):
+            await _queue(
+                conn,
+                alert_id,
+                "failure",
+                event.contact,
+                event.channels,
+                due=event.reported_at,
+            )
+        elif isinstance(event, AlertClosed):
+            changes |= {
+                "status": "closed",
+                "escalate_at": None,
+                "closed_at": event.closed_at,
+            }
+            await _close(conn, alert_id, event.closed_at)
+        else:
+            await _delivery_progress(conn, event)
+        await conn.execute(
+            update(alerts).where(alerts.c.alert_id == alert_id).values(**changes)
+        )
+
+
+async def _raised(
+    conn: AsyncConnection, alert_id: UUID
+) -> tuple[AlertContact, list[ChannelName]]:
+    """The alert's own recipient and channels, as its first message has them."""
+    query = select(deliveries.c.contact, deliveries.c.channels).where(
+        deliveries.c.alert_id == alert_id, deliveries.c.kind == "alert"
+    )
+    row = (await conn.execute(query)).one()
+    return AlertContact.model_validate(row.contact), row.channels
+
+
+async def _queue(
+    conn: AsyncConnection,
+    alert_id: UUID,
+    kind: DeliveryKind,
+    contact: AlertContact,
+    channels: Sequence[ChannelName],
+    *,
+    due: datetime,
+    occasion: str = "",
+) -> None:
+    """A message to send; the same message queued twice (the same failure reported
+    again, say) stays one."""
+    key = delivery_id(alert_id, kind, contact, occasion)
+    exists = await conn.scalar(
+        select(deliveries.c.delivery_id).where(deliveries.c.delivery_id == key)
+    )
+    if exists is not None:
+        return
+    await conn.execute(
+        insert(deliveries).values(
+            delivery_id=key,
+            alert_id=alert_id,
+            kind=kind,
+            occasion=occasion,
+            contact=contact.model_dump(mode="json"),
+            channels=list(channels),
+            channel_index=0,
+            attempt=0,
+            status="pending" if channels else "failed",
+            due_at=due,
+            last_error=None if channels else "no_channel",
+        )
+    )
+
+
+async def _close(conn: AsyncConnection, alert_id: UUID, at: datetime) -> None:
+    """Unsent news about an episode that is over is dropped; whoever was told that a
+    child is missing is told it is over."""
+    of_alert = deliveries.c.alert_id == alert_id
+    told = await conn.scalar(
+        select(deliveries.c.delivery_id)
+        .where(of_alert, deliveries.c.status.not_in(("pending", "cancelled", "failed")))
+        .limit(1)
+    )
+    await conn.execute(
+        update(deliveries)
+        .where(of_alert, deliveries.c.status == "pending")
+        .values(status="cancelled", due_at=None)
+    )
+    if told is not None:
+        contact, channels = await _raised(conn, alert_id)
+        await _queue(conn, alert_id, "closed", contact, channels, due=at)
+
+
+async def _delivery_progress(conn: AsyncConnection, event: Event) -> None:
+    row = deliveries.c.delivery_id == event.delivery_id  # type: ignore[attr-defined]
+    values: dict[str, Any]
+    if isinstance(event, AlertSendAttempted):
+        values = {
+            "status": "attempting",
+            "attempt": event.attempt,
+            "due_at": event.lease_until,
+        }
+    elif isinstance(event, AlertSent):
+        values = {"status": "sent", "provider_id": event.provider_id, "due_at": None}
+    elif isinstance(event, AlertDelivered):
+        values = {"status": "delivered"}
+    elif isinstance(event, AlertDeliveryFailed) and not event.permanent:
+        values = {
+            "status": "pending",
+            "due_at": event.retry_at,
+            "last_error": event.code,
+        }
+    elif isinstance(event, AlertDeliveryFailed):  # permanent: the next channel
+        current = (
+            await conn.execute(
+                select(deliveries.c.channel_index, deliveries.c.channels).where(row)
+            )
+        ).one()
+        following = current.channel_index + 1
+        values = {
+            "channel_index": following,
+            "last_error": event.code,
+            "provider_id": None,
+        }
+        if following < len(current.channels):
+            values |= {"status": "pending", "due_at": event.failed_at}
+        else:
+            values |= {"status": "failed", "due_at": None}
+    else:
+        return
+    await conn.execute(update(deliveries).where(row).values(**values))

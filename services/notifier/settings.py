@@ -1,0 +1,35 @@
+"""The notifier's settings: when to escalate, how hard to retry, where acknowledgement
+links point; with the channels' own (channels/settings.py)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from events.settings import CoreSettings
+from services.notifier.channels.settings import ChannelsSettings
+
+
+class NotifierSettings(CoreSettings, ChannelsSettings):
+    notifier_public_url: str = Field(
+        "http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/]+(/\S*)?$",
+        description="Where recipients reach Lantern's API: the base of ack links",
+    )
+    notifier_link_secret: SecretStr | None = Field(
+        None,
+        min_length=32,
+        description="Signs one-click ack links; unset: no links (outside dev)",
+    )
+    notifier_escalate_after_minutes: float = Field(
+        15, gt=0, le=1440, description="Unacknowledged high risk goes up a step"
+    )
+    notifier_attempts_per_channel: int = Field(
+        8, ge=1, le=50, description="Temporary failures before the next channel"
+    )
+    notifier_retry_first_s: float = Field(2.0, gt=0, le=600)
+    notifier_retry_max_s: float = Field(300.0, gt=0, le=86400)
+    notifier_poll_s: float = Field(1.0, gt=0, le=60)
+    notifier_escalation_poll_s: float = Field(5.0, gt=0, le=600)
+    notify_callback_token: SecretStr | None = Field(
+        None, min_length=16, description="The bearer token set up for Notify callbacks"
+    )

@@ -1,0 +1,418 @@
+"""The notifier end to end in one process, on SQLite and PostgreSQL, against real
+channel servers on loopback: an SMTP inbox and a partner's webhook endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from uuid import UUID, uuid4
+
+import httpx
+import pytest
+
+from events.contracts.alerts import AlertAcknowledged
+from events.contracts.children import ChildRecorded
+from events.contracts.children import Contact as Person
+from events.contracts.missing import (
+    Child,
+    ChildFound,
+    ChildMatch,
+    LastSeen,
+    MissingReported,
+    Placement,
+    RiskGrade,
+)
+from events.contracts.triage import Factor, RiskAssessed, RiskReassessed
+from events.envelope import NewEvent
+from events.runtime import run_workers
+from events.store import Append, Commit
+from events.store.engine import create_engine
+from events.store.sql import SqlEventStore
+from events.subscriptions import RetryPolicy
+from events.subscriptions.store import StoreSubscription
+from services.notifier.channels.email import SmtpEmailChannel, SmtpSettings
+from services.notifier.channels.webhook import WebhookChannel, WebhookSettings
+from services.notifier.dispatcher import DeliveryPolicy, Dispatcher
+from services.notifier.escalation import EscalationScheduler
+from services.notifier.handlers import Notifier, subscriber
+from services.notifier.links import AckLinks
+from services.notifier.projector import AlertsProjector
+from services.notifier.routing import Contact, Directory
+from services.notifier.tables import alerts, deliveries
+from services.records.directory import DirectoryProjector
+from services.records.episodes import EpisodesProjector
+from services.triage.assessments import AssessmentsProjector
+from tests.channel_servers import WEBHOOK_SECRET, Inbox, Receiver, serve_smtp
+from tests.notify_server import serve_app
+from tests.waiting import eventually
+
+WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SOCIAL_WORKER = "alex.sw@council.example"
+DUTY = "duty@council.example"
+PRIVATE = ("Fictional Road", "went to meet an older man")
+
+
+@dataclass
+class Clock:
+    now: datetime = WEDNESDAY_NOON
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Rig:
+    store: SqlEventStore
+    inbox: Inbox
+    hooks: Receiver
+    hook_url: str
+    clock: Clock
+    notifier: Notifier
+    dispatcher: Dispatcher
+    escalation: EscalationScheduler
+    directory: Directory
+
+    async def report(self, *, la_child_id: str = "C1") -> UUID:
+        episode_id = uuid4()
+        report = MissingReported(
+            episode_id=episode_id, police_force="KENT",
+            police_reference=f"KNT-{episode_id.hex[:6]}",
+            reported_at=WEDNESDAY_NOON - timedelta(minutes=5),
+            missing_since=WEDNESDAY_NOON - timedelta(hours=2), episode_type="missing",
+            police_risk_grade=RiskGrade.medium,
+            child=Child(la_child_id=la_child_id, given_name="Ada",
+                        family_name="Fictitious", date_of_birth=date(2010, 3, 14),
+                        gender="female"),
+            placement=Placement(placing_authority="886", placement_type="foster_care",
+                                postcode="ME14 1AA"),
+            last_seen=LastSeen(description="Fictional Road", postcode="ME14 2BB"),
+            circumstances="went to meet an older man",
+            match=ChildMatch(status="matched", la_child_id=la_child_id, candidates=1),
+        )  # fmt: skip
+        await self.then(episode_id, report)
+        return episode_id
+
+    async def then(self, episode_id: UUID, event: Any) -> None:
+        await self.store.commit(
+            Commit([Append(f"episode-{episode_id}", [NewEvent(event=event)])])
+        )
+
+    async def assess(
+        self, episode_id: UUID, level: RiskGrade, *, previous: RiskGrade | None = None
+    ) -> None:
+        fields: dict[str, Any] = {
+            "episode_id": episode_id, "level": level, "score": 70,
+            "factors": [Factor(code="cse_high", source="cse", evidence="CSE risk high",
+                               weight=40)],
+            "actions": ["strategy discussion"], "sources_answered": ["cse"],
+            "sources_missing": [], "policy_version": "test",
+            "assessed_at": self.clock.now, "trigger": "reported",
+        }  # fmt: skip
+        if previous is None:
+            await self.then(episode_id, RiskAssessed(**fields))
+        else:
+            await self.then(
+                episode_id,
+                RiskReassessed(**fields, previous_level=previous, added=[], removed=[]),
+            )
+
+    async def alert_rows(self, episode_id: UUID) -> list[Any]:
+        async with self.store.engine.connect() as conn:
+            query = alerts.select().where(alerts.c.episode_id == episode_id)
+            return list(await conn.execute(query.order_by(alerts.c.role)))
+
+    async def settled(self) -> None:
+        """Every queued message is sent, failed for good, or cancelled."""
+
+        async def quiet() -> bool:
+            async with self.store.engine.connect() as conn:
+                busy = await conn.scalar(
+                    deliveries.select()
+                    .where(deliveries.c.status.in_(("pending", "attempting")))
+                    .with_only_columns(deliveries.c.delivery_id)
+                    .limit(1)
+                )
+            head = await self.store.head()
+            return (
+                busy is None
+                and await self.store.checkpoint("notifier", "store") >= head
+            )
+
+        await eventually(quiet, what="notifier settled")
+
+    def hook_bodies(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, _, body in self.hooks.received]
+
+
+@asynccontextmanager
+async def rig(database_url: str, *, dispatch: bool = True) -> AsyncIterator[Rig]:
+    projectors = [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector(),
+                  AlertsProjector()]  # fmt: skip
+    store = SqlEventStore(create_engine(database_url), projectors=projectors)
+    inbox, hooks, clock = Inbox(), Receiver(), Clock()
+    async with serve_app(hooks.app()) as root, httpx.AsyncClient() as client:
+        with serve_smtp(inbox) as smtp_port:
+            directory = Directory(
+                duty_team=Contact("duty", email=DUTY),
+                mcet_default=Contact("mcet", webhook_url=f"{root}/hooks/mcet"),
+                escalation=(
+                    Contact("manager", webhook_url=f"{root}/hooks/manager"),
+                    Contact("head", webhook_url=f"{root}/hooks/head"),
+                ),
+            )
+
+            async def lookup() -> Directory:
+                return directory
+
+            channels = {
+                "email": SmtpEmailChannel(SmtpSettings(
+                    host="127.0.0.1", port=smtp_port, starttls=False, timeout_s=5,
+                    from_address="lantern@council.example")),
+                "webhook": WebhookChannel(
+                    WebhookSettings(secret=WEBHOOK_SECRET, timeout_s=5), client),
+            }  # fmt: skip
+            notifier = Notifier(store, lookup, frozenset(channels), now=clock)
+            quick = DeliveryPolicy(
+                attempts_per_channel=3,
+                backoff=RetryPolicy(first_delay=0.01, max_delay=0.05),
+                lease=timedelta(seconds=30),
+            )
+            links = AckLinks(b"k" * 32, "http://lantern.test")
+            dispatcher = Dispatcher(
+                notifier, channels, links, policy=quick, poll_s=0.05
+            )
+            escalation = EscalationScheduler(notifier, poll_s=0.05)
+            await store.commit(Commit([Append("child-C1", [NewEvent(event=ChildRecorded(
+                la_child_id="C1", given_name="Ada", family_name="Fictitious",
+                date_of_birth=date(2010, 3, 14), looked_after=True, uasc=False,
+                placing_authority="886", placement_district="Maidstone", ola=False,
+                social_worker=Person(name="Alex", email=SOCIAL_WORKER),
+            ))])]))  # fmt: skip
+            stop = asyncio.Event()
+            workers = [
+                StoreSubscription(store, subscriber(notifier), poll_interval=0.05),
+                escalation,
+                *([dispatcher] if dispatch else []),
+            ]
+            task = asyncio.create_task(run_workers(workers, stop))
+            try:
+                yield Rig(store, inbox, hooks, f"{root}/hooks", clock, notifier,
+                          dispatcher, escalation, directory)  # fmt: skip
+            finally:
+                stop.set()
+                await task
+                await store.close()
+
+
+def mail_to(inbox: Inbox, address: str) -> list[EmailMessage]:
+    return [m for m, to in zip(inbox.received, inbox.recipients, strict=True)
+            if address in to]  # fmt: skip
+
+
+class TestAlerts:
+    async def test_each_recipient_gets_one_message_with_what_they_need(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            roles = {row.role: row for row in await r.alert_rows(episode)}
+            async with r.store.engine.connect() as conn:
+                print("DELIVERIES", (await conn.execute(deliveries.select())).all())
+            assert set(roles) == {"social_worker", "mcet"}
+            [mail] = mail_to(r.inbox, SOCIAL_WORKER)
+            text = mail.get_content()
+            assert "Ada Fictitious" in text and "went to meet an older man" in text
+            assert "Ada" not in mail["Subject"]  # lock screens show subjects
+            assert "http://lantern.test/v1/alerts/" in text  # the one-click link
+            [police] = r.hook_bodies()
+            assert all(valid for valid, _, _ in r.hooks.received)
+            assert (
+                "Ada Fictitious" in police["body"] and "CSE risk high" in police["body"]
+            )
+            assert not any(p in police["body"] for p in PRIVATE)  # least data
+
+    async def test_a_redelivered_assessment_sends_nothing_twice(self, database_url):
+        async with rig(database_url) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            [assessed] = [e for e in await r.store.read_stream(f"episode-{episode}")
+                          if e.type == "RiskAssessed"]  # fmt: skip
+            [handler] = subscriber(r.notifier).handlers["RiskAssessed"]
+            assert await handler(assessed) == []  # alerts exist: nothing new
+            assert len(r.inbox.received) == 1 and len(r.hooks.received) == 1
+
+    async def test_a_temporary_failure_is_retried_under_the_same_key(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            r.hooks.status = 503
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await eventually(lambda: r.hooks.received, what="the first try")
+            r.hooks.status = 204
+            r.clock.now += timedelta(seconds=1)  # past the backoff
+            await r.settled()
+            assert len(r.hooks.received) == 2
+            keys = {h["idempotency-key"] for _, h, _ in r.hooks.received}
+            assert len(keys) == 1
+            types = [e.type for e in await r.store.read_all(after=0)]
+            assert "AlertDeliveryFailed" in types
+
+    async def test_a_sender_that_dies_after_sending_is_followed_by_one_resend(
+        self, database_url
+    ):
+        """Crash between sending and recording: the next sender resends under the
+        same idempotency key, which the receiver uses to drop the repeat."""
+        async with rig(database_url, dispatch=False) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await eventually(lambda: pending(r, 2), what="two messages queued")
+            doomed = Dispatcher(r.notifier, {n: Dies(c) for n, c in
+                                             r.dispatcher.channels.items()},
+                                None, policy=r.dispatcher.policy)  # fmt: skip
+            with pytest.raises(Died):
+                await doomed.dispatch_due()
+            await eventually(lambda: r.inbox.received and r.hooks.received)
+            assert await r.dispatcher.dispatch_due() == 0  # leased to the dead one
+            r.clock.now += r.dispatcher.policy.lease + timedelta(seconds=1)
+            await eventually(r.dispatcher.dispatch_due, what="resent")
+            await eventually(lambda: len(r.inbox.received) == 2)
+            first, second = r.inbox.received
+            assert first["Message-ID"] == second["Message-ID"]
+            assert len({h["idempotency-key"] for _, h, _ in r.hooks.received}) == 1
+            sent = [e.event for e in await r.store.read_all(after=0)
+                    if e.type == "AlertSent"]  # fmt: skip
+            assert sorted(e.attempt for e in sent) == [2, 2]
+
+
+class Died(BaseException):
+    """The process is gone: nothing after the send runs."""
+
+
+@dataclass
+class Dies:
+    channel: Any
+
+    @property
+    def name(self) -> str:
+        return str(self.channel.name)
+
+    async def send(self, message: Any) -> Any:
+        await self.channel.send(message)
+        raise Died
+
+
+async def pending(r: Rig, count: int) -> bool:
+    async with r.store.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                deliveries.select().where(deliveries.c.status == "pending")
+            )
+        ).all()
+    return len(rows) == count
+
+    async def test_a_permanent_failure_moves_on_and_tells_the_duty_team(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            r.hooks.status = 410  # the police team's endpoint is gone
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            assert len(r.hooks.received) == 1  # a 410 is not retried
+            [notice] = mail_to(r.inbox, DUTY)
+            assert "could not be delivered" in notice["Subject"]
+            assert "mcet" in notice.get_content()
+            async with r.store.engine.connect() as conn:
+                query = deliveries.select().with_only_columns(
+                    deliveries.c.kind, deliveries.c.status, deliveries.c.last_error
+                )
+                rows = sorted(tuple(row) for row in await conn.execute(query))
+            assert ("alert", "failed", "http_410") in rows
+
+    async def test_a_raised_level_updates_everyone_and_a_lower_one_sends_nothing(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            await r.assess(episode, RiskGrade.low, previous=RiskGrade.medium)
+            await r.settled()
+            assert len(r.inbox.received) == 1
+            await r.assess(episode, RiskGrade.high, previous=RiskGrade.low)
+            await r.settled()
+            [_, update] = mail_to(r.inbox, SOCIAL_WORKER)
+            assert "HIGH" in update["Subject"]
+            assert [b["kind"] for b in r.hook_bodies()] == ["alert", "update"]
+
+    async def test_a_found_child_closes_the_alerts_and_tells_whoever_was_told(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            await r.then(episode, ChildFound(
+                episode_id=episode, found_at=WEDNESDAY_NOON, returned_to="placement",
+                safe_and_well_check=True))  # fmt: skip
+            await r.settled()
+            assert {row.status for row in await r.alert_rows(episode)} == {"closed"}
+            [_, over] = mail_to(r.inbox, SOCIAL_WORKER)
+            assert "over" in over["Subject"]
+
+
+class TestEscalation:
+    async def test_unacknowledged_high_risk_goes_up_the_chain_until_acknowledged(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.high)
+            await r.settled()
+            assert "escalation" not in kinds(r)
+            r.clock.now += timedelta(minutes=16)
+            await eventually(lambda: kinds(r).count("escalation") == 1, what="step 1")
+            await r.settled()
+            [sw] = [a for a in await r.alert_rows(episode) if a.role == "social_worker"]
+            await acknowledge(r, sw.alert_id)
+            r.clock.now += timedelta(minutes=16)
+            await r.escalation.escalate_due()
+            await r.settled()
+            assert kinds(r).count("escalation") == 1  # acknowledged: no step 2
+            assert "/hooks/manager" in r.hooks.received[-1][1].get(
+                "x-path", "/hooks/manager"
+            )
+
+    async def test_the_timers_survive_a_restart(self, database_url):
+        async with rig(database_url) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.high)
+            await r.settled()
+        async with rig(database_url) as again:  # a new process, the same database
+            again.clock.now += timedelta(minutes=16)
+            await eventually(lambda: "escalation" in kinds(again), what="escalated")
+
+
+def kinds(r: Rig) -> list[str]:
+    return [b["kind"] for b in r.hook_bodies()]
+
+
+async def acknowledge(r: Rig, alert_id: UUID) -> None:
+    async with r.store.engine.connect() as conn:
+        version = await conn.scalar(
+            alerts.select().with_only_columns(alerts.c.version)
+            .where(alerts.c.alert_id == alert_id))  # fmt: skip
+    ack = AlertAcknowledged(alert_id=alert_id, acknowledged_at=r.clock.now, via="api")
+    await r.store.commit(
+        Commit([Append(f"alert-{alert_id}", [NewEvent(event=ack)], version)])
+    )
