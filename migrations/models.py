@@ -2,7 +2,14 @@
 
 from events.store.tables import metadata
 from services.intake import tables as intake_tables
+from services.notifier.directory import tables as recipients_tables
 from services.records import tables as records_tables
 from services.triage import tables as triage_tables
 
-__all__ = ["intake_tables", "metadata", "records_tables", "triage_tables"]
+__all__ = [
+    "intake_tables",
+    "metadata",
+    "recipients_tables",
+    "records_tables",
+    "triage_tables",
+]
