@@ -14,6 +14,7 @@ from events.store.migrate import is_up_to_date
 from services.intake.container import Container
 from services.intake.errors import BodyGuard, install_error_handlers
 from services.intake.routes import router
+from services.notifier.directory import api as recipients_api
 
 
 def create_app(container: Container) -> FastAPI:
@@ -36,6 +37,7 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(BodyGuard)
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(recipients_api.router)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:
