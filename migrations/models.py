@@ -3,6 +3,7 @@
 from events.store.tables import metadata
 from services.intake import tables as intake_tables
 from services.notifier import tables as notifier_tables
+from services.notifier.directory import tables as recipients_tables
 from services.records import tables as records_tables
 from services.triage import tables as triage_tables
 
@@ -10,6 +11,7 @@ __all__ = [
     "intake_tables",
     "metadata",
     "notifier_tables",
+    "recipients_tables",
     "records_tables",
     "triage_tables",
 ]

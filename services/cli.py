@@ -20,6 +20,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from events.cloudevents import schema_id
+from events.contracts.recipients import RecipientRecorded
 from events.envelope import NewEvent, utcnow
 from events.logs import configure_logging
 from events.registry import Event, event_types
@@ -44,7 +45,15 @@ from services.intake.ratelimit import RateLimiter
 from services.intake.settings import IntakeSettings
 from services.notifier import handlers as notifier_handlers
 from services.notifier.channels.settings import build_channels
-from services.notifier.directory import load_directory
+from services.notifier.directory.csv import parse_recipients
+from services.notifier.directory.projector import (
+    RecipientsProjector,
+    SlotTakenError,
+    list_recipients,
+    load_directory,
+    record,
+    remove,
+)
 from services.notifier.dispatcher import DeliveryPolicy, Dispatcher
 from services.notifier.escalation import EscalationScheduler
 from services.notifier.handlers import Notifier
@@ -92,12 +101,16 @@ clients_app = typer.Typer(
     help="API clients and their bearer tokens.", no_args_is_help=True
 )
 children_app = typer.Typer(help="The children directory.", no_args_is_help=True)
+recipients_app = typer.Typer(
+    help="The notifier's recipients directory.", no_args_is_help=True
+)
 projections_app = typer.Typer(
     help="Read models kept from the event log.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
 app.add_typer(clients_app, name="clients")
 app.add_typer(children_app, name="children")
+app.add_typer(recipients_app, name="recipients")
 app.add_typer(projections_app, name="projections")
 app.add_typer(events_app, name="events")
 app.add_typer(parked_app, name="parked")
@@ -242,6 +255,7 @@ def _projectors() -> list[Projector]:
         DirectoryProjector(),
         AssessmentsProjector(),
         AlertsProjector(),
+        RecipientsProjector(),
     ]
 
 
@@ -531,6 +545,73 @@ def children_import(
 
     asyncio.run(record_all())
     typer.echo(f"recorded {len(records)} child(ren)")
+
+
+@recipients_app.command("import")
+def recipients_import(
+    file: Annotated[typer.FileText, typer.Argument(help="CSV; see docs/recipients.md")],
+) -> None:
+    """Record every recipient in a CSV file; nothing is recorded if any row is bad."""
+    settings = _settings(CoreSettings)
+
+    async def record_all() -> tuple[int, int, list[str]]:
+        async with open_store(settings, _projectors()) as store:
+            existing = await list_recipients(store.engine)
+            entries, problems = parse_recipients(file, la_codes(), existing)
+            changed = [e for e in entries if e not in existing]
+            if changed and not problems:
+                await record(store, changed, actor="cli:recipients-import")
+            return len(changed), len(entries) - len(changed), problems
+
+    try:
+        changed, unchanged, problems = asyncio.run(record_all())
+    except SlotTakenError:
+        problems = ["the directory changed during the import: nothing was recorded"]
+    if problems:
+        typer.echo("\n".join(problems), err=True)
+        raise typer.Exit(2)
+    typer.echo(f"recorded {changed} recipient(s), {unchanged} unchanged")
+
+
+@recipients_app.command("list")
+def recipients_list(
+    show_addresses: Annotated[
+        bool, typer.Option(help="Also print the e-mail, phone and webhook URL")
+    ] = False,
+) -> None:
+    """List the directory: id, kind, key, name and channels (not the addresses)."""
+    settings = _settings(CoreSettings)
+
+    async def read() -> list[RecipientRecorded]:
+        async with open_store(settings) as store:
+            return await list_recipients(store.engine)
+
+    columns = ["id", "kind", "key", "name", "channels"]
+    if show_addresses:
+        columns += ["email", "phone", "webhook_url"]
+    typer.echo("\t".join(columns))
+    for e in asyncio.run(read()):
+        addresses = {"email": e.email, "sms": e.phone, "webhook": e.webhook_url}
+        channels = ",".join(c for c, address in addresses.items() if address)
+        row = [e.recipient_id, e.kind, e.key or "-", e.name, channels]
+        if show_addresses:
+            row += [a or "-" for a in addresses.values()]
+        typer.echo("\t".join(row))
+
+
+@recipients_app.command("remove")
+def recipients_remove(recipient_id: str) -> None:
+    """Remove a recipient: routing leaves their place empty until it is filled."""
+    settings = _settings(CoreSettings)
+
+    async def remove_one() -> bool:
+        async with open_store(settings, _projectors()) as store:
+            return await remove(store, recipient_id, actor="cli:recipients-remove")
+
+    if not asyncio.run(remove_one()):
+        typer.echo(f"no recipient {recipient_id!r}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"removed {recipient_id}")
 
 
 @projections_app.command("rebuild")

@@ -18,6 +18,7 @@ from services.intake.app import create_app
 from services.intake.auth import ClientRegistry, Role
 from services.intake.container import Container
 from services.intake.ratelimit import RateLimiter
+from services.notifier.directory.projector import RecipientsProjector
 from services.records.directory import DirectoryProjector
 from services.records.episodes import EpisodesProjector
 from tests.e2e.processes import free_port
@@ -49,7 +50,7 @@ async def serve_api(
 ) -> AsyncIterator[Api]:
     store = SqlEventStore(
         create_engine(database_url),
-        projectors=[EpisodesProjector(), DirectoryProjector()],
+        projectors=[EpisodesProjector(), DirectoryProjector(), RecipientsProjector()],
     )
     clients = ClientRegistry(store.engine)
     tokens = {

@@ -15,6 +15,7 @@ from services.intake.container import Container
 from services.intake.errors import BodyGuard, install_error_handlers
 from services.intake.routes import router
 from services.notifier.api import router as alerts_router
+from services.notifier.directory import api as recipients_api
 
 
 def create_app(container: Container) -> FastAPI:
@@ -38,6 +39,7 @@ def create_app(container: Container) -> FastAPI:
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(alerts_router)
+    app.include_router(recipients_api.router)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Administration from the command line: API clients and the children directory."""
+"""Administration from the command line: API clients, the children directory and
+the notifier's recipients directory."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from events.store.sql import SqlEventStore
 from services.cli import app
 from services.intake.auth import ClientRegistry
 from services.intake.children_csv import COLUMNS
+from services.notifier.directory.projector import recipient_stream
 
 
 def _lantern(database: str, *args: str):
@@ -89,14 +91,18 @@ CHILD = {
 
 
 def _stored(database: str) -> int:
-    async def count() -> int:
+    return len(_events(database))
+
+
+def _events(database: str, stream: str | None = None) -> list:
+    async def read() -> list:
         store = SqlEventStore(create_engine(database))
         try:
-            return len(await store.read_all())
+            return await (store.read_stream(stream) if stream else store.read_all())
         finally:
             await store.close()
 
-    return asyncio.run(count())
+    return asyncio.run(read())
 
 
 def test_children_import_records_every_row(sqlite_database: str, tmp_path: Path):
@@ -115,4 +121,53 @@ def test_one_bad_row_records_nothing_and_names_line_and_field(
     result = _lantern(sqlite_database, "children", "import", path)
     assert result.exit_code == 2
     assert "line 3: date_of_birth:" in result.stderr
+    assert _stored(sqlite_database) == 0
+
+
+DEMO_RECIPIENTS = str(Path(__file__).parents[2] / "deploy" / "demo" / "recipients.csv")
+
+
+def test_recipients_import_list_and_remove(sqlite_database: str):
+    imported = _lantern(sqlite_database, "recipients", "import", DEMO_RECIPIENTS)
+    assert imported.exit_code == 0, imported.output
+    assert "recorded 7 recipient(s), 0 unchanged" in imported.output
+    [event] = _events(sqlite_database, recipient_stream("duty-team"))
+    assert event.actor == "cli:recipients-import"
+
+    listed = _lantern(sqlite_database, "recipients", "list").output
+    assert (
+        "out-of-hours\tout_of_hours\t-\tEmergency Duty Team (demo)\temail,sms" in listed
+    )
+    assert "@" not in listed and "+447" not in listed
+    shown = _lantern(sqlite_database, "recipients", "list", "--show-addresses")
+    assert "edt@council.example\t+447700900001\t-" in shown.output
+
+    again = _lantern(sqlite_database, "recipients", "import", DEMO_RECIPIENTS)
+    assert "recorded 0 recipient(s), 7 unchanged" in again.output
+    removed = _lantern(sqlite_database, "recipients", "remove", "escalation-2")
+    assert removed.exit_code == 0
+    assert _events(sqlite_database, recipient_stream("escalation-2"))[-1].actor == (
+        "cli:recipients-remove"
+    )
+    unknown = _lantern(sqlite_database, "recipients", "remove", "escalation-2")
+    assert unknown.exit_code == 2
+    assert "no recipient 'escalation-2'" in unknown.stderr
+
+
+def test_recipients_import_with_a_bad_row_records_nothing(
+    sqlite_database: str, tmp_path: Path
+):
+    path = tmp_path / "recipients.csv"
+    path.write_text(
+        "recipient_id,kind,key,name,email,phone,webhook_url\n"
+        "duty,duty_team,,Duty,duty@council.example,,\n"
+        "tm,team_manager,,Manager,tm@council.example,01632 960000,\n"
+    )
+    result = _lantern(sqlite_database, "recipients", "import", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "line 3: key: is required for team_manager: the team's name, as the children"
+        " directory has it",
+        "line 3: phone: is not a UK mobile number (07… or +447…)",
+    ]
     assert _stored(sqlite_database) == 0

@@ -222,10 +222,9 @@ class TestAlerts:
         async with rig(database_url) as r:
             episode = await r.report()
             await r.assess(episode, RiskGrade.medium)
+            await eventually(lambda: r.inbox.received and r.hooks.received)
             await r.settled()
             roles = {row.role: row for row in await r.alert_rows(episode)}
-            async with r.store.engine.connect() as conn:
-                print("DELIVERIES", (await conn.execute(deliveries.select())).all())
             assert set(roles) == {"social_worker", "mcet"}
             [mail] = mail_to(r.inbox, SOCIAL_WORKER)
             text = mail.get_content()
