@@ -40,16 +40,14 @@ from events.store import (
 from events.store.engine import WRITE
 from events.store.tables import checkpoints, events, parked_messages
 
-ENVELOPE = [events.c[name] for name in Envelope.__dataclass_fields__]
+ENVELOPE = [events.c[name] for name in Envelope._fields]
 """The columns in the envelope's field order, so a row builds one by position."""
 READ_ALL = (
     "SELECT "  # noqa: S608 - column names only
-    + ", ".join(
-        f"{f}::text" if f == "data" else f for f in Envelope.__dataclass_fields__
-    )
+    + ", ".join(f"{f}::text" if f == "data" else f for f in Envelope._fields)
     + " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 )
-DATA = list(Envelope.__dataclass_fields__).index("data")
+DATA = Envelope._fields.index("data")
 APPEND_LOCK = 0x4C414E54  # "LANT": the one advisory lock every appender takes
 
 
@@ -409,4 +407,4 @@ def _row(new: NewEvent, stream_id: str, version: int, position: int) -> dict[str
 def _lazy(record: Any) -> Envelope:
     values = list(record)
     values[DATA] = JsonText(values[DATA])
-    return Envelope(*values)
+    return Envelope._make(values)
