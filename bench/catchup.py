@@ -5,10 +5,11 @@ Raw: keyset pages of 1,000 (``SELECT * FROM events WHERE position > $1 ORDER BY
 position LIMIT 1000``), every column fetched and decoded by asyncpg (jsonb as text).
 
 Subscription: ``StoreSubscription.run`` from checkpoint 0 until its position is the
-head, (a) with a subscriber that handles nothing (events pass by, one checkpoint commit
-per page), (b) with one that handles every BenchEvent (each handled event is its own
-transaction: outputs and checkpoint together), over a bounded prefix as it is far
-slower. ``--profile`` adds a cProfile of (a).
+head, (a) with a subscriber that handles nothing (events pass by: no envelope is built
+for them, and the checkpoint is committed once a second), (b) with one that handles
+every BenchEvent (each handled event is its own transaction: outputs and checkpoint
+together), over a bounded prefix as it is far slower. ``--profile`` adds a cProfile
+of (a).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 from events.registry import Event, decode
@@ -60,9 +60,12 @@ class JsonText(Mapping[str, Any]):
         return f"JsonText({self.text!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class Envelope:
-    """A recorded event. ``data`` is the payload as stored, at ``schema_version``."""
+class Envelope(NamedTuple):
+    """A recorded event. ``data`` is the payload as stored, at ``schema_version``.
+
+    A named tuple, not a frozen dataclass: the relay builds one per stored event, and
+    a tuple is built in one step where a frozen dataclass sets each field in turn.
+    """
 
     event_id: UUID
     stream_id: str

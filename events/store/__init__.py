@@ -78,6 +78,16 @@ class Recorded:
 
 
 @dataclass(frozen=True, slots=True)
+class Page:
+    """What a page of the log holds for one reader: the envelopes it asked for, how
+    many events the page read in all, and the position of the last one."""
+
+    envelopes: list[Envelope]
+    read: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
 class ParkedMessage:
     id: int
     subscriber: str

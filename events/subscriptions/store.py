@@ -79,21 +79,20 @@ class StoreSubscription:
 
     async def run_once(self, stop: asyncio.Event) -> int:
         """Handle one page; returns how many events it read."""
-        page = await self.store.read_all(after=self.position, limit=self.page_size)
-        for envelope in page:
-            if stop.is_set():
+        page = await self.store.read_page(
+            after=self.position, limit=self.page_size, types=self.subscriber.handlers
+        )
+        for envelope in page.envelopes:
+            if stop.is_set():  # only an await lets it change: check after each one
                 return 0
-            if self.subscriber.handles(envelope.type):
-                checkpoint = Checkpoint(
-                    self.subscriber.name, PARTITION, envelope.position
-                )
-                await handle_with_retries(
-                    self.store.commit, self.subscriber, envelope, checkpoint, self.retry
-                )
-                self._recorded = envelope.position
-            self.position = envelope.position
-        await self._pass_by(caught_up=len(page) < self.page_size)
-        return len(page)
+            checkpoint = Checkpoint(self.subscriber.name, PARTITION, envelope.position)
+            await handle_with_retries(
+                self.store.commit, self.subscriber, envelope, checkpoint, self.retry
+            )
+            self._recorded = self.position = envelope.position
+        self.position = page.last
+        await self._pass_by(caught_up=page.read < self.page_size)
+        return page.read
 
     async def _pass_by(self, *, caught_up: bool) -> None:
         """Record how far events that need nothing were passed: once a second while

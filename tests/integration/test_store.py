@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
+from events.envelope import NewEvent
 from events.store import Append, Checkpoint, Commit, ConcurrencyError, Parking
 from events.store.sql import SqlEventStore
-from tests.builders import TestHappened, a_stream, happened
+from tests.builders import TestEchoed, TestHappened, a_stream, happened
 
 
 class TestAppend:
@@ -126,6 +127,25 @@ class TestReadAll:
         for stream in streams:
             versions = [e.stream_version for e in seen if e.stream_id == stream]
             assert versions == list(range(1, 8))
+
+    async def test_a_page_builds_envelopes_only_of_the_types_asked_for(
+        self, store: SqlEventStore
+    ):
+        echoed = NewEvent(event=TestEchoed(n=2))
+        await store.append(
+            a_stream(), [happened(1), echoed, happened(3)], expected_version=0
+        )
+        everything = await store.read_all()
+
+        page = await store.read_page(after=0, limit=10, types={"TestEchoed"})
+        nothing = await store.read_page(after=0, limit=2, types=())
+
+        assert page.envelopes == [everything[1]]
+        assert (page.read, page.last) == (3, everything[2].position)
+        assert (nothing.envelopes, nothing.read) == ([], 2)
+        assert nothing.last == everything[1].position
+        empty = await store.read_page(after=page.last, limit=10)
+        assert (empty.envelopes, empty.read, empty.last) == ([], 0, page.last)
 
     async def test_read_event_by_id(self, store: SqlEventStore):
         event = happened(5)
