@@ -283,7 +283,11 @@ async def _serve(
         open_store(settings, _projectors()) as store,
         _workers(settings, store, names, policy, links) as workers,
     ):
-        callback = getattr(settings, "notify_callback_token", None)
+        callback = (
+            settings.channels.notify.callback_token
+            if isinstance(settings, NotifierSettings)
+            else None
+        )
         container = Container(
             store=store,
             clients=ClientRegistry(store.engine),

@@ -30,6 +30,3 @@ class NotifierSettings(CoreSettings, ChannelsSettings):
     notifier_retry_max_s: float = Field(300.0, gt=0, le=86400)
     notifier_poll_s: float = Field(1.0, gt=0, le=60)
     notifier_escalation_poll_s: float = Field(5.0, gt=0, le=600)
-    notify_callback_token: SecretStr | None = Field(
-        None, min_length=16, description="The bearer token set up for Notify callbacks"
-    )

@@ -132,7 +132,7 @@ async def rig(database_url: str, **triage: object) -> AsyncIterator[Rig]:
             ADAPTERS[name](
                 SourceSettings(
                     base_url=reference.base_url(name),
-                    timeout_s=0.3,
+                    timeout_s=5.0,  # a loaded machine is slow, not down
                     retries=0,
                     breaker_failures=1000,
                 ),
@@ -140,7 +140,7 @@ async def rig(database_url: str, **triage: object) -> AsyncIterator[Rig]:
             )
             for name in SourceName
         ]
-        options = {"budget_s": 1.0, "recheck_s": 60.0, **triage}
+        options = {"budget_s": 5.0, "recheck_s": 60.0, **triage}
         t = Triage(store, sources, load_policy(), now=clock, **options)  # type: ignore[arg-type]
         stop = asyncio.Event()
         worker = StoreSubscription(store, subscriber(t), retry=RetryPolicy(attempts=2))
