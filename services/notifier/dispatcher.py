@@ -39,6 +39,7 @@ from services.notifier.channels import (
     DeliveryError,
     Message,
     PermanentDeliveryError,
+    Recoverable,
     TemporaryDeliveryError,
 )
 from services.notifier.handlers import (
@@ -70,6 +71,8 @@ class Delivery:
     attempt: int
     role: str
     scope: Scope
+    resumed: bool
+    """The last attempt's sender died before recording how it went."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +158,7 @@ class Dispatcher:
                     row.attempt,
                     row.role,
                     Scope.full if full else Scope(row.scope),
+                    row.status == "attempting",
                 )
             )
         return due
@@ -180,7 +184,10 @@ class Dispatcher:
             channel = self.channels.get(d.channel)
             if channel is None:
                 raise PermanentDeliveryError(d.channel, "channel_not_configured")
-            receipt = await channel.send(message)
+            receipt = None
+            if d.resumed and isinstance(channel, Recoverable):
+                receipt = await channel.find(message)
+            receipt = receipt or await channel.send(message)
         except DeliveryError as error:
             await self._record(
                 d, attempt, "outcome", await self._failed(d, attempt, error)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from events.contracts.alerts import (
     AlertClosed,
     AlertContact,
+    AlertFailureReported,
     AlertRaised,
     AlertUpdated,
     ChannelName,
@@ -37,6 +38,7 @@ from events.store.sql import SqlEventStore
 from events.subscriptions import Handler, Output, Subscriber
 from services.notifier.calendar import OfficeHours
 from services.notifier.messages import EpisodeFacts
+from services.notifier.projector import delivery_id
 from services.notifier.routing import (
     Case,
     Contact,
@@ -131,7 +133,7 @@ class Notifier:
         return fold([e.event for e in envelopes])
 
     async def recipients(
-        self, report: MissingReported, assessed: RiskAssessed
+        self, report: MissingReported, assessed: RiskAssessed, directory: Directory
     ) -> list[Recipient]:
         child: ChildRecorded | None = None
         if report.match.la_child_id:
@@ -142,7 +144,7 @@ class Notifier:
             child=child,
             at=assessed.assessed_at,
         )
-        return recipients_for(case, await self.directory(), self.hours)
+        return recipients_for(case, directory, self.hours)
 
     async def alerts_of(self, episode_id: UUID) -> list[tuple[UUID, str, str, str]]:
         """(alert id, recipient id, role, status) of each alert of the episode."""
@@ -158,8 +160,14 @@ class Notifier:
         return None
 
     def raised(
-        self, episode_id: UUID, recipient: Recipient, assessed: RiskAssessed
-    ) -> Output:
+        self,
+        episode_id: UUID,
+        recipient: Recipient,
+        assessed: RiskAssessed,
+        duty_team: Contact | None,
+    ) -> list[Output]:
+        """The alert; and when no configured channel reaches the recipient, a notice
+        to the duty team, so that a person tells them."""
         alert_id = alert_id_for(episode_id, recipient.contact.recipient_id)
         at = assessed.assessed_at
         event = AlertRaised(
@@ -173,7 +181,17 @@ class Notifier:
             escalate_at=self.escalate_at(assessed.level, recipient.role, at),
             raised_at=at,
         )
-        return Output(alert_stream(alert_id), event)
+        outputs = [Output(alert_stream(alert_id), event)]
+        if not event.channels and duty_team and duty_team != recipient.contact:
+            notice = AlertFailureReported(
+                alert_id=alert_id,
+                failed_delivery_id=delivery_id(alert_id, "alert", event.contact),
+                contact=alert_contact(duty_team),
+                channels=channels_for(duty_team, self.configured_channels),
+                reported_at=at,
+            )
+            outputs.append(Output(alert_stream(alert_id), notice))
+        return outputs
 
 
 def subscriber(notifier: Notifier) -> Subscriber:
@@ -183,10 +201,15 @@ def subscriber(notifier: Notifier) -> Subscriber:
         if facts is None or facts.ended:
             return []
         existing = {a[1] for a in await notifier.alerts_of(assessed.episode_id)}
+        directory = await notifier.directory()
+        recipients = await notifier.recipients(facts.report, assessed, directory)
         return [
-            notifier.raised(assessed.episode_id, r, assessed)
-            for r in await notifier.recipients(facts.report, assessed)
+            output
+            for r in recipients
             if r.contact.recipient_id not in existing
+            for output in notifier.raised(
+                assessed.episode_id, r, assessed, directory.duty_team
+            )
         ]
 
     async def update_alerts(envelope: Envelope) -> list[Output]:
@@ -220,9 +243,7 @@ def subscriber(notifier: Notifier) -> Subscriber:
         return [
             Output(
                 alert_stream(alert_id),
-                AlertClosed(
-                    alert_id=alert_id, reason=reason, closed_at=envelope.recorded_at
-                ),
+                AlertClosed(alert_id=alert_id, reason=reason, closed_at=notifier.now()),
             )
             for alert_id, _, _, status in await notifier.alerts_of(episode_id)
             if status != "closed"

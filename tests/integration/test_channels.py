@@ -251,6 +251,18 @@ class TestNotify:
         }  # fmt: skip
         assert logged(logs, "channel_sent")["provider_id"] == sent.id
 
+    async def test_a_sent_message_is_found_by_its_reference(self, notify, client):
+        """A sender that died before recording the send asks first, since Notify
+        itself would send the same message twice."""
+        channel = sms(notify, client)
+        message = a_message()
+        assert await channel.find(message) is None
+        receipt = await channel.send(message)
+        found = await channel.find(message)
+        assert found is not None and found.provider_id == receipt.provider_id
+        assert await channel.find(a_message()) is None  # another message
+        assert len(notify.state.received) == 1
+
     async def test_an_email_is_accepted(self, notify, client):
         message = a_message(ack_url=None)
         channel = NotifyEmailChannel(notify_settings(notify), client)

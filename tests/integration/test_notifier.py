@@ -37,6 +37,7 @@ from events.store.sql import SqlEventStore
 from events.subscriptions import RetryPolicy
 from events.subscriptions.store import StoreSubscription
 from services.notifier.channels.email import SmtpEmailChannel, SmtpSettings
+from services.notifier.channels.notify import NotifySettings, NotifySmsChannel
 from services.notifier.channels.webhook import WebhookChannel, WebhookSettings
 from services.notifier.dispatcher import DeliveryPolicy, Dispatcher
 from services.notifier.escalation import EscalationScheduler
@@ -49,12 +50,16 @@ from services.records.directory import DirectoryProjector
 from services.records.episodes import EpisodesProjector
 from services.triage.assessments import AssessmentsProjector
 from tests.channel_servers import WEBHOOK_SECRET, Inbox, Receiver, serve_smtp
-from tests.notify_server import serve_app
+from tests.notify_server import NotifyServer, serve_app, serve_notify
 from tests.waiting import eventually
 
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SOCIAL_WORKER = "alex.sw@council.example"
 DUTY = "duty@council.example"
+SOCIAL_WORKER_PHONE = "07700900123"
+SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
+NOTIFY_SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
+SMS_TEMPLATE = "f33517ff-2a88-4f6e-b855-c550268ce08a"
 PRIVATE = ("Fictional Road", "went to meet an older man")
 
 
@@ -71,7 +76,7 @@ class Rig:
     store: SqlEventStore
     inbox: Inbox
     hooks: Receiver
-    hook_url: str
+    notify: NotifyServer
     clock: Clock
     notifier: Notifier
     dispatcher: Dispatcher
@@ -151,16 +156,22 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(database_url: str, *, dispatch: bool = True) -> AsyncIterator[Rig]:
+async def rig(
+    database_url: str, *, dispatch: bool = True, mcet: Contact | None = None
+) -> AsyncIterator[Rig]:
     projectors = [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector(),
                   AlertsProjector()]  # fmt: skip
     store = SqlEventStore(create_engine(database_url), projectors=projectors)
     inbox, hooks, clock = Inbox(), Receiver(), Clock()
-    async with serve_app(hooks.app()) as root, httpx.AsyncClient() as client:
+    async with (
+        serve_app(hooks.app()) as root,
+        serve_notify(SERVICE_ID, NOTIFY_SECRET, templates={SMS_TEMPLATE}) as notify,
+        httpx.AsyncClient() as client,
+    ):
         with serve_smtp(inbox) as smtp_port:
             directory = Directory(
                 duty_team=Contact("duty", email=DUTY),
-                mcet_default=Contact("mcet", webhook_url=f"{root}/hooks/mcet"),
+                mcet_default=mcet or Contact("mcet", webhook_url=f"{root}/hooks/mcet"),
                 escalation=(
                     Contact("manager", webhook_url=f"{root}/hooks/manager"),
                     Contact("head", webhook_url=f"{root}/hooks/head"),
@@ -176,6 +187,9 @@ async def rig(database_url: str, *, dispatch: bool = True) -> AsyncIterator[Rig]
                     from_address="lantern@council.example")),
                 "webhook": WebhookChannel(
                     WebhookSettings(secret=WEBHOOK_SECRET, timeout_s=5), client),
+                "sms": NotifySmsChannel(NotifySettings(
+                    base_url=notify.base_url, sms_template_id=SMS_TEMPLATE,
+                    api_key=f"test-{SERVICE_ID}-{NOTIFY_SECRET}"), client),
             }  # fmt: skip
             notifier = Notifier(store, lookup, frozenset(channels), now=clock)
             quick = DeliveryPolicy(
@@ -188,12 +202,17 @@ async def rig(database_url: str, *, dispatch: bool = True) -> AsyncIterator[Rig]
                 notifier, channels, links, policy=quick, poll_s=0.05
             )
             escalation = EscalationScheduler(notifier, poll_s=0.05)
-            await store.commit(Commit([Append("child-C1", [NewEvent(event=ChildRecorded(
-                la_child_id="C1", given_name="Ada", family_name="Fictitious",
-                date_of_birth=date(2010, 3, 14), looked_after=True, uasc=False,
-                placing_authority="886", placement_district="Maidstone", ola=False,
-                social_worker=Person(name="Alex", email=SOCIAL_WORKER),
-            ))])]))  # fmt: skip
+            for la_child_id, social_worker in (
+                ("C1", Person(name="Alex", email=SOCIAL_WORKER)),
+                ("C2", Person(name="Sam", phone=SOCIAL_WORKER_PHONE)),
+            ):
+                await store.commit(Commit([Append(f"child-{la_child_id}", [NewEvent(
+                    event=ChildRecorded(
+                        la_child_id=la_child_id, given_name="Ada",
+                        family_name="Fictitious", date_of_birth=date(2010, 3, 14),
+                        looked_after=True, uasc=False, placing_authority="886",
+                        placement_district="Maidstone", ola=False,
+                        social_worker=social_worker))])]))  # fmt: skip
             stop = asyncio.Event()
             workers = [
                 StoreSubscription(store, subscriber(notifier), poll_interval=0.05),
@@ -202,7 +221,7 @@ async def rig(database_url: str, *, dispatch: bool = True) -> AsyncIterator[Rig]
             ]
             task = asyncio.create_task(run_workers(workers, stop))
             try:
-                yield Rig(store, inbox, hooks, f"{root}/hooks", clock, notifier,
+                yield Rig(store, inbox, hooks, notify, clock, notifier,
                           dispatcher, escalation, directory)  # fmt: skip
             finally:
                 stop.set()
@@ -292,32 +311,30 @@ class TestAlerts:
                     if e.type == "AlertSent"]  # fmt: skip
             assert sorted(e.attempt for e in sent) == [2, 2]
 
-
-class Died(BaseException):
-    """The process is gone: nothing after the send runs."""
-
-
-@dataclass
-class Dies:
-    channel: Any
-
-    @property
-    def name(self) -> str:
-        return str(self.channel.name)
-
-    async def send(self, message: Any) -> Any:
-        await self.channel.send(message)
-        raise Died
-
-
-async def pending(r: Rig, count: int) -> bool:
-    async with r.store.engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                deliveries.select().where(deliveries.c.status == "pending")
-            )
-        ).all()
-    return len(rows) == count
+    async def test_a_text_sent_before_a_crash_is_found_not_sent_again(
+        self, database_url
+    ):
+        """Notify does not drop a repeat by itself; the resend looks the reference up
+        first. The webhook has no such lookup: it is resent under the same key."""
+        async with rig(database_url, dispatch=False) as r:
+            episode = await r.report(la_child_id="C2")  # the social worker: a phone
+            await r.assess(episode, RiskGrade.medium)
+            await eventually(lambda: pending(r, 2), what="two messages queued")
+            doomed = Dispatcher(r.notifier, {n: Dies(c) for n, c in
+                                             r.dispatcher.channels.items()},
+                                None, policy=r.dispatcher.policy)  # fmt: skip
+            with pytest.raises(Died):
+                await doomed.dispatch_due()
+            await eventually(lambda: r.notify.state.received and r.hooks.received)
+            r.clock.now += r.dispatcher.policy.lease + timedelta(seconds=1)
+            await eventually(r.dispatcher.dispatch_due, what="taken up again")
+            await r.settled()
+            assert len(r.notify.state.received) == 1  # found: not sent again
+            assert len(r.hooks.received) == 2
+            sent = [e.event for e in await r.store.read_all(after=0)
+                    if e.type == "AlertSent"]  # fmt: skip
+            [text] = [e for e in sent if e.channel == "sms"]
+            assert text.provider_id == r.notify.state.received[0].id
 
     async def test_a_permanent_failure_moves_on_and_tells_the_duty_team(
         self, database_url
@@ -337,6 +354,17 @@ async def pending(r: Rig, count: int) -> bool:
                 )
                 rows = sorted(tuple(row) for row in await conn.execute(query))
             assert ("alert", "failed", "http_410") in rows
+
+    async def test_a_recipient_no_channel_reaches_is_named_to_the_duty_team(
+        self, database_url
+    ):
+        async with rig(database_url, mcet=Contact("mcet", phone=None)) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await eventually(lambda: mail_to(r.inbox, DUTY), what="the duty team told")
+            [notice] = mail_to(r.inbox, DUTY)
+            assert "mcet" in notice.get_content()
+            assert not r.hooks.received
 
     async def test_a_raised_level_updates_everyone_and_a_lower_one_sends_nothing(
         self, database_url
@@ -415,3 +443,30 @@ async def acknowledge(r: Rig, alert_id: UUID) -> None:
     await r.store.commit(
         Commit([Append(f"alert-{alert_id}", [NewEvent(event=ack)], version)])
     )
+
+
+class Died(BaseException):
+    """The process is gone: nothing after the send runs."""
+
+
+@dataclass
+class Dies:
+    channel: Any
+
+    @property
+    def name(self) -> str:
+        return str(self.channel.name)
+
+    async def send(self, message: Any) -> Any:
+        await self.channel.send(message)
+        raise Died
+
+
+async def pending(r: Rig, count: int) -> bool:
+    async with r.store.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                deliveries.select().where(deliveries.c.status == "pending")
+            )
+        ).all()
+    return len(rows) == count

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 from uuid import UUID
 
 from events.ids import derive_id
@@ -92,6 +92,14 @@ class TemporaryDeliveryError(DeliveryError):
 class PermanentDeliveryError(DeliveryError):
     """Sending the same message again cannot succeed (bad address, rejected request,
     refused credentials): park it where staff can see it, and escalate."""
+
+
+@runtime_checkable
+class Recoverable(Protocol):
+    """A channel whose provider can say whether a message was already sent (by its
+    idempotency key), for a sender that died before recording the outcome."""
+
+    async def find(self, message: Message) -> Receipt | None: ...
 
 
 class Channel(Protocol):

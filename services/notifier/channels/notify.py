@@ -13,6 +13,7 @@ that it holds no personal data (DOMAIN.md 9.20).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -148,6 +149,14 @@ def _created_id(response: httpx.Response) -> str | None:
         return None
 
 
+class _Listed(BaseModel):
+    class Notification(BaseModel):
+        id: UUID
+        reference: str | None = None
+
+    notifications: list[Notification]
+
+
 class _NotifyChannel:
     """One POST per message to `/v2/notifications/{kind}`."""
 
@@ -207,6 +216,31 @@ class _NotifyChannel:
         if not response.is_success:
             raise failed(self._error(response, now), message)
         return sent(self.name, message, provider_id=_created_id(response), at=now)
+
+    async def find(self, message: Message) -> Receipt | None:
+        """The message, if a sender that died before recording it had sent it: Notify
+        keeps the `reference` and can be searched by it, and does not itself drop a
+        repeat. None when Notify has no such message or cannot say: then send."""
+        now = self._clock()
+        headers = {"Authorization": f"Bearer {self._key.token(now=now.timestamp())}"}
+        query = {"reference": message.idempotency_key, "template_type": self.kind}
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._client.get(
+                    self._url.rsplit("/", 1)[0], params=query, headers=headers,
+                    timeout=self._timeout, follow_redirects=False,
+                )  # fmt: skip
+            listed = _Listed.model_validate_json(response.content)
+        except (httpx.HTTPError, OSError, TimeoutError, ValidationError):
+            return None
+        if not response.is_success:
+            return None
+        for notification in listed.notifications:
+            if notification.reference == message.idempotency_key:
+                return sent(
+                    self.name, message, provider_id=str(notification.id), at=now
+                )
+        return None
 
     def _error(self, response: httpx.Response, now: datetime) -> DeliveryError:
         return notify_error(
