@@ -40,7 +40,7 @@ from services.intake.container import Container
 from services.intake.ratelimit import RateLimiter
 from services.intake.settings import IntakeSettings
 from services.notifier import handlers as notifier
-from services.records.directory import DirectoryProjector, child_stream
+from services.records.directory import ChildMatcher, DirectoryProjector, child_stream
 from services.records.episodes import EpisodesProjector
 from services.triage import handlers as triage_handlers
 from services.triage.assessments import AssessmentsProjector
@@ -236,6 +236,7 @@ async def _serve(
             limiter=RateLimiter(
                 settings.rate_limit_per_minute, settings.rate_limit_burst
             ),
+            children=ChildMatcher(store.reader),
             workers=workers,
         )
         app = create_app(container)

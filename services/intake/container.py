@@ -12,6 +12,7 @@ from events.runtime import Worker
 from events.store.sql import SqlEventStore
 from services.intake.auth import ClientRegistry
 from services.intake.ratelimit import RateLimiter
+from services.records.directory import ChildMatcher
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Container:
     store: SqlEventStore
     clients: ClientRegistry
     limiter: RateLimiter
+    children: ChildMatcher
     workers: Sequence[Worker] = ()
     now: Callable[[], datetime] = utcnow
     stop: asyncio.Event = field(default_factory=asyncio.Event)

@@ -47,14 +47,14 @@ from services.intake.schemas import (
     TimelineEntry,
     Withdrawal,
 )
-from services.records.directory import child_record, child_stream, match_child
+from services.records.directory import child_record, child_stream
 from services.records.tables import episodes
 
 router = APIRouter(prefix="/v1")
 bearer = HTTPBearer(auto_error=False, description="Token from `lantern clients create`")
 
 
-def container(request: Request) -> Container:
+async def container(request: Request) -> Container:
     return request.app.state.container  # type: ignore[no-any-return]
 
 
@@ -195,7 +195,7 @@ async def report_missing(
     if problems := report_problems(body, deps.now(), la_codes()):
         raise Rejected(422, problems)
     episode_id = decide.episode_id_for(body.police_force, body.police_reference)
-    match = await match_child(deps.store.engine, body.child)
+    match = await deps.children.match(body.child)
     existing, version = None, 0  # most reports are new: try that before reading
     while True:
         decision = decide.report_missing(body, match=match, existing=existing)
