@@ -12,10 +12,14 @@ lock at BEGIN, so two writers queue instead of deadlocking on a lock upgrade."""
 
 def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     """No overflow: under load an overflow connection is opened and closed on every
-    checkout (TLS attempt, SCRAM, a backend fork); a kept one is just waited for."""
+    checkout (TLS attempt, SCRAM, a backend fork); a kept one is just waited for.
+    Last in, first out: the few connections in use keep their prepared statements
+    (each new IN-list length is a statement), where a rotation prepares on all."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url)
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_use_lifo=True
+    )
 
 
 def reader(engine: AsyncEngine) -> AsyncEngine:
