@@ -19,7 +19,7 @@ from services.intake.auth import ClientRegistry, Role
 from services.intake.container import Container
 from services.intake.ratelimit import RateLimiter
 from services.notifier.directory.projector import RecipientsProjector
-from services.records.directory import DirectoryProjector
+from services.records.directory import ChildMatcher, DirectoryProjector
 from services.records.episodes import EpisodesProjector
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
@@ -59,7 +59,13 @@ async def serve_api(
         "cms": await clients.create("cms", Role.integrator, None),
     }
     limiter = RateLimiter(per_minute, burst=min(per_minute, 1000))
-    app = create_app(Container(store=store, clients=clients, limiter=limiter))
+    container = Container(
+        store=store,
+        clients=clients,
+        limiter=limiter,
+        children=ChildMatcher(store.reader),
+    )
+    app = create_app(container)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, port=port, log_config=None, lifespan="on")

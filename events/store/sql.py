@@ -21,7 +21,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import (
+    cast,
+    func,
+    insert,
+    null,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -38,7 +47,7 @@ from events.store import (
     Projector,
     Recorded,
 )
-from events.store.engine import WRITE
+from events.store.engine import WRITE, reader
 from events.store.tables import checkpoints, events, parked_messages
 
 ENVELOPE = [events.c[name] for name in Envelope._fields]
@@ -79,6 +88,7 @@ class SqlEventStore:
         max_batch: int = 500,
     ) -> None:
         self.engine = engine
+        self.reader = reader(engine)
         self.projectors = tuple(projectors)
         self._postgres = engine.dialect.name == "postgresql"
         self._max_batch = max_batch
@@ -160,24 +170,30 @@ class SqlEventStore:
         return outcomes
 
     async def _load_plan(self, conn: AsyncConnection, commits: list[Commit]) -> _Plan:
+        """What planning needs, read under the lock in one round trip (each one waits
+        behind the busy event loop): the top position, the streams' versions, and
+        which first event ids are stored already. The row's shape says which it is."""
         appends = [a for c in commits for a in c.appends if a.events]
-        streams = {a.stream_id for a in appends}
-        first_ids = [a.events[0].event_id for a in appends]
-        versions: dict[str, int] = {}
-        stored: set[UUID] = set()
-        if streams:
-            rows = await conn.execute(
-                select(events.c.stream_id, func.max(events.c.stream_version))
-                .where(events.c.stream_id.in_(streams))
-                .group_by(events.c.stream_id)
-            )
-            versions = {row[0]: row[1] for row in rows}
-            found = await conn.execute(
-                select(events.c.event_id).where(events.c.event_id.in_(first_ids))
-            )
-            stored = set(found.scalars())
-        top = await conn.scalar(select(func.coalesce(func.max(events.c.position), 0)))
-        return _Plan(versions, stored, int(top or 0) + 1)
+        no_stream = cast(null(), events.c.stream_id.type)
+        no_id = cast(null(), events.c.event_id.type)
+        query = union_all(
+            select(no_stream, func.coalesce(func.max(events.c.position), 0), no_id),
+            select(events.c.stream_id, func.max(events.c.stream_version), no_id)
+            .where(events.c.stream_id.in_({a.stream_id for a in appends}))
+            .group_by(events.c.stream_id),
+            select(no_stream, null(), events.c.event_id).where(
+                events.c.event_id.in_([a.events[0].event_id for a in appends])
+            ),
+        )
+        plan = _Plan(versions={}, stored_ids=set(), next_position=1)
+        for stream_id, number, event_id in await conn.execute(query):
+            if event_id is not None:
+                plan.stored_ids.add(event_id)
+            elif stream_id is not None:
+                plan.versions[stream_id] = number
+            else:
+                plan.next_position = number + 1
+        return plan
 
     def _plan_commit(self, plan: _Plan, commit: Commit) -> Recorded | Exception:
         """Check a commit against the state so far; all its appends land or none do."""

@@ -13,6 +13,7 @@ from events.store.sql import SqlEventStore
 from services.intake.auth import ClientRegistry
 from services.intake.ratelimit import RateLimiter
 from services.notifier.links import AckLinks
+from services.records.directory import ChildMatcher
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Container:
     store: SqlEventStore
     clients: ClientRegistry
     limiter: RateLimiter
+    children: ChildMatcher
     workers: Sequence[Worker] = ()
     links: AckLinks | None = None
     notify_callback_token: str | None = None

@@ -6,10 +6,12 @@ the episode records whether that matched one child, several, or none.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
-from typing import cast
+from datetime import date
+from typing import NamedTuple, cast
 
-from sqlalchemy import Table, and_, or_, select
+from sqlalchemy import Table, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -38,21 +40,69 @@ def match_of(by_id: str | None, by_name: Sequence[str]) -> ChildMatch:
     return ChildMatch(status="unmatched")
 
 
-async def match_child(engine: AsyncEngine, child: Child) -> ChildMatch:
-    """One query for both ways of matching: by id, and by name and date of birth."""
-    same_person = and_(
-        children.c.name_key == name_key(child.given_name, child.family_name),
-        children.c.date_of_birth == child.date_of_birth,
-    )
-    query = select(children.c.la_child_id).where(
-        or_(children.c.la_child_id == child.la_child_id, same_person)
-        if child.la_child_id
-        else same_person
-    )
-    async with engine.connect() as conn:
-        found = list((await conn.execute(query)).scalars())
-    by_id = child.la_child_id if child.la_child_id in found else None
-    return match_of(by_id, found)
+class ChildMatcher:
+    """Matches reported children by the council's id, else by name and date of birth.
+
+    Reports that arrive while a lookup is out wait for the next one, which asks for
+    all of them in one query: under load, one round trip serves many requests."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._waiting: list[tuple[Child, asyncio.Future[ChildMatch]]] = []
+        self._lookup: asyncio.Task[None] | None = None
+
+    async def match(self, child: Child) -> ChildMatch:
+        future: asyncio.Future[ChildMatch] = asyncio.get_running_loop().create_future()
+        self._waiting.append((child, future))
+        if self._lookup is None or self._lookup.done():
+            self._lookup = asyncio.create_task(self._look_up_waiting())
+        return await future
+
+    async def _look_up_waiting(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting, []
+            try:
+                found = await self._found([child for child, _ in batch])
+            except Exception as exc:  # each waiting request fails with it
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for child, future in batch:
+                if not future.done():
+                    future.set_result(_match_in(found, child))
+
+    async def _found(self, wanted: list[Child]) -> list[_Found]:
+        ids = list({c.la_child_id for c in wanted if c.la_child_id})
+        people = list({_person(c) for c in wanted})
+        query = select(
+            children.c.la_child_id, children.c.name_key, children.c.date_of_birth
+        ).where(
+            or_(
+                children.c.la_child_id.in_(ids),
+                tuple_(children.c.name_key, children.c.date_of_birth).in_(people),
+            )
+        )
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(query)
+        return [_Found(row[0], (row[1], row[2])) for row in rows]
+
+
+class _Found(NamedTuple):
+    la_child_id: str
+    person: tuple[str, date]
+
+
+def _person(child: Child) -> tuple[str, date]:
+    return name_key(child.given_name, child.family_name), child.date_of_birth
+
+
+def _match_in(found: Sequence[_Found], child: Child) -> ChildMatch:
+    """One child's match among the directory rows found for a whole batch."""
+    ids = {f.la_child_id for f in found}
+    by_id = child.la_child_id if child.la_child_id in ids else None
+    person = _person(child)
+    return match_of(by_id, [f.la_child_id for f in found if f.person == person])
 
 
 async def child_record(engine: AsyncEngine, la_child_id: str) -> ChildRecorded | None:

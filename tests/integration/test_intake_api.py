@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
@@ -319,6 +320,36 @@ class TestChildrenDirectory:
         await self._put(api, "C1")
         await self._put(api, "C2")
         assert await self._match(api, await _report(api)) == "ambiguous"
+
+    async def test_reports_arriving_together_are_each_matched_on_their_own(
+        self, api: Api
+    ):
+        await self._put(api, "C1")
+        await self._put(api, "C2", given_name="Alex", date_of_birth="2012-01-02")
+        child = a_report_body()["child"]
+        children_reported = {
+            "KNT-A": child,
+            "KNT-B": {**child, "given_name": "Alex", "date_of_birth": "2012-01-02"},
+            "KNT-C": {**child, "la_child_id": "C2", "given_name": "Other"},
+            "KNT-D": {**child, "given_name": "Nobody"},
+        }
+        ids = await asyncio.gather(
+            *(_report(api, ref, child=c) for ref, c in children_reported.items())
+        )
+        async with api.store.engine.connect() as conn:
+            keys = dict(
+                (
+                    await conn.execute(
+                        select(episodes.c.episode_id, episodes.c.child_key)
+                    )
+                ).all()
+            )
+        assert [keys[uuid.UUID(i)] for i in ids] == [
+            "id:C1",
+            "id:C2",
+            "id:C2",
+            "name:nobody taylor|2011-05-14",
+        ]
 
     async def test_only_integrators_feed_it(self, api: Api):
         response = await api.http.put(
