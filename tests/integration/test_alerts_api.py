@@ -45,7 +45,7 @@ from services.intake.ratelimit import RateLimiter
 from services.notifier.links import AckLinks
 from services.notifier.projector import AlertsProjector
 from services.notifier.tables import deliveries
-from services.records.directory import DirectoryProjector
+from services.records.directory import ChildMatcher, DirectoryProjector
 from services.records.episodes import EpisodesProjector
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
@@ -164,6 +164,7 @@ async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
         store=store,
         clients=clients,
         limiter=RateLimiter(100_000, burst=1000),
+        children=ChildMatcher(store.reader),
         links=links,
         notify_callback_token=CALLBACK_TOKEN,
     )
