@@ -49,7 +49,9 @@ def subscription_for(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topic_prefix=settings.kafka_topic_prefix,
         )
-    return StoreSubscription(store, subscriber)
+    return StoreSubscription(
+        store, subscriber, concurrency=settings.subscription_concurrency
+    )
 
 
 def stop_on_signals() -> asyncio.Event:

@@ -31,6 +31,12 @@ class CoreSettings(BaseSettings):
     kafka_retention_ms: int = Field(
         -1, ge=-1, description="Topic retention; -1 keeps history for replay"
     )
+    subscription_concurrency: int = Field(
+        8,
+        ge=1,
+        le=64,
+        description="Streams a store-fed subscriber handles side by side",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
 

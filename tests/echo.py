@@ -37,6 +37,7 @@ async def main() -> None:
     parser.add_argument("--database", required=True)
     parser.add_argument("--kafka")
     parser.add_argument("--prefix", default="lantern.")
+    parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
     store = SqlEventStore(create_engine(args.database))
     subscriber = echo_subscriber(store)
@@ -47,7 +48,9 @@ async def main() -> None:
             retry=retry,
         )
         if args.kafka
-        else StoreSubscription(store, subscriber, page_size=20, retry=retry)
+        else StoreSubscription(
+            store, subscriber, page_size=20, retry=retry, concurrency=args.concurrency
+        )
     )  # fmt: skip
     try:
         await run_workers([worker], stop_on_signals())

@@ -94,19 +94,25 @@ class KafkaSubscription:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
-                for tp, records in batches.items():
-                    await self._handle_records(consumer, tp, records, stop)
+                # Partitions side by side (each one in order): a handler that waits
+                # on other systems does not hold up the episodes of other partitions.
+                done = await asyncio.gather(
+                    *(self._handle_records(tp, rs, stop) for tp, rs in batches.items())
+                )
+                offsets = {tp: offset for tp, offset in done if offset is not None}
+                if offsets:
+                    await consumer.commit(offsets)
                 await redrive_parked(self.store, self.subscriber, self.retry, stop)
         finally:
             await consumer.stop()
 
     async def _handle_records(
         self,
-        consumer: AIOKafkaConsumer,
         tp: TopicPartition,
         records: list,  # type: ignore[type-arg]
         stop: asyncio.Event,
-    ) -> None:
+    ) -> tuple[TopicPartition, int | None]:
+        """Handle one partition's records in order; returns the offset to commit."""
         name = partition_name(tp)
         checkpoint: Checkpoint | None = None
         handled = False
@@ -128,7 +134,7 @@ class KafkaSubscription:
                     self.store.commit, self.subscriber, envelope, checkpoint, self.retry
                 )
         if checkpoint is None:
-            return
+            return tp, None
         if not handled:
             await self.store.commit(Commit(checkpoint=checkpoint))
-        await consumer.commit({tp: checkpoint.position})
+        return tp, checkpoint.position

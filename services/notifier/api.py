@@ -273,11 +273,10 @@ def _page(title: str, content: str) -> HTMLResponse:
 async def _feed(request: Request, deps: Container, after: int) -> AsyncIterator[str]:
     """Alert events after ``after``, then each one as it is recorded; a comment line
     every 15 s keeps proxies from closing an idle stream."""
-    changes = deps.store.changes()
     yield "retry: 2000\n\n"
     quiet_since = time.monotonic()
     while not deps.stop.is_set() and not await request.is_disconnected():
-        changes.clear()
+        changes = deps.store.changes()  # a new one after each commit
         page = await deps.store.read_all(after=after, limit=500)
         for envelope in page:
             after = envelope.position

@@ -106,10 +106,9 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         self.running = True
-        changes = self.notifier.store.changes()
         try:
             while not stop.is_set():
-                changes.clear()
+                changes = self.notifier.store.changes()  # a new one after each commit
                 try:
                     sent = await self.dispatch_due()
                 except Exception as exc:  # a database blip: next round

@@ -157,7 +157,11 @@ class Rig:
 
 @asynccontextmanager
 async def rig(
-    database_url: str, *, dispatch: bool = True, mcet: Contact | None = None
+    database_url: str,
+    *,
+    dispatch: bool = True,
+    mcet: Contact | None = None,
+    poll_s: float = 0.05,
 ) -> AsyncIterator[Rig]:
     projectors = [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector(),
                   AlertsProjector()]  # fmt: skip
@@ -199,7 +203,7 @@ async def rig(
             )
             links = AckLinks(b"k" * 32, "http://lantern.test")
             dispatcher = Dispatcher(
-                notifier, channels, links, policy=quick, poll_s=0.05
+                notifier, channels, links, policy=quick, poll_s=poll_s
             )
             escalation = EscalationScheduler(notifier, poll_s=0.05)
             for la_child_id, social_worker in (
@@ -256,6 +260,14 @@ class TestAlerts:
                 "Ada Fictitious" in police["body"] and "CSE risk high" in police["body"]
             )
             assert not any(p in police["body"] for p in PRIVATE)  # least data
+
+    async def test_each_commit_wakes_the_dispatcher(self, database_url):
+        """Not its poll: in one process, a queued message goes out at once."""
+        async with rig(database_url, poll_s=3600) as r:
+            for expected in (1, 2, 3):
+                episode = await r.report()
+                await r.assess(episode, RiskGrade.low)
+                await eventually(lambda n=expected: len(r.inbox.received) == n)
 
     async def test_a_redelivered_assessment_sends_nothing_twice(self, database_url):
         async with rig(database_url) as r:

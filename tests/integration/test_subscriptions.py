@@ -12,10 +12,11 @@ from contextlib import asynccontextmanager
 
 import pytest
 
+from events.envelope import Envelope
 from events.relay import KafkaRelay
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
-from events.subscriptions import RetryPolicy
+from events.subscriptions import Output, RetryPolicy, Subscriber
 from events.subscriptions.store import PARTITION, StoreSubscription
 from tests.builders import a_stream, happened
 from tests.echo import NAME, echo_subscriber
@@ -100,6 +101,60 @@ class TestStoreSubscription:
         assert sorted(e.data["n"] for e in await _echoes(store)) == [0, 1, 2, 3, 4]
 
 
+class TestSideBySide:
+    """concurrency > 1: streams handled side by side, each in order."""
+
+    async def test_streams_overlap_and_each_keeps_its_order(self, store):
+        streams = [a_stream() for _ in range(3)]
+        for stream in streams:
+            await store.append(
+                stream, [happened(i) for i in range(4)], expected_version=0
+            )
+        seen: list[tuple[str, int]] = []
+        started = {s: asyncio.Event() for s in streams}
+
+        async def record(envelope: Envelope) -> list[Output]:
+            started[envelope.stream_id].set()
+            # Every stream must be in hand at once before any goes on: handled
+            # one at a time, this would never finish.
+            await asyncio.wait_for(
+                asyncio.gather(*(e.wait() for e in started.values())), 10
+            )
+            seen.append((envelope.stream_id, envelope.data["n"]))
+            return []
+
+        subscriber = Subscriber("overlap", {"TestHappened": [record]})
+        async with _running(StoreSubscription(store, subscriber, concurrency=3)):
+            await eventually(lambda: len(seen) == 12, what="all handled")
+        for stream in streams:
+            assert [n for s, n in seen if s == stream] == [0, 1, 2, 3]
+
+    async def test_the_checkpoint_stays_below_an_event_still_in_hand(self, store):
+        slow, fast = a_stream(), a_stream()
+        await store.append(slow, [happened(0)], expected_version=0)
+        await store.append(fast, [happened(i) for i in range(5)], expected_version=0)
+        release, handled = asyncio.Event(), []
+
+        async def handler(envelope: Envelope) -> list[Output]:
+            if envelope.stream_id == slow:
+                await release.wait()
+            handled.append(envelope.position)
+            return []
+
+        subscriber = Subscriber("held", {"TestHappened": [handler]})
+        async with _running(StoreSubscription(store, subscriber, concurrency=2)):
+            await eventually(lambda: len(handled) == 5, what="the fast stream")
+            assert await store.checkpoint("held", PARTITION) == 0  # slow is position 1
+            release.set()
+            await eventually(
+                lambda: _checkpoint_is(store, "held", 6), what="past everything"
+            )
+
+
+async def _checkpoint_is(store: SqlEventStore, name: str, position: int) -> bool:
+    return await store.checkpoint(name, PARTITION) == position
+
+
 async def _count_is(store: SqlEventStore, n: int) -> bool:
     return len(await _echoes(store)) == n
 
@@ -120,13 +175,15 @@ async def _exit(process: subprocess.Popen[bytes], sig: int) -> int:
     return await asyncio.to_thread(process.wait, 30)
 
 
-@pytest.mark.parametrize("transport", ["store", "kafka"])
+@pytest.mark.parametrize("transport", ["store", "store-side-by-side", "kafka"])
 async def test_worker_killed_mid_stream_appends_each_output_once(
     transport: str, pg_database: str, request: pytest.FixtureRequest
 ):
     store = SqlEventStore(create_engine(pg_database))
     total = await _seed(store, streams=10, per_stream=40)
     extra: tuple[str, ...] = ()
+    if transport == "store-side-by-side":
+        extra = ("--concurrency", "4")
     relay_stop, relay_task = asyncio.Event(), None
     if transport == "kafka":
         servers = request.getfixturevalue("kafka_servers")
