@@ -287,7 +287,7 @@ class TestAlerts:
             r.hooks.status = 503
             episode = await r.report()
             await r.assess(episode, RiskGrade.medium)
-            await eventually(lambda: r.hooks.received, what="the first try")
+            await eventually(lambda: failures(r), what="the first try recorded")
             r.hooks.status = 204
             r.clock.now += timedelta(seconds=1)  # past the backoff
             await r.settled()
@@ -472,6 +472,12 @@ class Dies:
     async def send(self, message: Any) -> Any:
         await self.channel.send(message)
         raise Died
+
+
+async def failures(r: Rig) -> list[object]:
+    return [
+        e for e in await r.store.read_all(after=0) if e.type == "AlertDeliveryFailed"
+    ]
 
 
 async def pending(r: Rig, count: int) -> bool:
