@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import structlog
 from sqlalchemy import (
     cast,
     func,
@@ -50,6 +51,8 @@ from events.store import (
 from events.store.engine import WRITE, reader
 from events.store.tables import checkpoints, events, parked_messages
 
+log = structlog.get_logger()
+
 ENVELOPE = [events.c[name] for name in Envelope._fields]
 """The columns in the envelope's field order, so a row builds one by position."""
 READ_ALL = (
@@ -59,6 +62,7 @@ READ_ALL = (
 )
 DATA, POSITION, TYPE = (Envelope._fields.index(f) for f in ("data", "position", "type"))
 APPEND_LOCK = 0x4C414E54  # "LANT": the one advisory lock every appender takes
+COMMITS_CHANNEL = "lantern_commits"  # PostgreSQL NOTIFY: events were committed
 
 
 @dataclass(slots=True)
@@ -94,6 +98,7 @@ class SqlEventStore:
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
+        self._listener: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
 
     # -- writing -----------------------------------------------------------------
@@ -144,6 +149,9 @@ class SqlEventStore:
                 pending.future.set_exception(outcome)
             else:
                 pending.future.set_result(outcome)
+        self._wake()
+
+    def _wake(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()
 
@@ -156,8 +164,12 @@ class SqlEventStore:
                         await self._write_bookkeeping(conn, commit)
                     return [Recorded() for _ in commits]
                 if self._postgres:
-                    await conn.execute(
-                        text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK}
+                    await conn.execute(  # the notice goes out when this commits
+                        text(
+                            "SELECT pg_advisory_xact_lock(:key),"
+                            f" pg_notify('{COMMITS_CHANNEL}', '')"
+                        ),
+                        {"key": APPEND_LOCK},
                     )
                 plan = await self._load_plan(conn, commits)
                 outcomes = [self._plan_commit(plan, c) for c in commits]
@@ -310,8 +322,40 @@ class SqlEventStore:
     # -- reading -----------------------------------------------------------------
 
     def changes(self) -> asyncio.Event:
-        """Set when this process next commits; take it *before* reading, then wait."""
+        """Set when events are next committed; take it *before* reading, then wait.
+        On PostgreSQL that includes other processes' commits (LISTEN/NOTIFY), so a
+        separate relay or subscriber wakes at once instead of at its next poll."""
+        if self._postgres and (self._listener is None or self._listener.done()):
+            self._listener = asyncio.create_task(
+                self._listen_forever(), name="store-listener"
+            )
         return self._changed
+
+    async def _listen_forever(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._listen_once()
+                failures = 0
+            except Exception as exc:  # the database restarting: listen again soon
+                failures += 1
+                log.warning("listen_failed", error_type=type(exc).__name__)
+            await asyncio.sleep(min(10.0, 0.5 * 2 ** min(failures, 5)))
+
+    async def _listen_once(self) -> None:
+        """Listen on one connection until it is lost."""
+        lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_lost(_: object) -> None:
+            if not lost.done():
+                lost.set_result(None)
+
+        async with self.engine.connect() as conn:
+            raw: Any = (await conn.get_raw_connection()).driver_connection
+            raw.add_termination_listener(on_lost)
+            await raw.add_listener(COMMITS_CHANNEL, lambda *_: self._wake())
+            self._wake()  # whatever was committed while nobody listened
+            await lost
 
     async def read_stream(
         self, stream_id: str, *, after_version: int = 0
@@ -410,10 +454,11 @@ class SqlEventStore:
         return [Envelope(*row) for row in rows]
 
     async def close(self) -> None:
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
+        for task in (self._writer, self._listener):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.engine.dispose()
 
 

@@ -9,8 +9,10 @@ import pytest
 
 from events.envelope import NewEvent
 from events.store import Append, Checkpoint, Commit, ConcurrencyError, Parking
+from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from tests.builders import TestEchoed, TestHappened, a_stream, happened
+from tests.waiting import eventually
 
 
 class TestAppend:
@@ -183,3 +185,24 @@ class TestBookkeeping:
         await store.commit(Commit(resolve_parked=parked.id))
         assert await store.parked(status="parked") == []
         assert [p.status for p in await store.parked(status=None)] == ["resolved"]
+
+
+class TestChanges:
+    async def test_a_commit_in_this_process_is_signalled(self, store: SqlEventStore):
+        changed = store.changes()
+        await store.append(a_stream(), [happened()], expected_version=0)
+        assert changed.is_set()
+
+    async def test_another_processs_commit_is_signalled_on_postgres(
+        self, pg_store: SqlEventStore, pg_database: str
+    ):
+        """A separate relay or subscriber wakes at the commit, not at its poll."""
+        other = SqlEventStore(create_engine(pg_database))
+        try:
+            started = other.changes()  # starts listening, and says so once
+            await eventually(started.is_set, what="listening")
+            changed = other.changes()
+            await pg_store.append(a_stream(), [happened()], expected_version=0)
+            await eventually(changed.is_set, what="the other store told")
+        finally:
+            await other.close()
