@@ -325,6 +325,7 @@ async def _work(
         open_store(settings, _projectors()) as store,
         _workers(settings, store, names, policy, _links(settings)) as workers,
     ):
+        gc.freeze()  # as in _serve: full collections skip start-up's objects
         await run_workers(workers, stop_on_signals())
 
 

@@ -128,6 +128,9 @@ class Notifier:
     hours: OfficeHours = field(default_factory=OfficeHours)
     now: Callable[[], datetime] = utcnow
 
+    def __post_init__(self) -> None:
+        self.hours.covers(self.now())  # loads the bank holidays now, not in an alert
+
     async def episode(self, episode_id: UUID) -> EpisodeFacts | None:
         envelopes = await self.store.read_stream(f"episode-{episode_id}")
         return fold([e.event for e in envelopes])
