@@ -9,7 +9,7 @@ import secrets
 import signal
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -329,6 +329,12 @@ async def _work(
         await run_workers(workers, stop_on_signals())
 
 
+KEEP_CONNECTIONS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+"""Keep the connections a pool opens: keeping fewer than it may open (httpx keeps 20
+of 100) closes one after almost every request under load, and the next request pays
+for a new connection at both ends."""
+
+
 @asynccontextmanager
 async def _workers(
     settings: CoreSettings,
@@ -337,13 +343,19 @@ async def _workers(
     policy: Policy | None,
     links: AckLinks | None,
 ) -> AsyncIterator[list[Worker]]:
-    """The workers a process runs, with the HTTP client they share."""
-    async with httpx.AsyncClient() as client:
+    """The workers a process runs, with the HTTP clients they use."""
+    async with AsyncExitStack() as clients:
+
+        def new_client() -> httpx.AsyncClient:
+            client = httpx.AsyncClient(limits=KEEP_CONNECTIONS)
+            clients.push_async_callback(client.aclose)
+            return client
+
         workers: list[Worker] = []
         if "triage" in names and isinstance(settings, TriageSettings) and policy:
             triage = Triage(
                 store,
-                build_sources(settings, client),
+                build_sources(settings, new_client),
                 policy,
                 budget_s=settings.triage_budget_s,
                 recheck_s=settings.triage_recheck_s,
@@ -353,7 +365,7 @@ async def _workers(
                 ReviewScheduler(triage, poll_s=settings.triage_review_poll_s),
             ]
         if "notifier" in names and isinstance(settings, NotifierSettings):
-            workers += _notifier_workers(settings, store, client, links)
+            workers += _notifier_workers(settings, store, new_client(), links)
         if "relay" in names and settings.kafka_bootstrap_servers:
             workers.append(
                 KafkaRelay(

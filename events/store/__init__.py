@@ -8,7 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from events.envelope import Envelope, NewEvent
 
@@ -106,6 +106,4 @@ class Projector(Protocol):
 
     tables: Sequence[Table]
 
-    async def apply(
-        self, conn: AsyncConnection, envelopes: Sequence[Envelope]
-    ) -> None: ...
+    def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None: ...

@@ -2,8 +2,10 @@
 
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import SingletonThreadPool
 
 WRITE = "lantern_write"
 """Execution option marking a connection that will write: SQLite then takes its write
@@ -30,10 +32,30 @@ def reader(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def _sqlite_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+def sqlite_writer(engine: AsyncEngine) -> Engine:
+    """A synchronous engine on the same SQLite file, for the store's writer thread:
+    one connection, used by that thread alone."""
+    writer = create_sync_engine(
+        engine.url.set(drivername="sqlite"),
+        poolclass=SingletonThreadPool,
+        connect_args={"timeout": 30},
+    )
+    _configure_sqlite(writer)
+    return writer
 
-    @event.listens_for(engine.sync_engine, "connect")
+
+def _sqlite_engine(url: str) -> AsyncEngine:
+    """A kept pool, no overflow: each aiosqlite connection is a thread, and an
+    overflow one would be a thread started and stopped on almost every checkout."""
+    engine = create_async_engine(
+        url, connect_args={"timeout": 30}, pool_size=20, max_overflow=0
+    )
+    _configure_sqlite(engine.sync_engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -42,9 +64,7 @@ def _sqlite_engine(url: str) -> AsyncEngine:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(WRITE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Container, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -34,7 +35,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.envelope import Envelope, JsonText, NewEvent, utcnow
 from events.store import (
@@ -48,7 +50,7 @@ from events.store import (
     Projector,
     Recorded,
 )
-from events.store.engine import WRITE, reader
+from events.store.engine import WRITE, reader, sqlite_writer
 from events.store.tables import checkpoints, events, parked_messages
 
 log = structlog.get_logger()
@@ -100,6 +102,8 @@ class SqlEventStore:
         self._writer: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._changed = asyncio.Event()
+        self._sqlite_writer = None if self._postgres else sqlite_writer(engine)
+        self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
 
     # -- writing -----------------------------------------------------------------
 
@@ -156,32 +160,50 @@ class SqlEventStore:
         self._changed = asyncio.Event()
 
     async def _transact(self, commits: list[Commit]) -> list[Recorded | Exception]:
+        if self._sqlite_writer is not None:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._sqlite_thread, self._transact_sqlite, commits
+            )
         async with self.engine.connect() as conn:
-            await conn.execution_options(**{WRITE: True})
-            async with conn.begin():
-                if not any(a.events for c in commits for a in c.appends):
-                    for commit in commits:  # bookkeeping only: no order to keep
-                        await self._write_bookkeeping(conn, commit)
-                    return [Recorded() for _ in commits]
-                if self._postgres:
-                    await conn.execute(  # the notice goes out when this commits
-                        text(
-                            "SELECT pg_advisory_xact_lock(:key),"
-                            f" pg_notify('{COMMITS_CHANNEL}', '')"
-                        ),
-                        {"key": APPEND_LOCK},
-                    )
-                plan = await self._load_plan(conn, commits)
-                outcomes = [self._plan_commit(plan, c) for c in commits]
-                if plan.rows:
-                    await conn.execute(insert(events), plan.rows)
-                    await self._project(conn, [Envelope(**row) for row in plan.rows])
-                for commit, outcome in zip(commits, outcomes, strict=True):
-                    if not isinstance(outcome, Exception):
-                        await self._write_bookkeeping(conn, commit)
+            return await conn.run_sync(self._in_transaction, commits)
+
+    def _transact_sqlite(self, commits: list[Commit]) -> list[Recorded | Exception]:
+        """On the writer's own thread: aiosqlite would hop to its thread and back to
+        the event loop for every statement, and each hop waits behind everything
+        else the loop has to do; this way the whole transaction is one hop."""
+        assert self._sqlite_writer is not None  # noqa: S101 - only called for SQLite
+        with self._sqlite_writer.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            return self._in_transaction(conn, commits)
+
+    def _in_transaction(
+        self, conn: Connection, commits: list[Commit]
+    ) -> list[Recorded | Exception]:
+        with conn.begin():
+            if not any(a.events for c in commits for a in c.appends):
+                self._write_bookkeeping(conn, commits)  # no order to keep
+                return [Recorded() for _ in commits]
+            if self._postgres:
+                conn.execute(  # the notice goes out when this commits
+                    text(
+                        "SELECT pg_advisory_xact_lock(:key),"
+                        f" pg_notify('{COMMITS_CHANNEL}', '')"
+                    ),
+                    {"key": APPEND_LOCK},
+                )
+            plan = self._load_plan(conn, commits)
+            outcomes = [self._plan_commit(plan, c) for c in commits]
+            if plan.rows:
+                conn.execute(insert(events), plan.rows)
+                self._project(conn, [Envelope(**row) for row in plan.rows])
+            self._write_bookkeeping(
+                conn,
+                [c for c, o in zip(commits, outcomes, strict=True)
+                 if not isinstance(o, Exception)],
+            )  # fmt: skip
         return outcomes
 
-    async def _load_plan(self, conn: AsyncConnection, commits: list[Commit]) -> _Plan:
+    def _load_plan(self, conn: Connection, commits: list[Commit]) -> _Plan:
         """What planning needs, read under the lock in one round trip (each one waits
         behind the busy event loop): the top position, the streams' versions, and
         which first event ids are stored already. The row's shape says which it is."""
@@ -198,7 +220,7 @@ class SqlEventStore:
             ),
         )
         plan = _Plan(versions={}, stored_ids=set(), next_position=1)
-        for stream_id, number, event_id in await conn.execute(query):
+        for stream_id, number, event_id in conn.execute(query):
             if event_id is not None:
                 plan.stored_ids.add(event_id)
             elif stream_id is not None:
@@ -245,9 +267,9 @@ class SqlEventStore:
             duplicate=written == 0 and any(a.events for a in commit.appends),
         )
 
-    async def _project(self, conn: AsyncConnection, envelopes: list[Envelope]) -> None:
+    def _project(self, conn: Connection, envelopes: list[Envelope]) -> None:
         for projector in self.projectors:
-            await projector.apply(conn, envelopes)
+            projector.apply(conn, envelopes)
 
     async def rebuild_projections(self, *, page_size: int = 5000) -> int:
         """Empty the read models, then replay the whole log into them."""
@@ -258,41 +280,55 @@ class SqlEventStore:
         after = count = 0
         while page := await self.read_all(after=after, limit=page_size):
             async with self.engine.begin() as conn:
-                await self._project(conn, page)
+                await conn.run_sync(self._project, page)
             after, count = page[-1].position, count + len(page)
         return count
 
-    async def _write_bookkeeping(self, conn: AsyncConnection, commit: Commit) -> None:
-        if commit.checkpoint is not None:
-            await self._save_checkpoint(conn, commit.checkpoint)
-        if commit.park is not None:
-            await self._park(conn, commit.park)
-        if commit.resolve_parked is not None:
-            await conn.execute(
-                update(parked_messages)
-                .where(parked_messages.c.id == commit.resolve_parked)
-                .values(status="resolved", resolved_at=utcnow())
-            )
+    def _write_bookkeeping(self, conn: Connection, commits: list[Commit]) -> None:
+        """A group's checkpoints in one statement, the furthest per subscriber and
+        partition: most commits carry one, and a statement each would be most of
+        the transaction."""
+        furthest: dict[tuple[str, str], Checkpoint] = {}
+        for cp in (c.checkpoint for c in commits if c.checkpoint is not None):
+            key = (cp.subscriber, cp.partition)
+            if key not in furthest or cp.position > furthest[key].position:
+                furthest[key] = cp
+        if furthest:
+            self._save_checkpoints(conn, list(furthest.values()))
+        for commit in commits:
+            if commit.park is not None:
+                self._park(conn, commit.park)
+            if commit.resolve_parked is not None:
+                conn.execute(
+                    update(parked_messages)
+                    .where(parked_messages.c.id == commit.resolve_parked)
+                    .values(status="resolved", resolved_at=utcnow())
+                )
 
-    async def _save_checkpoint(self, conn: AsyncConnection, cp: Checkpoint) -> None:
+    def _save_checkpoints(self, conn: Connection, cps: list[Checkpoint]) -> None:
         """Checkpoints only move forward, so a late redelivery cannot rewind one."""
-        stmt = self._upsert(checkpoints).values(
-            subscriber=cp.subscriber,
-            partition=cp.partition,
-            position=cp.position,
-            updated_at=utcnow(),
-        )
+        stmt = self._upsert(checkpoints)
         forward = (func.greatest if self._postgres else func.max)(
             checkpoints.c.position, stmt.excluded.position
         )
-        await conn.execute(
+        now = utcnow()
+        conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["subscriber", "partition"],
                 set_={"position": forward, "updated_at": stmt.excluded.updated_at},
-            )
+            ),
+            [
+                {
+                    "subscriber": cp.subscriber,
+                    "partition": cp.partition,
+                    "position": cp.position,
+                    "updated_at": now,
+                }
+                for cp in cps
+            ],
         )
 
-    async def _park(self, conn: AsyncConnection, park: Parking) -> None:
+    def _park(self, conn: Connection, park: Parking) -> None:
         stmt = self._upsert(parked_messages).values(
             subscriber=park.subscriber,
             event_id=park.envelope.event_id,
@@ -304,7 +340,7 @@ class SqlEventStore:
             status="parked",
             parked_at=utcnow(),
         )
-        await conn.execute(
+        conn.execute(
             stmt.on_conflict_do_update(
                 index_elements=["subscriber", "event_id"],
                 set_={
@@ -459,6 +495,11 @@ class SqlEventStore:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if self._sqlite_writer is not None:
+            await asyncio.get_running_loop().run_in_executor(
+                self._sqlite_thread, self._sqlite_writer.dispose
+            )
+        self._sqlite_thread.shutdown()
         await self.engine.dispose()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Table, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from events.contracts.alerts import (
     AlertAcknowledged,
@@ -58,15 +58,15 @@ def delivery_id(
 class AlertsProjector:
     tables: Sequence[Table] = (alerts, deliveries)
 
-    async def apply(self, conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
         for envelope in envelopes:
             if envelope.type in TYPES:
-                await self._apply(conn, envelope)
+                self._apply(conn, envelope)
 
-    async def _apply(self, conn: AsyncConnection, envelope: Envelope) -> None:
+    def _apply(self, conn: Connection, envelope: Envelope) -> None:
         event, version = envelope.event, envelope.stream_version
         if isinstance(event, AlertRaised):
-            await conn.execute(
+            conn.execute(
                 insert(alerts).values(
                     alert_id=event.alert_id,
                     episode_id=event.episode_id,
@@ -81,7 +81,7 @@ class AlertsProjector:
                     escalate_at=event.escalate_at,
                 )
             )
-            await _queue(
+            _queue(
                 conn,
                 event.alert_id,
                 "alert",
@@ -94,8 +94,8 @@ class AlertsProjector:
         changes: dict[str, Any] = {"version": version}
         if isinstance(event, AlertUpdated):
             changes |= {"level": event.level, "escalate_at": event.escalate_at}
-            contact, channels = await _raised(conn, alert_id)
-            await _queue(
+            contact, channels = _raised(conn, alert_id)
+            _queue(
                 conn,
                 alert_id,
                 "update",
@@ -116,7 +116,7 @@ class AlertsProjector:
                 "escalation_step": event.step,
                 "escalate_at": event.next_escalation_at,
             }
-            await _queue(
+            _queue(
                 conn,
                 alert_id,
                 "escalation",
@@ -126,7 +126,7 @@ class AlertsProjector:
                 occasion=str(event.step),
             )
         elif isinstance(event, AlertFailureReported):
-            await _queue(
+            _queue(
                 conn,
                 alert_id,
                 "failure",
@@ -140,27 +140,25 @@ class AlertsProjector:
                 "escalate_at": None,
                 "closed_at": event.closed_at,
             }
-            await _close(conn, alert_id, event.closed_at)
+            _close(conn, alert_id, event.closed_at)
         else:
-            await _delivery_progress(conn, event)
-        await conn.execute(
+            _delivery_progress(conn, event)
+        conn.execute(
             update(alerts).where(alerts.c.alert_id == alert_id).values(**changes)
         )
 
 
-async def _raised(
-    conn: AsyncConnection, alert_id: UUID
-) -> tuple[AlertContact, list[ChannelName]]:
+def _raised(conn: Connection, alert_id: UUID) -> tuple[AlertContact, list[ChannelName]]:
     """The alert's own recipient and channels, as its first message has them."""
     query = select(deliveries.c.contact, deliveries.c.channels).where(
         deliveries.c.alert_id == alert_id, deliveries.c.kind == "alert"
     )
-    row = (await conn.execute(query)).one()
+    row = (conn.execute(query)).one()
     return AlertContact.model_validate(row.contact), row.channels
 
 
-async def _queue(
-    conn: AsyncConnection,
+def _queue(
+    conn: Connection,
     alert_id: UUID,
     kind: DeliveryKind,
     contact: AlertContact,
@@ -172,12 +170,12 @@ async def _queue(
     """A message to send; the same message queued twice (the same failure reported
     again, say) stays one."""
     key = delivery_id(alert_id, kind, contact, occasion)
-    exists = await conn.scalar(
+    exists = conn.scalar(
         select(deliveries.c.delivery_id).where(deliveries.c.delivery_id == key)
     )
     if exists is not None:
         return
-    await conn.execute(
+    conn.execute(
         insert(deliveries).values(
             delivery_id=key,
             alert_id=alert_id,
@@ -194,26 +192,26 @@ async def _queue(
     )
 
 
-async def _close(conn: AsyncConnection, alert_id: UUID, at: datetime) -> None:
+def _close(conn: Connection, alert_id: UUID, at: datetime) -> None:
     """Unsent news about an episode that is over is dropped; whoever was told that a
     child is missing is told it is over."""
     of_alert = deliveries.c.alert_id == alert_id
-    told = await conn.scalar(
+    told = conn.scalar(
         select(deliveries.c.delivery_id)
         .where(of_alert, deliveries.c.status.not_in(("pending", "cancelled", "failed")))
         .limit(1)
     )
-    await conn.execute(
+    conn.execute(
         update(deliveries)
         .where(of_alert, deliveries.c.status == "pending")
         .values(status="cancelled", due_at=None)
     )
     if told is not None:
-        contact, channels = await _raised(conn, alert_id)
-        await _queue(conn, alert_id, "closed", contact, channels, due=at)
+        contact, channels = _raised(conn, alert_id)
+        _queue(conn, alert_id, "closed", contact, channels, due=at)
 
 
-async def _delivery_progress(conn: AsyncConnection, event: Event) -> None:
+def _delivery_progress(conn: Connection, event: Event) -> None:
     row = deliveries.c.delivery_id == event.delivery_id  # type: ignore[attr-defined]
     values: dict[str, Any]
     if isinstance(event, AlertSendAttempted):
@@ -234,7 +232,7 @@ async def _delivery_progress(conn: AsyncConnection, event: Event) -> None:
         }
     elif isinstance(event, AlertDeliveryFailed):  # permanent: the next channel
         current = (
-            await conn.execute(
+            conn.execute(
                 select(deliveries.c.channel_index, deliveries.c.channels).where(row)
             )
         ).one()
@@ -250,4 +248,4 @@ async def _delivery_progress(conn: AsyncConnection, event: Event) -> None:
             values |= {"status": "failed", "due_at": None}
     else:
         return
-    await conn.execute(update(deliveries).where(row).values(**values))
+    conn.execute(update(deliveries).where(row).values(**values))

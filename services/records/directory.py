@@ -14,7 +14,8 @@ from typing import NamedTuple, cast
 from sqlalchemy import Table, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import Child, ChildMatch
@@ -116,7 +117,7 @@ async def child_record(engine: AsyncEngine, la_child_id: str) -> ChildRecorded |
 class DirectoryProjector:
     tables: Sequence[Table] = (children,)
 
-    async def apply(self, conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
         for envelope in envelopes:
             if envelope.type != ChildRecorded.type_name:
                 continue
@@ -130,6 +131,6 @@ class DirectoryProjector:
                 "looked_after": record.looked_after,
             }
             stmt = upsert(children).values(**values)
-            await conn.execute(
+            conn.execute(
                 stmt.on_conflict_do_update(index_elements=["la_child_id"], set_=values)
             )

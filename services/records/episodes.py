@@ -7,7 +7,7 @@ from typing import cast
 from uuid import UUID
 
 from sqlalchemy import Table, insert, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from events.contracts.missing import (
     ChildFound,
@@ -25,15 +25,15 @@ _STATUS = {ChildFound.type_name: "found", ReportWithdrawn.type_name: "withdrawn"
 class EpisodesProjector:
     tables: Sequence[Table] = (episodes,)
 
-    async def apply(self, conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
         opened = [_opened(e) for e in envelopes if e.type == MissingReported.type_name]
         if opened:
-            await conn.execute(insert(episodes), opened)
+            conn.execute(insert(episodes), opened)
         for envelope in envelopes:
             if envelope.type == PoliceRiskGradeChanged.type_name:
-                await _update(conn, envelope, police_risk_grade=envelope.data["grade"])
+                _update(conn, envelope, police_risk_grade=envelope.data["grade"])
             elif envelope.type in _STATUS:
-                await _update(conn, envelope, status=_STATUS[envelope.type])
+                _update(conn, envelope, status=_STATUS[envelope.type])
 
 
 def _opened(envelope: Envelope) -> dict[str, object]:
@@ -62,8 +62,8 @@ def child_key(report: MissingReported) -> str:
     return f"name:{name_key(child.given_name, child.family_name)}|{child.date_of_birth}"
 
 
-async def _update(conn: AsyncConnection, envelope: Envelope, **values: object) -> None:
-    await conn.execute(
+def _update(conn: Connection, envelope: Envelope, **values: object) -> None:
+    conn.execute(
         update(episodes)
         .where(episodes.c.episode_id == UUID(envelope.data["episode_id"]))
         .values(updated_at=envelope.recorded_at, **values)

@@ -8,7 +8,7 @@ from typing import cast
 from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope
@@ -20,7 +20,7 @@ TYPES = {RiskAssessed.type_name, RiskReassessed.type_name}
 class AssessmentsProjector:
     tables: Sequence[Table] = (assessments,)
 
-    async def apply(self, conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
         upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
         for envelope in envelopes:
             if envelope.type not in TYPES:
@@ -33,6 +33,6 @@ class AssessmentsProjector:
                 "next_review_at": event.next_review_at,
             }
             stmt = upsert(assessments).values(episode_id=event.episode_id, **values)
-            await conn.execute(
+            conn.execute(
                 stmt.on_conflict_do_update(index_elements=["episode_id"], set_=values)
             )

@@ -136,6 +136,11 @@ class Rig:
         """Every queued message is sent, failed for good, or cancelled."""
 
         async def quiet() -> bool:
+            """In this order: the messages of everything up to the head are queued
+            by the time the checkpoint passes it, so none can slip in unseen."""
+            head = await self.store.head()
+            if await self.store.checkpoint("notifier", "store") < head:
+                return False
             async with self.store.engine.connect() as conn:
                 busy = await conn.scalar(
                     deliveries.select()
@@ -143,11 +148,7 @@ class Rig:
                     .with_only_columns(deliveries.c.delivery_id)
                     .limit(1)
                 )
-            head = await self.store.head()
-            return (
-                busy is None
-                and await self.store.checkpoint("notifier", "store") >= head
-            )
+            return busy is None
 
         await eventually(quiet, what="notifier settled")
 

@@ -348,7 +348,7 @@ class TestSettings:
         settings = SourcesSettings.model_validate(
             {"sources": {"cse": {"base_url": "http://127.0.0.1:1/cse"}}}
         )
-        [source] = build_sources(settings, client)
+        [source] = build_sources(settings, lambda: client)
         assert source.name is CSE
 
     def test_an_adapter_refuses_settings_without_a_base_url(self, client):

@@ -9,8 +9,9 @@ from typing import cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.contracts.recipients import RecipientRecorded, RecipientRemoved
 from events.envelope import Envelope, NewEvent
@@ -32,24 +33,24 @@ def recipient_stream(recipient_id: str) -> str:
 class RecipientsProjector:
     tables: Sequence[Table] = (recipients,)
 
-    async def apply(self, conn: AsyncConnection, envelopes: Sequence[Envelope]) -> None:
+    def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
         for envelope in envelopes:
             if envelope.type == RecipientRecorded.type_name:
-                await _upsert(conn, cast(RecipientRecorded, envelope.event))
+                _upsert(conn, cast(RecipientRecorded, envelope.event))
             elif envelope.type == RecipientRemoved.type_name:
                 removed = cast(RecipientRemoved, envelope.event)
-                await conn.execute(
+                conn.execute(
                     delete(recipients).where(
                         recipients.c.recipient_id == removed.recipient_id
                     )
                 )
 
 
-async def _upsert(conn: AsyncConnection, entry: RecipientRecorded) -> None:
+def _upsert(conn: Connection, entry: RecipientRecorded) -> None:
     upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     values = {**entry.model_dump(mode="json"), "slot": slot_of(entry)}
     stmt = upsert(recipients).values(**values)
-    await conn.execute(
+    conn.execute(
         stmt.on_conflict_do_update(index_elements=["recipient_id"], set_=values)
     )
 

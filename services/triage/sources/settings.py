@@ -3,6 +3,8 @@ the one place adapters are chosen for the sources a council has configured."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,12 +41,14 @@ class SourcesSettings(BaseSettings):
 
 
 def build_sources(
-    settings: SourcesSettings, client: httpx.AsyncClient
+    settings: SourcesSettings, new_client: Callable[[], httpx.AsyncClient]
 ) -> list[RiskSource]:
     """Adapters for the configured sources only; one with no base_url is left out,
-    and triage counts it as not answered."""
+    and triage counts it as not answered. Each adapter gets a client of its own:
+    httpx checks every idle connection of a pool on every request, so one pool
+    shared by all of them costs more per request the busier the others are."""
     return [
-        ADAPTERS[name](settings.sources.of(name), client)
+        ADAPTERS[name](settings.sources.of(name), new_client())
         for name in SourceName
         if settings.sources.of(name).configured
     ]
