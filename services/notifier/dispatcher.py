@@ -12,6 +12,7 @@ version, and the loser's append fails.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -103,27 +104,50 @@ class Dispatcher:
         self.poll_s = poll_s
         self.batch = batch
         self.running = False
+        self._in_flight: dict[Any, asyncio.Task[None]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Start each delivery as it comes due, without waiting for the ones in
+        flight: one slow recipient must not hold up the next child's alerts."""
         self.running = True
         try:
             while not stop.is_set():
                 changes = self.notifier.store.changes()  # a new one after each commit
                 try:
-                    sent = await self.dispatch_due()
+                    started = await self._start_due()
                 except Exception as exc:  # a database blip: next round
                     log.warning("dispatch_failed", error_type=type(exc).__name__)
-                    sent = 0
-                if sent == 0:
+                    started = []
+                if not started:
                     await wait_any(stop, changes, self.poll_s)
         finally:
             self.running = False
+            await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     async def dispatch_due(self) -> int:
-        """Send every delivery that is due, concurrently; returns how many."""
-        due = await self._due()
-        await asyncio.gather(*(self._deliver(d) for d in due))
-        return len(due)
+        """Send what is due and not already in flight; returns how many."""
+        started = await self._start_due()
+        await asyncio.gather(*started)
+        return len(started)
+
+    async def _start_due(self) -> list[asyncio.Task[None]]:
+        """Up to ``batch`` in flight, one per alert: its claim is at the alert
+        stream's version, so a second one would only lose."""
+        room = self.batch - len(self._in_flight)
+        due = [d for d in await self._due() if d.alert_id not in self._in_flight]
+        started = []
+        for d in due[: max(room, 0)]:
+            task = asyncio.create_task(self._deliver(d), name="deliver")
+            self._in_flight[d.alert_id] = task
+            task.add_done_callback(functools.partial(self._finished, d.alert_id))
+            started.append(task)
+        return started
+
+    def _finished(self, alert_id: Any, task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(alert_id, None)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()  # a database blip: the lease brings it back
+            log.warning("delivery_failed", error_type=type(error).__name__)
 
     async def _due(self) -> list[Delivery]:
         query = (

@@ -349,6 +349,24 @@ class TestAlerts:
             [text] = [e for e in sent if e.channel == "sms"]
             assert text.provider_id == r.notify.state.received[0].id
 
+    async def test_a_recipient_that_hangs_does_not_hold_up_the_next_alerts(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            r.hooks.hang = True  # the police team's endpoint takes its time
+            first = await r.report()
+            await r.assess(first, RiskGrade.medium)
+            await eventually(lambda: r.hooks.received, what="the webhook in flight")
+            second = await r.report(la_child_id="C2")  # a social worker's phone
+            await r.assess(second, RiskGrade.medium)
+            await eventually(lambda: r.notify.state.received, what="the text")
+            outcomes = [e.type for e in await r.store.read_all(after=0)
+                        if e.type in ("AlertSent", "AlertDeliveryFailed")]  # fmt: skip
+            assert "AlertDeliveryFailed" not in outcomes  # the webhook still hangs
+            r.hooks.release.set()
+            await r.settled()
+            assert len(r.hooks.received) == 2
+
     async def test_a_permanent_failure_moves_on_and_tells_the_duty_team(
         self, database_url
     ):
