@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
+
+import uvloop
 
 from events.settings import CoreSettings
 from events.store import Projector
@@ -19,6 +21,15 @@ from events.store.sql import SqlEventStore
 from events.subscriptions import Subscriber
 from events.subscriptions.kafka import KafkaSubscription
 from events.subscriptions.store import StoreSubscription
+
+T = TypeVar("T")
+
+
+def run_loop(main: Coroutine[Any, Any, T]) -> T:
+    """A long-running process's event loop: uvloop, which does the loop's own work
+    (sockets, timers, wake-ups from the database threads) in C. Every process of
+    Lantern spends much of its time there (bench/README.md: the second round)."""
+    return uvloop.run(main)
 
 
 class Worker(Protocol):

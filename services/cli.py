@@ -29,6 +29,7 @@ from events.relay import KafkaRelay
 from events.runtime import (
     Worker,
     open_store,
+    run_loop,
     run_workers,
     stop_on_signals,
     subscription_for,
@@ -176,14 +177,14 @@ def run(host: Host = None, port: Port = None) -> None:
     )
     policy = _policy(settings)
     migrate.upgrade(settings.database_url)
-    asyncio.run(_serve(settings, policy, embedded=True, reference=reference))
+    run_loop(_serve(settings, policy, embedded=True, reference=reference))
 
 
 @app.command()
 def intake(host: Host = None, port: Port = None) -> None:
     """Run the HTTP API alone: police reports, directories, alerts and their acks."""
     settings = _settings(ApiSettings, host=host, port=port)
-    asyncio.run(_serve(settings, None, embedded=False))
+    run_loop(_serve(settings, None, embedded=False))
 
 
 @app.command("triage")
@@ -191,14 +192,14 @@ def triage_command() -> None:
     """Run triage alone: risk assessments and reviews (Kafka consumer group `triage`
     when configured)."""
     settings = _settings(TriageSettings)
-    asyncio.run(_work(settings, ["triage"], _policy(settings)))
+    run_loop(_work(settings, ["triage"], _policy(settings)))
 
 
 @app.command("notifier")
 def notifier_command() -> None:
     """Run the notifier alone: alerts, their delivery and escalation (Kafka consumer
     group `notifier` when configured)."""
-    asyncio.run(_work(_settings(NotifierSettings), ["notifier"], None))
+    run_loop(_work(_settings(NotifierSettings), ["notifier"], None))
 
 
 @app.command()
@@ -210,7 +211,7 @@ def relay() -> None:
             "invalid setting LANTERN_KAFKA_BOOTSTRAP_SERVERS: required", err=True
         )
         raise typer.Exit(2)
-    asyncio.run(_work(settings, ["relay"], None))
+    run_loop(_work(settings, ["relay"], None))
 
 
 def _policy(settings: TriageSettings) -> Policy:
@@ -686,7 +687,7 @@ def sources_serve(
         log_config=None,
         access_log=False,
     )
-    asyncio.run(_Server(config).serve())
+    run_loop(_Server(config).serve())
 
 
 @webhooks_app.command("receive")
@@ -706,7 +707,7 @@ def webhooks_receive(
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False
     )
-    asyncio.run(_Server(config).serve())
+    run_loop(_Server(config).serve())
 
 
 @policy_app.command("check")

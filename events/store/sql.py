@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Collection, Container, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,7 +101,7 @@ class SqlEventStore:
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
-        self._changed = asyncio.Event()
+        self._changed: dict[frozenset[str] | None, asyncio.Event] = {}
         self._sqlite_writer = None if self._postgres else sqlite_writer(engine)
         self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
 
@@ -153,11 +153,14 @@ class SqlEventStore:
                 pending.future.set_exception(outcome)
             else:
                 pending.future.set_result(outcome)
-        self._wake()
+        self._wake(_event_types([p.commit for p in batch]))
 
-    def _wake(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
+    def _wake(self, types: Collection[str] | None = None) -> None:
+        """Set the signals of those waiting for ``types``; None (another process
+        committed, what is not known) wakes everyone."""
+        for wanted in list(self._changed):
+            if wanted is None or types is None or not wanted.isdisjoint(types):
+                self._changed.pop(wanted).set()
 
     async def _transact(self, commits: list[Commit]) -> list[Recorded | Exception]:
         if self._sqlite_writer is not None:
@@ -187,9 +190,9 @@ class SqlEventStore:
                 conn.execute(  # the notice goes out when this commits
                     text(
                         "SELECT pg_advisory_xact_lock(:key),"
-                        f" pg_notify('{COMMITS_CHANNEL}', '')"
+                        f" pg_notify('{COMMITS_CHANNEL}', :types)"
                     ),
-                    {"key": APPEND_LOCK},
+                    {"key": APPEND_LOCK, "types": _notice(commits)},
                 )
             plan = self._load_plan(conn, commits)
             outcomes = [self._plan_commit(plan, c) for c in commits]
@@ -357,15 +360,17 @@ class SqlEventStore:
 
     # -- reading -----------------------------------------------------------------
 
-    def changes(self) -> asyncio.Event:
-        """Set when events are next committed; take it *before* reading, then wait.
-        On PostgreSQL that includes other processes' commits (LISTEN/NOTIFY), so a
-        separate relay or subscriber wakes at once instead of at its next poll."""
+    def changes(self, types: frozenset[str] | None = None) -> asyncio.Event:
+        """Set at the next commit, or with ``types`` at the next one that appends
+        one of them: a subscriber need not wake, and read, for every commit. Take
+        it *before* reading, then wait. On PostgreSQL that includes other
+        processes' commits (LISTEN/NOTIFY), so a separate relay or subscriber wakes
+        at once instead of at its next poll."""
         if self._postgres and (self._listener is None or self._listener.done()):
             self._listener = asyncio.create_task(
                 self._listen_forever(), name="store-listener"
             )
-        return self._changed
+        return self._changed.setdefault(types, asyncio.Event())
 
     async def _listen_forever(self) -> None:
         failures = 0
@@ -389,9 +394,12 @@ class SqlEventStore:
         async with self.engine.connect() as conn:
             raw: Any = (await conn.get_raw_connection()).driver_connection
             raw.add_termination_listener(on_lost)
-            await raw.add_listener(COMMITS_CHANNEL, lambda *_: self._wake())
+            await raw.add_listener(COMMITS_CHANNEL, self._notified)
             self._wake()  # whatever was committed while nobody listened
             await lost
+
+    def _notified(self, _conn: object, _pid: int, _channel: str, types: str) -> None:
+        self._wake(set(types.split(",")) if types else None)
 
     async def read_stream(
         self, stream_id: str, *, after_version: int = 0
@@ -507,6 +515,17 @@ _PARKED_FIELDS = (
     "id", "subscriber", "event_id", "event_type", "partition", "position",
     "attempts", "error", "status",
 )  # fmt: skip
+
+
+def _event_types(commits: Iterable[Commit]) -> set[str]:
+    return {e.event.type_name for c in commits for a in c.appends for e in a.events}
+
+
+def _notice(commits: list[Commit]) -> str:
+    """The group's event types, for the commit notice (at most 8000 bytes; empty
+    means "not known", and everyone wakes)."""
+    types = ",".join(sorted(_event_types(commits)))
+    return types if len(types) < 8000 else ""
 
 
 def _row(new: NewEvent, stream_id: str, version: int, position: int) -> dict[str, Any]:

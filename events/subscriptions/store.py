@@ -1,8 +1,9 @@
 """StoreSubscription: feeds a subscriber from the store itself, in position order.
 
 The embedded default (no Kafka) runs every service this way. It catches up in pages,
-then tails: it wakes at once on a commit made in this process and polls for commits
-made by others.
+then tails: it wakes at once on a commit that appends a type it handles (in this
+process; on PostgreSQL in any), and polls as well, which also moves its checkpoint
+past what it does not handle.
 
 With ``concurrency`` above 1, a page's events are handled side by side, stream by
 stream: each stream's events in order, up to that many at once, so a handler that
@@ -78,14 +79,19 @@ class StoreSubscription:
             subscriber=self.subscriber.name,
             position=self.position,
         )
+        wanted = frozenset(self.subscriber.handlers)
+        asked_at = 0.0
         while not stop.is_set():
-            changed = self.store.changes()
+            changed = self.store.changes(wanted)  # only commits it has work in
             read = await self.run_once(stop)
             if read >= self.page_size:
                 continue  # catching up: parked messages wait until it is done
-            redriven = await redrive_parked(
-                self.store, self.subscriber, self.retry, stop
-            )
+            redriven = 0
+            if time.monotonic() - asked_at >= self.poll_interval:  # not per commit
+                asked_at = time.monotonic()
+                redriven = await redrive_parked(
+                    self.store, self.subscriber, self.retry, stop
+                )
             if not read and not redriven:
                 await wait_any(stop, changed, self.poll_interval)
 

@@ -276,7 +276,7 @@ async def _feed(request: Request, deps: Container, after: int) -> AsyncIterator[
     yield "retry: 2000\n\n"
     quiet_since = time.monotonic()
     while not deps.stop.is_set() and not await request.is_disconnected():
-        changes = deps.store.changes()  # a new one after each commit
+        changes = deps.store.changes(TYPES)  # a new one after each commit of alerts
         page = await deps.store.read_all(after=after, limit=500)
         for envelope in page:
             after = envelope.position

@@ -52,6 +52,7 @@ from services.notifier.handlers import (
 )
 from services.notifier.links import AckLinks
 from services.notifier.messages import words
+from services.notifier.projector import QUEUEING
 from services.notifier.routing import Scope
 from services.notifier.tables import alerts, deliveries
 
@@ -64,6 +65,7 @@ class Delivery:
 
     delivery_id: str
     alert_id: Any
+    episode_id: Any
     version: int
     kind: DeliveryKind
     occasion: str
@@ -112,7 +114,7 @@ class Dispatcher:
         self.running = True
         try:
             while not stop.is_set():
-                changes = self.notifier.store.changes()  # a new one after each commit
+                changes = self.notifier.store.changes(QUEUEING)  # new after each
                 try:
                     started = await self._start_due()
                 except Exception as exc:  # a database blip: next round
@@ -151,7 +153,13 @@ class Dispatcher:
 
     async def _due(self) -> list[Delivery]:
         query = (
-            select(deliveries, alerts.c.version, alerts.c.role, alerts.c.scope)
+            select(
+                deliveries,
+                alerts.c.version,
+                alerts.c.role,
+                alerts.c.scope,
+                alerts.c.episode_id,
+            )
             .join(alerts, alerts.c.alert_id == deliveries.c.alert_id)
             .where(
                 deliveries.c.status.in_(("pending", "attempting")),
@@ -173,6 +181,7 @@ class Dispatcher:
                 Delivery(
                     row.delivery_id,
                     row.alert_id,
+                    row.episode_id,
                     row.version,
                     row.kind,
                     row.occasion,
@@ -228,7 +237,7 @@ class Dispatcher:
         await self._record(d, attempt, "outcome", [sent])
 
     async def _message(self, d: Delivery, now: datetime) -> Message:
-        facts = await self.notifier.episode(await self._episode_id(d))
+        facts = await self.notifier.episode(d.episode_id)
         if facts is None:
             raise PermanentDeliveryError(d.channel, "episode_not_found")
         text = words(
@@ -253,12 +262,6 @@ class Dispatcher:
             phone=d.contact.phone,
             webhook_url=d.contact.webhook_url,
         )
-
-    async def _episode_id(self, d: Delivery) -> Any:
-        async with self.notifier.store.engine.connect() as conn:
-            return await conn.scalar(
-                select(alerts.c.episode_id).where(alerts.c.alert_id == d.alert_id)
-            )
 
     async def _failed(
         self, d: Delivery, attempt: int, error: DeliveryError

@@ -31,7 +31,7 @@ from events.registry import Event
 from services.notifier.channels import idempotency_key
 from services.notifier.tables import alerts, deliveries
 
-TYPES = {
+TYPES = frozenset(
     cls.type_name
     for cls in (
         AlertRaised,
@@ -45,7 +45,19 @@ TYPES = {
         AlertDeliveryFailed,
         AlertDelivered,
     )
-}
+)
+QUEUEING = frozenset(
+    cls.type_name
+    for cls in (
+        AlertRaised,
+        AlertUpdated,
+        AlertEscalated,
+        AlertFailureReported,
+        AlertClosed,
+        AlertDeliveryFailed,
+    )
+)
+"""What may queue a message that is due at once: the dispatcher wakes for these."""
 UNSENT = ("pending", "attempting")
 
 

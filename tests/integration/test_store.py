@@ -193,16 +193,35 @@ class TestChanges:
         await store.append(a_stream(), [happened()], expected_version=0)
         assert changed.is_set()
 
+    async def test_a_waiter_for_some_types_wakes_only_for_those(
+        self, store: SqlEventStore
+    ):
+        """A subscriber does not read the log again for events it does not handle."""
+        if store.engine.dialect.name == "postgresql":  # the listener, once started,
+            started = store.changes()  # wakes everyone: not what is tested here
+            await eventually(started.is_set, what="listening")
+        echoes = store.changes(frozenset({TestEchoed.type_name}))
+        happenings = store.changes(frozenset({TestHappened.type_name}))
+        await store.append(a_stream(), [happened()], expected_version=0)
+        assert happenings.is_set() and not echoes.is_set()
+        echoed = NewEvent(event=TestEchoed(n=1))
+        await store.append(a_stream(), [echoed], expected_version=0)
+        assert echoes.is_set()
+
     async def test_another_processs_commit_is_signalled_on_postgres(
         self, pg_store: SqlEventStore, pg_database: str
     ):
-        """A separate relay or subscriber wakes at the commit, not at its poll."""
+        """A separate relay or subscriber wakes at the commit, not at its poll,
+        and only for the types it waits for: the notice names them."""
         other = SqlEventStore(create_engine(pg_database))
         try:
             started = other.changes()  # starts listening, and says so once
             await eventually(started.is_set, what="listening")
             changed = other.changes()
+            echoes = other.changes(frozenset({TestEchoed.type_name}))
+            happenings = other.changes(frozenset({TestHappened.type_name}))
             await pg_store.append(a_stream(), [happened()], expected_version=0)
             await eventually(changed.is_set, what="the other store told")
+            assert happenings.is_set() and not echoes.is_set()
         finally:
             await other.close()
