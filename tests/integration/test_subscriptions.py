@@ -14,9 +14,10 @@ import pytest
 
 from events.envelope import Envelope
 from events.relay import KafkaRelay
+from events.store import Commit, Parking
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
-from events.subscriptions import Output, RetryPolicy, Subscriber
+from events.subscriptions import Output, RetryPolicy, Subscriber, redrive_parked
 from events.subscriptions.store import PARTITION, StoreSubscription
 from tests.builders import a_stream, happened
 from tests.echo import NAME, echo_subscriber
@@ -149,6 +150,20 @@ class TestSideBySide:
             await eventually(
                 lambda: _checkpoint_is(store, "held", 6), what="past everything"
             )
+
+
+async def test_a_redrive_leaves_the_checkpoint_where_it_was(store: SqlEventStore):
+    """Handled side by side, events below a parked one may still be due."""
+    await store.append(a_stream(), [happened(i) for i in range(3)], expected_version=0)
+    parked = (await store.read_all())[-1]
+    park = Parking(NAME, parked, PARTITION, parked.position, 1, "ValueError")
+    await store.commit(Commit(park=park))
+    await store.request_redrive()
+
+    await redrive_parked(store, echo_subscriber(store), RetryPolicy(), asyncio.Event())
+
+    assert await _resolved(store)
+    assert await store.checkpoint(NAME, PARTITION) == 0
 
 
 async def _checkpoint_is(store: SqlEventStore, name: str, position: int) -> bool:
