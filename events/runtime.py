@@ -59,6 +59,7 @@ def subscription_for(
             subscriber,
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topic_prefix=settings.kafka_topic_prefix,
+            concurrency=settings.subscription_concurrency,
         )
     return StoreSubscription(
         store, subscriber, concurrency=settings.subscription_concurrency

@@ -35,7 +35,7 @@ class CoreSettings(BaseSettings):
         8,
         ge=1,
         le=64,
-        description="Streams a store-fed subscriber handles side by side",
+        description="Events a subscriber handles at once, each stream in order",
     )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"

@@ -45,7 +45,7 @@ async def main() -> None:
     worker = (
         KafkaSubscription(
             store, subscriber, bootstrap_servers=args.kafka, topic_prefix=args.prefix,
-            retry=retry,
+            retry=retry, concurrency=args.concurrency,
         )
         if args.kafka
         else StoreSubscription(

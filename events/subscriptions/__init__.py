@@ -13,7 +13,7 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import structlog
 from pydantic import ValidationError
@@ -142,7 +142,15 @@ async def redrive_parked(
     retry: RetryPolicy,
     stop: asyncio.Event,
 ) -> int:
-    """Try again the parked messages that staff asked to redrive (`lantern parked`)."""
+    """Try again the parked messages that staff asked to redrive (`lantern parked`).
+
+    Their commits leave the checkpoint alone: handled side by side, events below a
+    parked one may still be due (its checkpoint was not the one written with it).
+    """
+
+    async def commit(c: Commit) -> Recorded:
+        return await store.commit(replace(c, checkpoint=None))
+
     asked = await store.parked(subscriber=subscriber.name, status="redrive")
     handled = 0
     for parked in asked:
@@ -154,7 +162,7 @@ async def redrive_parked(
         handled += 1
         checkpoint = Checkpoint(subscriber.name, parked.partition, parked.position)
         await handle_with_retries(
-            store.commit,
+            commit,
             subscriber,
             envelope,
             checkpoint,

@@ -5,6 +5,10 @@ store's checkpoints table, written in the same transaction as the handler's even
 on every partition assignment the consumer seeks to them, so a crash between the
 database commit and the Kafka commit redelivers nothing that was already handled.
 Kafka's own committed offsets are kept too, for lag monitoring.
+
+A batch's records are handled side by side, stream by stream (``side_by_side``),
+across its partitions and within each: a partition's checkpoint, the next offset to
+read, stays at the lowest record still in hand.
 """
 
 from __future__ import annotations
@@ -13,18 +17,24 @@ import asyncio
 import re
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import (
+    AIOKafkaConsumer,
+    ConsumerRebalanceListener,
+    ConsumerRecord,
+    TopicPartition,
+)
 
 from events.cloudevents import from_message
+from events.envelope import Envelope
 from events.store import Checkpoint, Commit
 from events.store.sql import SqlEventStore
 from events.subscriptions import (
     RetryPolicy,
     Subscriber,
-    handle_with_retries,
     keep_running,
     redrive_parked,
 )
+from events.subscriptions.side_by_side import InHand, handle_side_by_side
 
 log = structlog.get_logger()
 
@@ -60,9 +70,11 @@ class KafkaSubscription:
         bootstrap_servers: str,
         topic_prefix: str,
         retry: RetryPolicy | None = None,
+        concurrency: int = 1,
     ) -> None:
         self.store = store
         self.subscriber = subscriber
+        self.concurrency = concurrency
         self.bootstrap_servers = bootstrap_servers
         self.topic_prefix = topic_prefix
         self.retry = retry or RetryPolicy()
@@ -94,47 +106,46 @@ class KafkaSubscription:
         try:
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500, max_records=500)
-                # Partitions side by side (each one in order): a handler that waits
-                # on other systems does not hold up the episodes of other partitions.
-                done = await asyncio.gather(
-                    *(self._handle_records(tp, rs, stop) for tp, rs in batches.items())
+                in_hand = {tp: self._in_hand(tp, rs) for tp, rs in batches.items()}
+                await handle_side_by_side(
+                    list(in_hand.values()),
+                    self.store.commit,
+                    self.subscriber,
+                    self.retry,
+                    limit=self.concurrency,
+                    stop=stop,
                 )
-                offsets = {tp: offset for tp, offset in done if offset is not None}
-                if offsets:
-                    await consumer.commit(offsets)
+                reached = await asyncio.gather(*map(self._record, in_hand.values()))
+                if reached:
+                    await consumer.commit(dict(zip(in_hand, reached, strict=True)))
                 await redrive_parked(self.store, self.subscriber, self.retry, stop)
         finally:
             await consumer.stop()
 
-    async def _handle_records(
-        self,
-        tp: TopicPartition,
-        records: list,  # type: ignore[type-arg]
-        stop: asyncio.Event,
-    ) -> tuple[TopicPartition, int | None]:
-        """Handle one partition's records in order; returns the offset to commit."""
-        name = partition_name(tp)
-        checkpoint: Checkpoint | None = None
-        handled = False
+    def _in_hand(self, tp: TopicPartition, records: list[ConsumerRecord]) -> InHand:
+        """The partition's records this subscriber handles; the others pass by."""
+        events = []
         for record in records:
-            if stop.is_set():
-                break
-            checkpoint = Checkpoint(self.subscriber.name, name, record.offset + 1)
-            try:
-                envelope = from_message(record.value, record.headers)
-            except (KeyError, ValueError) as exc:  # not a Lantern event: pass it by
-                log.error(
-                    "foreign_message", topic=tp.topic, error_type=type(exc).__name__
-                )
-                handled = False
-                continue
-            handled = self.subscriber.handles(envelope.type)
-            if handled:
-                await handle_with_retries(
-                    self.store.commit, self.subscriber, envelope, checkpoint, self.retry
-                )
-        if checkpoint is None:
-            return tp, None
-        if not handled:
+            envelope = _lantern_event(tp, record)
+            if envelope is not None and self.subscriber.handles(envelope.type):
+                events.append((record.offset + 1, envelope))
+        end = records[-1].offset + 1
+        # The consumer read from the first record: recording that again gains nothing.
+        return InHand(partition_name(tp), events, end=end, recorded=records[0].offset)
+
+    async def _record(self, in_hand: InHand) -> int:
+        """Record how far the partition got where no handler commit did (its last
+        records needed nothing, or ``stop`` came first); returns that offset."""
+        reached = in_hand.safe()
+        if reached > in_hand.recorded:
+            checkpoint = Checkpoint(self.subscriber.name, in_hand.partition, reached)
             await self.store.commit(Commit(checkpoint=checkpoint))
-        return tp, checkpoint.position
+        return reached
+
+
+def _lantern_event(tp: TopicPartition, record: ConsumerRecord) -> Envelope | None:
+    try:
+        return from_message(record.value, record.headers)
+    except (KeyError, ValueError) as exc:  # not a Lantern event: pass it by
+        log.error("foreign_message", topic=tp.topic, error_type=type(exc).__name__)
+        return None

@@ -9,16 +9,21 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import pytest
 
+from events import relay
 from events.envelope import Envelope
 from events.relay import KafkaRelay
+from events.runtime import Worker
+from events.store import Commit, Parking
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
-from events.subscriptions import Output, RetryPolicy, Subscriber
+from events.subscriptions import Output, RetryPolicy, Subscriber, redrive_parked
+from events.subscriptions.kafka import KafkaSubscription
 from events.subscriptions.store import PARTITION, StoreSubscription
-from tests.builders import a_stream, happened
+from tests.builders import TestEchoed, a_stream, happened
 from tests.echo import NAME, echo_subscriber
 from tests.waiting import eventually
 
@@ -40,14 +45,15 @@ async def _seed(store: SqlEventStore, streams: int, per_stream: int) -> int:
 
 
 @asynccontextmanager
-async def _running(worker: StoreSubscription) -> AsyncIterator[asyncio.Event]:
+async def _running(worker: Worker) -> AsyncIterator[asyncio.Event]:
+    """Run ``worker``, then stop it; cancel it if a handler hangs (a failed test)."""
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
         yield stop
     finally:
         stop.set()
-        await task
+        await asyncio.wait_for(task, 30)
 
 
 class TestStoreSubscription:
@@ -101,13 +107,82 @@ class TestStoreSubscription:
         assert sorted(e.data["n"] for e in await _echoes(store)) == [0, 1, 2, 3, 4]
 
 
-class TestSideBySide:
-    """concurrency > 1: streams handled side by side, each in order."""
+@dataclass
+class Feed:
+    """What a subscription reads from: the store itself, or (with ``kafka``, the
+    servers and a topic prefix) a one-partition topic the relay fills from it."""
 
-    async def test_streams_overlap_and_each_keeps_its_order(self, store):
+    store: SqlEventStore
+    kafka: tuple[str, str] | None = None
+
+    @property
+    def partition(self) -> str:
+        return f"{self.kafka[1]}test:0" if self.kafka else PARTITION
+
+    async def checkpoint(self, subscriber: str) -> int:
+        return await self.store.checkpoint(subscriber, self.partition)
+
+    async def subscription(self, subscriber: Subscriber, *, concurrency: int) -> Worker:
+        """On Kafka, once all that is stored is on the topic (read in one batch)."""
+        if self.kafka is None:
+            return StoreSubscription(self.store, subscriber, concurrency=concurrency)
+        servers, prefix = self.kafka
+        await self._publish(servers, prefix)
+        return KafkaSubscription(
+            self.store, subscriber, bootstrap_servers=servers, topic_prefix=prefix,
+            concurrency=concurrency,
+        )  # fmt: skip
+
+    @asynccontextmanager
+    async def running(
+        self, subscriber: Subscriber, *, concurrency: int
+    ) -> AsyncIterator[asyncio.Event]:
+        worker = await self.subscription(subscriber, concurrency=concurrency)
+        async with _running(worker) as stop:
+            yield stop
+
+    async def _publish(self, servers: str, prefix: str) -> None:
+        head = await self.store.head()
+        publisher = KafkaRelay(
+            self.store, bootstrap_servers=servers, topic_prefix=prefix, partitions=1
+        )
+
+        async def published() -> bool:
+            return await self.store.checkpoint(relay.NAME, relay.PARTITION) >= head
+
+        async with _running(publisher):
+            await eventually(published, timeout=30, what="all on Kafka")
+
+
+@pytest.fixture(params=["sqlite", "postgres", "kafka"])
+def feed_source(request: pytest.FixtureRequest) -> tuple[str, tuple[str, str] | None]:
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_database"), None
+    kafka = None
+    if request.param == "kafka":
+        servers = request.getfixturevalue("kafka_servers")
+        kafka = (servers, request.getfixturevalue("topic_prefix"))
+    return request.getfixturevalue("pg_database"), kafka
+
+
+@pytest.fixture
+async def feed(
+    feed_source: tuple[str, tuple[str, str] | None],
+) -> AsyncIterator[Feed]:
+    database, kafka = feed_source
+    store = SqlEventStore(create_engine(database))
+    yield Feed(store, kafka)
+    await store.close()
+
+
+class TestSideBySide:
+    """concurrency > 1: streams handled side by side, each in order, whatever feeds
+    the subscription (on Kafka: within one partition)."""
+
+    async def test_streams_overlap_and_each_keeps_its_order(self, feed: Feed):
         streams = [a_stream() for _ in range(3)]
         for stream in streams:
-            await store.append(
+            await feed.store.append(
                 stream, [happened(i) for i in range(4)], expected_version=0
             )
         seen: list[tuple[str, int]] = []
@@ -124,15 +199,17 @@ class TestSideBySide:
             return []
 
         subscriber = Subscriber("overlap", {"TestHappened": [record]})
-        async with _running(StoreSubscription(store, subscriber, concurrency=3)):
-            await eventually(lambda: len(seen) == 12, what="all handled")
+        async with feed.running(subscriber, concurrency=3):
+            await eventually(lambda: len(seen) == 12, timeout=30, what="all handled")
         for stream in streams:
             assert [n for s, n in seen if s == stream] == [0, 1, 2, 3]
 
-    async def test_the_checkpoint_stays_below_an_event_still_in_hand(self, store):
+    async def test_the_checkpoint_stays_below_an_event_still_in_hand(self, feed: Feed):
         slow, fast = a_stream(), a_stream()
-        await store.append(slow, [happened(0)], expected_version=0)
-        await store.append(fast, [happened(i) for i in range(5)], expected_version=0)
+        await feed.store.append(slow, [happened(0)], expected_version=0)
+        await feed.store.append(
+            fast, [happened(i) for i in range(5)], expected_version=0
+        )
         release, handled = asyncio.Event(), []
 
         async def handler(envelope: Envelope) -> list[Output]:
@@ -142,17 +219,86 @@ class TestSideBySide:
             return []
 
         subscriber = Subscriber("held", {"TestHappened": [handler]})
-        async with _running(StoreSubscription(store, subscriber, concurrency=2)):
-            await eventually(lambda: len(handled) == 5, what="the fast stream")
-            assert await store.checkpoint("held", PARTITION) == 0  # slow is position 1
+        async with feed.running(subscriber, concurrency=2):
+            await eventually(lambda: len(handled) == 5, timeout=30, what="fast stream")
+            # The slow event is position 1 (offset 0 on Kafka): 0 either way.
+            assert await feed.checkpoint("held") == 0
             release.set()
-            await eventually(
-                lambda: _checkpoint_is(store, "held", 6), what="past everything"
-            )
+            await eventually(lambda: _checkpoint_is(feed, "held", 6), what="all past")
+
+    async def test_a_stop_resumes_at_the_first_event_not_handled(self, feed: Feed):
+        held, other = a_stream(), a_stream()
+        await feed.store.append(held, [happened(0), happened(1)], expected_version=0)
+        await feed.store.append(
+            other, [happened(i) for i in range(3)], expected_version=0
+        )
+        release, handled = asyncio.Event(), []
+
+        async def echo(envelope: Envelope) -> list[Output]:
+            if (envelope.stream_id, envelope.data["n"]) == (held, 0):
+                await release.wait()
+            handled.append((envelope.stream_id, envelope.data["n"]))
+            n = envelope.data["n"]
+            return [Output(f"echo-{envelope.stream_id}", TestEchoed(n=n))]
+
+        subscriber = Subscriber("stopped", {"TestHappened": [echo]})
+        async with feed.running(subscriber, concurrency=2) as stop:
+            await eventually(lambda: len(handled) == 3, timeout=30, what="other")
+            stop.set()  # with held's first in hand, and its second waiting for it
+            release.set()
+        assert (held, 1) not in handled
+        # held's second is position 2 (offset 1 on Kafka): 1 either way.
+        assert await feed.checkpoint("stopped") == 1
+
+        async with feed.running(subscriber, concurrency=2):
+            await eventually(lambda: _count_is(feed.store, 5), timeout=30)
+        echoes = await _echoes(feed.store)  # each cause once, though some ran twice
+        assert len({e.causation_id for e in echoes}) == len(echoes) == 5
+
+    async def test_a_crash_loses_nothing_that_was_in_hand(self, feed: Feed):
+        slow, fast = a_stream(), a_stream()
+        await feed.store.append(slow, [happened(0)], expected_version=0)
+        await feed.store.append(
+            fast, [happened(i) for i in range(4)], expected_version=0
+        )
+        crashed = asyncio.Event()
+
+        async def echo(envelope: Envelope) -> list[Output]:
+            if envelope.stream_id == slow:
+                await crashed.wait()  # in hand when the worker dies
+            n = envelope.data["n"]
+            return [Output(f"echo-{envelope.stream_id}", TestEchoed(n=n))]
+
+        subscriber = Subscriber("crashed", {"TestHappened": [echo]})
+        worker = await feed.subscription(subscriber, concurrency=2)
+        task = asyncio.create_task(worker.run(asyncio.Event()))
+        await eventually(lambda: _count_is(feed.store, 4), timeout=30, what="fast")
+        task.cancel()  # a crash: no stop, the slow event never finishes
+        await asyncio.wait([task])
+        crashed.set()
+
+        async with feed.running(subscriber, concurrency=2):
+            await eventually(lambda: _count_is(feed.store, 5), timeout=30)
+        echoes = await _echoes(feed.store)
+        assert len({e.causation_id for e in echoes}) == len(echoes) == 5
 
 
-async def _checkpoint_is(store: SqlEventStore, name: str, position: int) -> bool:
-    return await store.checkpoint(name, PARTITION) == position
+async def test_a_redrive_leaves_the_checkpoint_where_it_was(store: SqlEventStore):
+    """Handled side by side, events below a parked one may still be due."""
+    await store.append(a_stream(), [happened(i) for i in range(3)], expected_version=0)
+    parked = (await store.read_all())[-1]
+    park = Parking(NAME, parked, PARTITION, parked.position, 1, "ValueError")
+    await store.commit(Commit(park=park))
+    await store.request_redrive()
+
+    await redrive_parked(store, echo_subscriber(store), RetryPolicy(), asyncio.Event())
+
+    assert await _resolved(store)
+    assert await store.checkpoint(NAME, PARTITION) == 0
+
+
+async def _checkpoint_is(feed: Feed, name: str, position: int) -> bool:
+    return await feed.checkpoint(name) == position
 
 
 async def _count_is(store: SqlEventStore, n: int) -> bool:
@@ -175,20 +321,22 @@ async def _exit(process: subprocess.Popen[bytes], sig: int) -> int:
     return await asyncio.to_thread(process.wait, 30)
 
 
-@pytest.mark.parametrize("transport", ["store", "store-side-by-side", "kafka"])
+@pytest.mark.parametrize(
+    ("transport", "concurrency"),
+    [("store", 1), ("store", 4), ("kafka", 1), ("kafka", 4)],
+    ids=["store", "store-side-by-side", "kafka", "kafka-side-by-side"],
+)
 async def test_worker_killed_mid_stream_appends_each_output_once(
-    transport: str, pg_database: str, request: pytest.FixtureRequest
+    transport: str, concurrency: int, pg_database: str, request: pytest.FixtureRequest
 ):
     store = SqlEventStore(create_engine(pg_database))
     total = await _seed(store, streams=10, per_stream=40)
-    extra: tuple[str, ...] = ()
-    if transport == "store-side-by-side":
-        extra = ("--concurrency", "4")
+    extra: tuple[str, ...] = ("--concurrency", str(concurrency))
     relay_stop, relay_task = asyncio.Event(), None
     if transport == "kafka":
         servers = request.getfixturevalue("kafka_servers")
         prefix = request.getfixturevalue("topic_prefix")
-        extra = ("--kafka", servers, "--prefix", prefix)
+        extra += ("--kafka", servers, "--prefix", prefix)
         relay = KafkaRelay(store, bootstrap_servers=servers, topic_prefix=prefix)
         relay_task = asyncio.create_task(relay.run(relay_stop))
     try:
