@@ -9,6 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from events.contracts.alerts import (
@@ -181,15 +183,11 @@ def _queue(
 ) -> None:
     """A message to send; the same message queued twice (the same failure reported
     again, say) stays one."""
-    key = delivery_id(alert_id, kind, contact, occasion)
-    exists = conn.scalar(
-        select(deliveries.c.delivery_id).where(deliveries.c.delivery_id == key)
-    )
-    if exists is not None:
-        return
+    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     conn.execute(
-        insert(deliveries).values(
-            delivery_id=key,
+        upsert(deliveries)
+        .values(
+            delivery_id=delivery_id(alert_id, kind, contact, occasion),
             alert_id=alert_id,
             kind=kind,
             occasion=occasion,
@@ -201,6 +199,7 @@ def _queue(
             due_at=due,
             last_error=None if channels else "no_channel",
         )
+        .on_conflict_do_nothing(index_elements=["delivery_id"])
     )
 
 
