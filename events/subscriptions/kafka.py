@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 import structlog
 from aiokafka import (
@@ -37,6 +38,10 @@ from events.subscriptions import (
 from events.subscriptions.side_by_side import InHand, handle_side_by_side
 
 log = structlog.get_logger()
+
+POLL_S = 0.5
+"""The longest a fetch waits for records, and how often parked messages are looked
+up for a redrive."""
 
 
 def partition_name(tp: TopicPartition) -> str:
@@ -103,9 +108,12 @@ class KafkaSubscription:
         log.info(
             "subscription_started", subscriber=self.subscriber.name, transport="kafka"
         )
+        asked_at = 0.0
         try:
             while not stop.is_set():
-                batches = await consumer.getmany(timeout_ms=500, max_records=500)
+                batches = await consumer.getmany(
+                    timeout_ms=int(POLL_S * 1000), max_records=500
+                )
                 in_hand = {tp: self._in_hand(tp, rs) for tp, rs in batches.items()}
                 await handle_side_by_side(
                     list(in_hand.values()),
@@ -118,7 +126,9 @@ class KafkaSubscription:
                 reached = await asyncio.gather(*map(self._record, in_hand.values()))
                 if reached:
                     await consumer.commit(dict(zip(in_hand, reached, strict=True)))
-                await redrive_parked(self.store, self.subscriber, self.retry, stop)
+                if time.monotonic() - asked_at >= POLL_S:  # not between every batch
+                    asked_at = time.monotonic()
+                    await redrive_parked(self.store, self.subscriber, self.retry, stop)
         finally:
             await consumer.stop()
 
