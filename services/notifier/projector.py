@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -73,97 +73,139 @@ class AlertsProjector:
     tables: Sequence[Table] = (alerts, deliveries)
 
     def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
+        writes = _Writes()
         for envelope in envelopes:
             if envelope.type in TYPES:
-                self._apply(conn, envelope)
+                _apply(conn, writes, envelope)
+        writes.flush(conn)
 
-    def _apply(self, conn: Connection, envelope: Envelope) -> None:
-        event, version = envelope.event, envelope.stream_version
-        if isinstance(event, AlertRaised):
+
+KEYS = {alerts: alerts.c.alert_id, deliveries: deliveries.c.delivery_id}
+
+
+class _Writes:
+    """The group's writes, held back and sent as one statement per table and shape:
+    the append lock is held while they run, and one round trip per event made up
+    most of a busy notifier's transactions. Changes to one row are merged in event
+    order; ``flush`` before reading what they change."""
+
+    def __init__(self) -> None:
+        self.inserts: dict[Table, list[dict[str, Any]]] = {alerts: [], deliveries: []}
+        self.changes: dict[Table, dict[Any, dict[str, Any]]] = {
+            alerts: {},
+            deliveries: {},
+        }
+
+    def insert(self, table: Table, row: dict[str, Any]) -> None:
+        self.inserts[table].append(row)
+
+    def change(self, table: Table, key: Any, values: dict[str, Any]) -> None:
+        self.changes[table].setdefault(key, {}).update(values)
+
+    def flush(self, conn: Connection) -> None:
+        if self.inserts[alerts]:
+            conn.execute(insert(alerts), self.inserts[alerts])
+        if self.inserts[deliveries]:
+            upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             conn.execute(
-                insert(alerts).values(
-                    alert_id=event.alert_id,
-                    episode_id=event.episode_id,
-                    version=version,
-                    role=event.role,
-                    scope=event.scope,
-                    recipient_id=event.contact.recipient_id,
-                    level=event.level,
-                    status="open",
-                    raised_at=event.raised_at,
-                    escalation_step=0,
-                    escalate_at=event.escalate_at,
+                upsert(deliveries).on_conflict_do_nothing(
+                    index_elements=["delivery_id"]
+                ),
+                self.inserts[deliveries],
+            )
+        for table, changes in self.changes.items():
+            key = KEYS[table]
+            shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+            for row_key, values in changes.items():
+                params = {f"new_{c}": v for c, v in values.items()}
+                shapes.setdefault(tuple(values), []).append({"key": row_key, **params})
+            for columns, rows in shapes.items():
+                statement = (
+                    update(table)
+                    .where(key == bindparam("key"))
+                    .values({c: bindparam(f"new_{c}") for c in columns})
                 )
-            )
-            _queue(
-                conn,
-                event.alert_id,
-                "alert",
-                event.contact,
-                event.channels,
-                due=event.raised_at,
-            )
-            return
-        alert_id: UUID = event.alert_id  # type: ignore[attr-defined]
-        changes: dict[str, Any] = {"version": version}
-        if isinstance(event, AlertUpdated):
-            changes |= {"level": event.level, "escalate_at": event.escalate_at}
-            contact, channels = _raised(conn, alert_id)
-            _queue(
-                conn,
-                alert_id,
-                "update",
-                contact,
-                channels,
-                due=event.updated_at,
-                occasion=event.level,
-            )
-        elif isinstance(event, AlertAcknowledged):
-            changes |= {
-                "status": "acknowledged",
-                "escalate_at": None,
-                "acknowledged_at": event.acknowledged_at,
-                "acknowledged_by": envelope.actor,
-            }
-        elif isinstance(event, AlertEscalated):
-            changes |= {
-                "escalation_step": event.step,
-                "escalate_at": event.next_escalation_at,
-            }
-            _queue(
-                conn,
-                alert_id,
-                "escalation",
-                event.contact,
-                event.channels,
-                due=event.escalated_at,
-                occasion=str(event.step),
-            )
-        elif isinstance(event, AlertFailureReported):
-            _queue(
-                conn,
-                alert_id,
-                "failure",
-                event.contact,
-                event.channels,
-                due=event.reported_at,
-            )
-        elif isinstance(event, AlertClosed):
-            changes |= {
-                "status": "closed",
-                "escalate_at": None,
-                "closed_at": event.closed_at,
-            }
-            _close(conn, alert_id, event.closed_at)
-        else:
-            _delivery_progress(conn, event)
-        conn.execute(
-            update(alerts).where(alerts.c.alert_id == alert_id).values(**changes)
+                conn.execute(statement, rows)
+        for rows in self.inserts.values():
+            rows.clear()
+        for changed in self.changes.values():
+            changed.clear()
+
+
+def _apply(conn: Connection, writes: _Writes, envelope: Envelope) -> None:
+    event, version = envelope.event, envelope.stream_version
+    if isinstance(event, AlertRaised):
+        writes.insert(
+            alerts,
+            {
+                "alert_id": event.alert_id,
+                "episode_id": event.episode_id,
+                "version": version,
+                "role": event.role,
+                "scope": event.scope,
+                "recipient_id": event.contact.recipient_id,
+                "level": event.level,
+                "status": "open",
+                "raised_at": event.raised_at,
+                "escalation_step": 0,
+                "escalate_at": event.escalate_at,
+                "acknowledged_at": None,
+                "acknowledged_by": None,
+                "closed_at": None,
+            },
         )
+        _queue(
+            writes, event.alert_id, "alert", event.contact, event.channels,
+            due=event.raised_at,
+        )  # fmt: skip
+        return
+    alert_id: UUID = event.alert_id  # type: ignore[attr-defined]
+    changes: dict[str, Any] = {"version": version}
+    if isinstance(event, AlertUpdated):
+        changes |= {"level": event.level, "escalate_at": event.escalate_at}
+        contact, channels = _raised(conn, writes, alert_id)
+        _queue(
+            writes, alert_id, "update", contact, channels, due=event.updated_at,
+            occasion=event.level,
+        )  # fmt: skip
+    elif isinstance(event, AlertAcknowledged):
+        changes |= {
+            "status": "acknowledged",
+            "escalate_at": None,
+            "acknowledged_at": event.acknowledged_at,
+            "acknowledged_by": envelope.actor,
+        }
+    elif isinstance(event, AlertEscalated):
+        changes |= {
+            "escalation_step": event.step,
+            "escalate_at": event.next_escalation_at,
+        }
+        _queue(
+            writes, alert_id, "escalation", event.contact, event.channels,
+            due=event.escalated_at, occasion=str(event.step),
+        )  # fmt: skip
+    elif isinstance(event, AlertFailureReported):
+        _queue(
+            writes, alert_id, "failure", event.contact, event.channels,
+            due=event.reported_at,
+        )  # fmt: skip
+    elif isinstance(event, AlertClosed):
+        changes |= {
+            "status": "closed",
+            "escalate_at": None,
+            "closed_at": event.closed_at,
+        }
+        _close(conn, writes, alert_id, event.closed_at)
+    else:
+        _delivery_progress(conn, writes, event)
+    writes.change(alerts, alert_id, changes)
 
 
-def _raised(conn: Connection, alert_id: UUID) -> tuple[AlertContact, list[ChannelName]]:
+def _raised(
+    conn: Connection, writes: _Writes, alert_id: UUID
+) -> tuple[AlertContact, list[ChannelName]]:
     """The alert's own recipient and channels, as its first message has them."""
+    writes.flush(conn)
     query = select(deliveries.c.contact, deliveries.c.channels).where(
         deliveries.c.alert_id == alert_id, deliveries.c.kind == "alert"
     )
@@ -172,7 +214,7 @@ def _raised(conn: Connection, alert_id: UUID) -> tuple[AlertContact, list[Channe
 
 
 def _queue(
-    conn: Connection,
+    writes: _Writes,
     alert_id: UUID,
     kind: DeliveryKind,
     contact: AlertContact,
@@ -183,29 +225,29 @@ def _queue(
 ) -> None:
     """A message to send; the same message queued twice (the same failure reported
     again, say) stays one."""
-    upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(
-        upsert(deliveries)
-        .values(
-            delivery_id=delivery_id(alert_id, kind, contact, occasion),
-            alert_id=alert_id,
-            kind=kind,
-            occasion=occasion,
-            contact=contact.model_dump(mode="json"),
-            channels=list(channels),
-            channel_index=0,
-            attempt=0,
-            status="pending" if channels else "failed",
-            due_at=due,
-            last_error=None if channels else "no_channel",
-        )
-        .on_conflict_do_nothing(index_elements=["delivery_id"])
+    writes.insert(
+        deliveries,
+        {
+            "delivery_id": delivery_id(alert_id, kind, contact, occasion),
+            "alert_id": alert_id,
+            "kind": kind,
+            "occasion": occasion,
+            "contact": contact.model_dump(mode="json"),
+            "channels": list(channels),
+            "channel_index": 0,
+            "attempt": 0,
+            "status": "pending" if channels else "failed",
+            "due_at": due,
+            "last_error": None if channels else "no_channel",
+            "provider_id": None,
+        },
     )
 
 
-def _close(conn: Connection, alert_id: UUID, at: datetime) -> None:
+def _close(conn: Connection, writes: _Writes, alert_id: UUID, at: datetime) -> None:
     """Unsent news about an episode that is over is dropped; whoever was told that a
     child is missing is told it is over."""
+    writes.flush(conn)
     of_alert = deliveries.c.alert_id == alert_id
     told = conn.scalar(
         select(deliveries.c.delivery_id)
@@ -218,12 +260,12 @@ def _close(conn: Connection, alert_id: UUID, at: datetime) -> None:
         .values(status="cancelled", due_at=None)
     )
     if told is not None:
-        contact, channels = _raised(conn, alert_id)
-        _queue(conn, alert_id, "closed", contact, channels, due=at)
+        contact, channels = _raised(conn, writes, alert_id)
+        _queue(writes, alert_id, "closed", contact, channels, due=at)
 
 
-def _delivery_progress(conn: Connection, event: Event) -> None:
-    row = deliveries.c.delivery_id == event.delivery_id  # type: ignore[attr-defined]
+def _delivery_progress(conn: Connection, writes: _Writes, event: Event) -> None:
+    key = event.delivery_id  # type: ignore[attr-defined]
     values: dict[str, Any]
     if isinstance(event, AlertSendAttempted):
         values = {
@@ -242,9 +284,12 @@ def _delivery_progress(conn: Connection, event: Event) -> None:
             "last_error": event.code,
         }
     elif isinstance(event, AlertDeliveryFailed):  # permanent: the next channel
+        writes.flush(conn)
         current = (
             conn.execute(
-                select(deliveries.c.channel_index, deliveries.c.channels).where(row)
+                select(deliveries.c.channel_index, deliveries.c.channels).where(
+                    deliveries.c.delivery_id == key
+                )
             )
         ).one()
         following = current.channel_index + 1
@@ -259,4 +304,4 @@ def _delivery_progress(conn: Connection, event: Event) -> None:
             values |= {"status": "failed", "due_at": None}
     else:
         return
-    conn.execute(update(deliveries).where(row).values(**values))
+    writes.change(deliveries, key, values)
