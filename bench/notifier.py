@@ -9,8 +9,9 @@ to its report by the police reference in its subject (``KENT/<ref>``); latency i
 arrival minus the time the report's 202 came back. Triage asks the three reference
 sources (loopback, answering at once) for every report: that is part of the path.
 
-Embedded: ``lantern run`` on a SQLite file, the reference sources mounted in the same
-process (its dev default with no source configured).
+Embedded: ``lantern run`` on a SQLite file. The reference sources' stand-ins run as
+their own process (``lantern sources serve``) in both modes, as outside systems would:
+mounted in ``lantern run`` (its dev default) they would share its one core.
 
 Kafka: PostgreSQL and Kafka, with ``lantern intake``, ``triage``, ``notifier``,
 ``relay`` and ``sources serve`` as separate processes (two relay hops: the report to
@@ -221,15 +222,30 @@ def _setup(env: dict[str, str], hooks: str) -> str:
     return created.stdout.strip().splitlines()[-1]
 
 
+def _sources_env(port: int) -> dict[str, str]:
+    """The three reference sources at their stand-ins' address."""
+    return {
+        f"LANTERN_SOURCES__{name.upper()}__BASE_URL": f"http://127.0.0.1:{port}/{name}"
+        for name in ("youth_justice", "cme", "cse")
+    }
+
+
+def _sources(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The reference sources' stand-ins: outside systems, so a process of their own."""
+    return lantern("sources", "serve", "--port", str(port), env=env)
+
+
 @asynccontextmanager
 async def embedded(hooks: str) -> AsyncIterator[Lab]:
     async with fresh_sqlite() as url:
-        port = free_port()
-        env = _common_env(url, port)
+        port, sources_port = free_port(), free_port()
+        env = {**_common_env(url, port), **_sources_env(sources_port)}
         token = _setup(env, hooks)
         lab = Lab(f"http://127.0.0.1:{port}", url, token, {})
-        lab.processes["run"] = lantern("run", "--port", str(port), env=env)
         try:
+            lab.processes["sources"] = _sources(sources_port, env)
+            lab.processes["run"] = lantern("run", "--port", str(port), env=env)
+            await until_healthy(f"http://127.0.0.1:{sources_port}")
             await until_healthy(lab.base)
             yield lab
         finally:
@@ -245,18 +261,13 @@ async def kafka(hooks: str) -> AsyncIterator[Lab]:
             **_common_env(url, port),
             "LANTERN_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
             "LANTERN_KAFKA_TOPIC_PREFIX": prefix,
-            **{
-                f"LANTERN_SOURCES__{name.upper()}__BASE_URL": (
-                    f"http://127.0.0.1:{sources_port}/{name}"
-                )
-                for name in ("youth_justice", "cme", "cse")
-            },
+            **_sources_env(sources_port),
         }
         token = _setup(env, hooks)
         lab = Lab(f"http://127.0.0.1:{port}", url, token, {})
         try:
+            lab.processes["sources"] = _sources(sources_port, env)
             for name, args in {
-                "sources": ("sources", "serve", "--port", str(sources_port)),
                 "intake": ("intake", "--port", str(port)),
                 "triage": ("triage",),
                 "notifier": ("notifier",),

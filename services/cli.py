@@ -296,7 +296,7 @@ async def _serve(
             limiter=RateLimiter(
                 settings.rate_limit_per_minute, settings.rate_limit_burst
             ),
-            children=ChildMatcher(store.reader),
+            children=ChildMatcher(store),
             workers=workers,
             links=links,
             notify_callback_token=callback.get_secret_value() if callback else None,
@@ -390,7 +390,7 @@ def _notifier_workers(
     channels = build_channels(settings, client)
 
     async def directory() -> Directory:
-        return await load_directory(store.engine)
+        return await load_directory(store)
 
     notifier = Notifier(
         store,
@@ -577,7 +577,7 @@ def recipients_import(
 
     async def record_all() -> tuple[int, int, list[str]]:
         async with open_store(settings, _projectors()) as store:
-            existing = await list_recipients(store.engine)
+            existing = await list_recipients(store)
             entries, problems = parse_recipients(file, la_codes(), existing)
             changed = [e for e in entries if e not in existing]
             if changed and not problems:
@@ -605,7 +605,7 @@ def recipients_list(
 
     async def read() -> list[RecipientRecorded]:
         async with open_store(settings) as store:
-            return await list_recipients(store.engine)
+            return await list_recipients(store)
 
     columns = ["id", "kind", "key", "name", "channels"]
     if show_addresses:

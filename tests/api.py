@@ -63,7 +63,7 @@ async def serve_api(
         store=store,
         clients=clients,
         limiter=limiter,
-        children=ChildMatcher(store.reader),
+        children=ChildMatcher(store),
     )
     app = create_app(container)
     port = free_port()

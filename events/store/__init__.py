@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import Table
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Executable
 
 from events.envelope import Envelope, NewEvent
 
@@ -107,3 +108,9 @@ class Projector(Protocol):
     tables: Sequence[Table]
 
     def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None: ...
+
+
+class Reads(Protocol):
+    """Reads of one statement, outside any transaction (the store is one)."""
+
+    async def select(self, query: Executable) -> Sequence[Any]: ...

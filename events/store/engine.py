@@ -11,6 +11,10 @@ WRITE = "lantern_write"
 """Execution option marking a connection that will write: SQLite then takes its write
 lock at BEGIN, so two writers queue instead of deadlocking on a lock upgrade."""
 
+ONE_STATEMENT = "lantern_one_statement"
+"""Execution option marking a connection that runs single statements: on SQLite no
+BEGIN around them (a statement on its own is its own snapshot)."""
+
 
 def create_engine(url: str, *, pool_size: int = 20) -> AsyncEngine:
     """No overflow: under load an overflow connection is opened and closed on every
@@ -44,6 +48,21 @@ def sqlite_writer(engine: AsyncEngine) -> Engine:
     return writer
 
 
+def sqlite_reader(engine: AsyncEngine, *, threads: int) -> Engine:
+    """A synchronous engine on the same SQLite file for the store's reader threads,
+    a connection each: a read of one statement is then one hop from the event loop,
+    where aiosqlite makes one per step (BEGIN, execute, fetch, close, rollback)."""
+    readers = create_sync_engine(
+        engine.url.set(drivername="sqlite"),
+        pool_size=threads,
+        max_overflow=0,
+        connect_args={"timeout": 30},
+        execution_options={ONE_STATEMENT: True},
+    )
+    _configure_sqlite(readers)
+    return readers
+
+
 def _sqlite_engine(url: str) -> AsyncEngine:
     """A kept pool, no overflow: each aiosqlite connection is a thread, and an
     overflow one would be a thread started and stopped on almost every checkout."""
@@ -66,5 +85,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get(WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get(ONE_STATEMENT, False):
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE) else "BEGIN")

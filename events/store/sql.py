@@ -37,6 +37,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import Executable
 
 from events.envelope import Envelope, JsonText, NewEvent, utcnow
 from events.store import (
@@ -50,7 +51,7 @@ from events.store import (
     Projector,
     Recorded,
 )
-from events.store.engine import WRITE, reader, sqlite_writer
+from events.store.engine import WRITE, reader, sqlite_reader, sqlite_writer
 from events.store.tables import checkpoints, events, parked_messages
 
 log = structlog.get_logger()
@@ -65,6 +66,7 @@ READ_ALL = (
 DATA, POSITION, TYPE = (Envelope._fields.index(f) for f in ("data", "position", "type"))
 APPEND_LOCK = 0x4C414E54  # "LANT": the one advisory lock every appender takes
 COMMITS_CHANNEL = "lantern_commits"  # PostgreSQL NOTIFY: events were committed
+SQLITE_READERS = 4  # threads (and connections) reading SQLite side by side
 
 
 @dataclass(slots=True)
@@ -104,6 +106,12 @@ class SqlEventStore:
         self._changed: dict[frozenset[str] | None, asyncio.Event] = {}
         self._sqlite_writer = None if self._postgres else sqlite_writer(engine)
         self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._sqlite_reader = (
+            None if self._postgres else sqlite_reader(engine, threads=SQLITE_READERS)
+        )
+        self._sqlite_readers = ThreadPoolExecutor(
+            SQLITE_READERS, thread_name_prefix="sqlite-reader"
+        )
 
     # -- writing -----------------------------------------------------------------
 
@@ -439,14 +447,27 @@ class SqlEventStore:
                 assert raw is not None  # noqa: S101 - a pooled connection is live
                 records: list[Any] = await raw.fetch(READ_ALL, after, limit)
             return records
-        query = (
+        return await self.select(
             select(*ENVELOPE)
             .where(events.c.position > after)
             .order_by(events.c.position)
             .limit(limit)
         )
-        async with self.engine.connect() as conn:
-            return (await conn.execute(query)).all()
+
+    async def select(self, query: Executable) -> Sequence[Any]:
+        """The rows of one statement, read outside any transaction of the caller's:
+        on SQLite by a reader thread in one hop, on PostgreSQL in autocommit."""
+        if self._sqlite_reader is None:
+            async with self.reader.connect() as conn:
+                return (await conn.execute(query)).all()
+        return await asyncio.get_running_loop().run_in_executor(
+            self._sqlite_readers, self._select_sqlite, query
+        )
+
+    def _select_sqlite(self, query: Executable) -> Sequence[Any]:
+        assert self._sqlite_reader is not None  # noqa: S101 - only called for SQLite
+        with self._sqlite_reader.connect() as conn:
+            return conn.execute(query).all()
 
     async def read_event(self, event_id: UUID) -> Envelope | None:
         found = await self._envelopes(
@@ -492,10 +513,8 @@ class SqlEventStore:
             result = await conn.execute(stmt.values(status="redrive"))
         return int(result.rowcount)
 
-    async def _envelopes(self, query: Any) -> list[Envelope]:
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [Envelope(*row) for row in rows]
+    async def _envelopes(self, query: Executable) -> list[Envelope]:
+        return [Envelope._make(row) for row in await self.select(query)]
 
     async def close(self) -> None:
         for task in (self._writer, self._listener):
@@ -507,6 +526,9 @@ class SqlEventStore:
             await asyncio.get_running_loop().run_in_executor(
                 self._sqlite_thread, self._sqlite_writer.dispose
             )
+        if self._sqlite_reader is not None:
+            self._sqlite_readers.shutdown()
+            self._sqlite_reader.dispose()
         self._sqlite_thread.shutdown()
         await self.engine.dispose()
 

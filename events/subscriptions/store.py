@@ -83,7 +83,7 @@ class StoreSubscription:
                 redriven = await redrive_parked(
                     self.store, self.subscriber, self.retry, stop
                 )
-            if not read and not redriven:
+            if not redriven:  # a short page read all there was: wait for more
                 await wait_any(stop, changed, self.poll_interval)
 
     async def run_once(self, stop: asyncio.Event) -> int:

@@ -396,7 +396,7 @@ async def put_child(
     if problems:
         raise Rejected(422, problems)
     record = ChildRecorded(la_child_id=la_child_id, **body.model_dump())
-    if await child_record(deps.store.engine, la_child_id) == record:
+    if await child_record(deps.store, la_child_id) == record:
         return {"la_child_id": la_child_id, "changed": False}
     await deps.store.append(
         child_stream(la_child_id),

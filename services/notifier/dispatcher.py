@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,7 +51,7 @@ from services.notifier.handlers import (
     channels_for,
 )
 from services.notifier.links import AckLinks
-from services.notifier.messages import words
+from services.notifier.messages import EpisodeFacts, words
 from services.notifier.projector import QUEUEING
 from services.notifier.routing import Scope
 from services.notifier.tables import alerts, deliveries
@@ -138,8 +138,9 @@ class Dispatcher:
         room = self.batch - len(self._in_flight)
         due = [d for d in await self._due() if d.alert_id not in self._in_flight]
         started = []
+        episodes = _Episodes(self.notifier.episode)
         for d in due[: max(room, 0)]:
-            task = asyncio.create_task(self._deliver(d), name="deliver")
+            task = asyncio.create_task(self._deliver(d, episodes), name="deliver")
             self._in_flight[d.alert_id] = task
             task.add_done_callback(functools.partial(self._finished, d.alert_id))
             started.append(task)
@@ -168,8 +169,7 @@ class Dispatcher:
             .order_by(deliveries.c.due_at)
             .limit(self.batch)
         )
-        async with self.notifier.store.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
+        rows = await self.notifier.store.select(query)
         seen: set[Any] = set()
         due = []
         for row in rows:
@@ -195,7 +195,7 @@ class Dispatcher:
             )
         return due
 
-    async def _deliver(self, d: Delivery) -> None:
+    async def _deliver(self, d: Delivery, episodes: _Episodes) -> None:
         attempt = d.attempt + 1
         now = self.notifier.now()
         claim = AlertSendAttempted(
@@ -212,7 +212,7 @@ class Dispatcher:
         except ConcurrencyError:
             return  # another dispatcher has it, or the alert moved: next round
         try:
-            message = await self._message(d, now)
+            message = self._message(d, await episodes.facts(d.episode_id), now)
             channel = self.channels.get(d.channel)
             if channel is None:
                 raise PermanentDeliveryError(d.channel, "channel_not_configured")
@@ -236,8 +236,9 @@ class Dispatcher:
         )
         await self._record(d, attempt, "outcome", [sent])
 
-    async def _message(self, d: Delivery, now: datetime) -> Message:
-        facts = await self.notifier.episode(d.episode_id)
+    def _message(
+        self, d: Delivery, facts: EpisodeFacts | None, now: datetime
+    ) -> Message:
         if facts is None:
             raise PermanentDeliveryError(d.channel, "episode_not_found")
         text = words(
@@ -326,3 +327,18 @@ class Dispatcher:
         ]
         append = Append(alert_stream(d.alert_id), new, expected_version)
         await self.notifier.store.commit(Commit([append]))
+
+
+class _Episodes:
+    """The episodes of one round's deliveries, each read once, when first needed: a
+    report's messages come due together. The reads start after the round found its
+    deliveries, so each sees whatever queued them."""
+
+    def __init__(self, read: Callable[[Any], Awaitable[EpisodeFacts | None]]) -> None:
+        self._read = read
+        self._reads: dict[Any, asyncio.Future[EpisodeFacts | None]] = {}
+
+    async def facts(self, episode_id: Any) -> EpisodeFacts | None:
+        if episode_id not in self._reads:
+            self._reads[episode_id] = asyncio.ensure_future(self._read(episode_id))
+        return await asyncio.shield(self._reads[episode_id])

@@ -140,7 +140,7 @@ class Notifier:
     ) -> list[Recipient]:
         child: ChildRecorded | None = None
         if report.match.la_child_id:
-            child = await child_record(self.store.engine, report.match.la_child_id)
+            child = await child_record(self.store, report.match.la_child_id)
         case = Case(
             level=assessed.level,
             exploitation=any(f.code in EXPLOITATION for f in assessed.factors),
@@ -154,8 +154,7 @@ class Notifier:
         query = select(
             alerts.c.alert_id, alerts.c.recipient_id, alerts.c.role, alerts.c.status
         ).where(alerts.c.episode_id == episode_id)
-        async with self.store.engine.connect() as conn:
-            return [tuple(row) for row in await conn.execute(query)]
+        return [tuple(row) for row in await self.store.select(query)]
 
     def escalate_at(self, level: RiskGrade, role: str, at: datetime) -> datetime | None:
         if level is RiskGrade.high and role in ESCALATING:

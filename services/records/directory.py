@@ -15,11 +15,11 @@ from sqlalchemy import Table, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import Child, ChildMatch
 from events.envelope import Envelope
+from events.store import Reads
 from services.records.tables import children
 
 
@@ -47,8 +47,8 @@ class ChildMatcher:
     Reports that arrive while a lookup is out wait for the next one, which asks for
     all of them in one query: under load, one round trip serves many requests."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
+    def __init__(self, reads: Reads) -> None:
+        self.reads = reads
         self._waiting: list[tuple[Child, asyncio.Future[ChildMatch]]] = []
         self._lookup: asyncio.Task[None] | None = None
 
@@ -84,8 +84,7 @@ class ChildMatcher:
                 tuple_(children.c.name_key, children.c.date_of_birth).in_(people),
             )
         )
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(query)
+        rows = await self.reads.select(query)
         return [_Found(row[0], (row[1], row[2])) for row in rows]
 
 
@@ -106,12 +105,11 @@ def _match_in(found: Sequence[_Found], child: Child) -> ChildMatch:
     return match_of(by_id, [f.la_child_id for f in found if f.person == person])
 
 
-async def child_record(engine: AsyncEngine, la_child_id: str) -> ChildRecorded | None:
-    async with engine.connect() as conn:
-        record = await conn.scalar(
-            select(children.c.record).where(children.c.la_child_id == la_child_id)
-        )
-    return ChildRecorded.model_validate(record) if record else None
+async def child_record(reads: Reads, la_child_id: str) -> ChildRecorded | None:
+    rows = await reads.select(
+        select(children.c.record).where(children.c.la_child_id == la_child_id)
+    )
+    return ChildRecorded.model_validate(rows[0][0]) if rows else None
 
 
 class DirectoryProjector:

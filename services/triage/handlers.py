@@ -15,7 +15,7 @@ from typing import Any, cast
 from uuid import UUID
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import (
@@ -157,30 +157,33 @@ class Triage:
     async def _directory(self, report: MissingReported) -> ChildRecorded | None:
         if not report.match.la_child_id:
             return None
-        return await child_record(self.store.engine, report.match.la_child_id)
+        return await child_record(self.store, report.match.la_child_id)
 
     async def _history(self, report: MissingReported) -> dict[int, int]:
-        """Earlier episodes of the same child (any force), per window in days."""
-        oldest = max(*HISTORY_WINDOWS, self.policy.frequently_missing_days)
+        """Earlier episodes of the same child (any force), per window in days: counted
+        by the database, however long the child's history."""
+        windows = sorted({*HISTORY_WINDOWS, self.policy.frequently_missing_days})
+        since = report.missing_since
         same_child = (
             select(episodes.c.child_key)
             .where(episodes.c.episode_id == report.episode_id)
             .scalar_subquery()
         )
-        query = select(episodes.c.missing_since).where(
+        query = select(
+            *(
+                func.count().filter(
+                    episodes.c.missing_since >= since - timedelta(days=days)
+                )
+                for days in windows
+            )
+        ).where(
             episodes.c.child_key == same_child,
             episodes.c.episode_id != report.episode_id,
-            episodes.c.missing_since < report.missing_since,
-            episodes.c.missing_since >= report.missing_since - timedelta(days=oldest),
+            episodes.c.missing_since < since,
+            episodes.c.missing_since >= since - timedelta(days=windows[-1]),
         )
-        async with self.store.engine.connect() as conn:
-            starts = list((await conn.execute(query)).scalars())
-        return {
-            days: sum(
-                1 for s in starts if s >= report.missing_since - timedelta(days=days)
-            )
-            for days in {*HISTORY_WINDOWS, self.policy.frequently_missing_days}
-        }
+        (counts,) = await self.store.select(query)
+        return dict(zip(windows, counts, strict=True))
 
     def _next_review(
         self,

@@ -164,7 +164,7 @@ async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
         store=store,
         clients=clients,
         limiter=RateLimiter(100_000, burst=1000),
-        children=ChildMatcher(store.reader),
+        children=ChildMatcher(store),
         links=links,
         notify_callback_token=CALLBACK_TOKEN,
     )

@@ -57,7 +57,7 @@ class TestReadModel:
             actor="test",
         )  # fmt: skip
 
-        directory = await load_directory(store.engine)
+        directory = await load_directory(store)
 
         assert directory.duty_team == Contact("duty", email="duty@council.example")
         assert directory.out_of_hours is None
@@ -71,18 +71,18 @@ class TestReadModel:
         await record(store, [entry("duty", "duty_team")], actor="test")
         renamed = entry("duty", "duty_team").model_copy(update={"name": "Renamed"})
         await record(store, [renamed], actor="test")
-        assert await list_recipients(store.engine) == [renamed]
+        assert await list_recipients(store) == [renamed]
 
         await record(store, [RecipientRemoved(recipient_id="duty")], actor="test")
 
-        assert (await load_directory(store.engine)).duty_team is None
+        assert (await load_directory(store)).duty_team is None
         assert len(await store.read_stream(recipient_stream("duty"))) == 3
 
     async def test_a_moved_recipient_frees_its_place(self, store: SqlEventStore):
         await record(store, [entry("a", "escalation", "1")], actor="test")
         moves = [entry("a", "escalation", "3"), entry("b", "escalation", "1")]
         await record(store, moves, actor="test")
-        steps = (await load_directory(store.engine)).escalation
+        steps = (await load_directory(store)).escalation
         assert [c.recipient_id for c in steps] == ["b", "a"]
 
     async def test_a_taken_place_refuses_the_whole_change(self, store: SqlEventStore):
@@ -92,7 +92,7 @@ class TestReadModel:
                 store, [entry("ooh", "out_of_hours"), entry("d2", "duty_team")],
                 actor="test",
             )  # fmt: skip
-        assert [e.recipient_id for e in await list_recipients(store.engine)] == ["duty"]
+        assert [e.recipient_id for e in await list_recipients(store)] == ["duty"]
         assert await store.read_stream(recipient_stream("ooh")) == []
 
     async def test_rebuild_gives_the_same_directory(self, store: SqlEventStore):
@@ -101,11 +101,11 @@ class TestReadModel:
         )
         await record(store, [entry("a", "escalation", "2")], actor="test")
         await record(store, [RecipientRemoved(recipient_id="m")], actor="test")
-        before = await list_recipients(store.engine)
+        before = await list_recipients(store)
 
         await store.rebuild_projections()
 
-        assert await list_recipients(store.engine) == before
+        assert await list_recipients(store) == before
 
 
 @pytest.fixture

@@ -262,6 +262,20 @@ async def test_earlier_episodes_of_the_same_child_count(r: Rig):
     assert "frequently_missing" in codes
 
 
+async def test_earlier_episodes_count_only_within_their_window(r: Rig):
+    for days_ago in (400, 200, 60):  # one too old for any window, one in 365 only
+        earlier = await r.report(
+            "dan", matched=True, missing_since=START - timedelta(days=days_ago)
+        )
+        await r.assessed(earlier)
+    episode_id = await r.report("dan", matched=True)
+    [assessed] = await r.assessed(episode_id)
+    history = [f for f in assessed.data["factors"] if f["source"] == "history"]
+    assert [(f["code"], f["evidence"]) for f in history] == [
+        ("missing_before", "2 earlier in 365 days")
+    ]
+
+
 async def test_a_source_down_at_a_review_does_not_lower_the_level(r: Rig):
     episode_id = await r.report("ada")
     [first] = await r.assessed(episode_id)

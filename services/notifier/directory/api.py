@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Response
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.contracts.recipients import RecipientRecorded
+from events.store import Reads
 from services.intake.authorities import la_codes
 from services.intake.errors import Rejected
 from services.intake.routes import Deps, Integrator
@@ -48,23 +48,23 @@ async def put_recipient(
     )
     if problems:
         raise Rejected(422, problems)
-    before = await _refuse_clash(deps.store.engine, entry)
+    before = await _refuse_clash(deps.store, entry)
     if entry == before:
         return entry
     try:
         await record(deps.store, [entry], actor=client.actor)
     except SlotTakenError:  # taken since we looked: say by whom
-        await _refuse_clash(deps.store.engine, entry)
+        await _refuse_clash(deps.store, entry)
         raise
     response.status_code = 201 if before is None else 200
     return entry
 
 
 async def _refuse_clash(
-    engine: AsyncEngine, entry: RecipientRecorded
+    reads: Reads, entry: RecipientRecorded
 ) -> RecipientRecorded | None:
     """The recipient's entry as it stands; 409 if another recipient holds the place."""
-    existing = await list_recipients(engine)
+    existing = await list_recipients(reads)
     if found := clashes(existing, [entry]):
         raise Rejected(409, [problem for _, problem in found])
     return next((e for e in existing if e.recipient_id == entry.recipient_id), None)
@@ -72,7 +72,7 @@ async def _refuse_clash(
 
 @router.get("/recipients", summary="The notifier's directory, in routing's order")
 async def get_recipients(_: Integrator, deps: Deps) -> list[RecipientRecorded]:
-    return await list_recipients(deps.store.engine)
+    return await list_recipients(deps.store)
 
 
 @router.delete(

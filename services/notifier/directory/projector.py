@@ -11,11 +11,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.contracts.recipients import RecipientRecorded, RecipientRemoved
 from events.envelope import Envelope, NewEvent
-from events.store import Append, Commit
+from events.store import Append, Commit, Reads
 from events.store.sql import SqlEventStore
 from services.notifier.directory.rules import directory_of, listing_order, slot_of
 from services.notifier.directory.tables import recipients
@@ -55,17 +54,16 @@ def _upsert(conn: Connection, entry: RecipientRecorded) -> None:
     )
 
 
-async def list_recipients(engine: AsyncEngine) -> list[RecipientRecorded]:
+async def list_recipients(reads: Reads) -> list[RecipientRecorded]:
     """The whole directory, in routing's order."""
     columns = [c for c in recipients.c if c.name != "slot"]
-    async with engine.connect() as conn:
-        rows = (await conn.execute(select(*columns))).mappings().all()
-    entries = [RecipientRecorded.model_validate(dict(row)) for row in rows]
+    rows = await reads.select(select(*columns))
+    entries = [RecipientRecorded.model_validate(dict(row._mapping)) for row in rows]
     return sorted(entries, key=listing_order)
 
 
-async def load_directory(engine: AsyncEngine) -> Directory:
-    return directory_of(await list_recipients(engine))
+async def load_directory(reads: Reads) -> Directory:
+    return directory_of(await list_recipients(reads))
 
 
 async def record(
@@ -88,7 +86,7 @@ async def record(
 
 async def remove(store: SqlEventStore, recipient_id: str, *, actor: str) -> bool:
     """False, and nothing recorded, when there is no such recipient."""
-    entries = await list_recipients(store.engine)
+    entries = await list_recipients(store)
     if all(e.recipient_id != recipient_id for e in entries):
         return False
     await record(store, [RecipientRemoved(recipient_id=recipient_id)], actor=actor)
