@@ -64,6 +64,7 @@ from services.notifier.projector import AlertsProjector
 from services.notifier.receiver import create_receiver_app
 from services.notifier.routing import Directory
 from services.notifier.settings import NotifierSettings
+from services.outbound import outbound_client
 from services.records.directory import ChildMatcher, DirectoryProjector, child_stream
 from services.records.episodes import EpisodesProjector
 from services.triage import handlers as triage_handlers
@@ -330,12 +331,6 @@ async def _work(
         await run_workers(workers, stop_on_signals())
 
 
-KEEP_CONNECTIONS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
-"""Keep the connections a pool opens: keeping fewer than it may open (httpx keeps 20
-of 100) closes one after almost every request under load, and the next request pays
-for a new connection at both ends."""
-
-
 @asynccontextmanager
 async def _workers(
     settings: CoreSettings,
@@ -348,7 +343,7 @@ async def _workers(
     async with AsyncExitStack() as clients:
 
         def new_client() -> httpx.AsyncClient:
-            client = httpx.AsyncClient(limits=KEEP_CONNECTIONS)
+            client = outbound_client()
             clients.push_async_callback(client.aclose)
             return client
 

@@ -42,6 +42,7 @@ from services.notifier.channels.webhook import (
     WebhookChannel,
     WebhookSettings,
 )
+from services.outbound import outbound_client
 from tests.channel_servers import (
     SMTP_PASSWORD,
     WEBHOOK_SECRET,
@@ -100,7 +101,7 @@ def logs() -> Iterator[list[dict[str, Any]]]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+    async with outbound_client() as client:
         yield client
 
 

@@ -13,7 +13,6 @@ from email.message import EmailMessage
 from typing import Any
 from uuid import UUID, uuid4
 
-import httpx
 import pytest
 
 from events.contracts.alerts import AlertAcknowledged
@@ -46,6 +45,7 @@ from services.notifier.links import AckLinks
 from services.notifier.projector import AlertsProjector
 from services.notifier.routing import Contact, Directory
 from services.notifier.tables import alerts, deliveries
+from services.outbound import outbound_client
 from services.records.directory import DirectoryProjector
 from services.records.episodes import EpisodesProjector
 from services.triage.assessments import AssessmentsProjector
@@ -171,7 +171,7 @@ async def rig(
     async with (
         serve_app(hooks.app()) as root,
         serve_notify(SERVICE_ID, NOTIFY_SECRET, templates={SMS_TEMPLATE}) as notify,
-        httpx.AsyncClient() as client,
+        outbound_client() as client,
     ):
         with serve_smtp(inbox) as smtp_port:
             directory = Directory(

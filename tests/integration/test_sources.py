@@ -16,6 +16,7 @@ import pytest
 import structlog.testing
 import yaml
 
+from services.outbound import outbound_client
 from services.triage.reference_server import (
     FACTS_MODELS,
     load_reference_data,
@@ -58,7 +59,7 @@ async def reference() -> AsyncIterator[Reference]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+    async with outbound_client() as client:
         yield client
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
-import httpx
 import pytest
 
 from events.contracts.missing import (
@@ -26,6 +25,7 @@ from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from events.subscriptions import RetryPolicy
 from events.subscriptions.store import StoreSubscription
+from services.outbound import outbound_client
 from services.records.directory import DirectoryProjector
 from services.records.episodes import EpisodesProjector
 from services.triage.assessments import AssessmentsProjector
@@ -127,7 +127,7 @@ async def rig(database_url: str, **triage: object) -> AsyncIterator[Rig]:
     projectors = [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector()]
     store = SqlEventStore(create_engine(database_url), projectors=projectors)
     clock = Clock()
-    async with serve_reference() as reference, httpx.AsyncClient() as client:
+    async with serve_reference() as reference, outbound_client() as client:
         sources = [
             ADAPTERS[name](
                 SourceSettings(
