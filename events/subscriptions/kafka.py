@@ -6,9 +6,10 @@ on every partition assignment the consumer seeks to them, so a crash between the
 database commit and the Kafka commit redelivers nothing that was already handled.
 Kafka's own committed offsets are kept too, for lag monitoring.
 
-A batch's records are handled side by side, stream by stream (``side_by_side``),
-across its partitions and within each: a partition's checkpoint, the next offset to
-read, stays at the lowest record still in hand.
+Records are handled side by side, stream by stream (``side_by_side``), across
+partitions and within each, and the consumer goes on fetching meanwhile: a record
+does not wait for the slowest of the batch before it. A partition's checkpoint, the
+next offset to read, stays at the lowest record still in hand.
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ from events.subscriptions import (
     keep_running,
     redrive_parked,
 )
-from events.subscriptions.side_by_side import InHand, handle_side_by_side
+from events.subscriptions.side_by_side import InHand, SideBySide
 
 log = structlog.get_logger()
 
 POLL_S = 0.5
-"""The longest a fetch waits for records, and how often parked messages are looked
-up for a redrive."""
+"""The longest a fetch waits for records; how often the checkpoints of records that
+needed nothing are written, and parked messages looked up for a redrive."""
+MAX_WAITING = 1000
+"""Records fetched and not yet started beyond which the consumer stops fetching."""
 
 
 def partition_name(tp: TopicPartition) -> str:
@@ -108,49 +111,78 @@ class KafkaSubscription:
         log.info(
             "subscription_started", subscriber=self.subscriber.name, transport="kafka"
         )
-        asked_at = 0.0
+        side_by_side = SideBySide(
+            self.store.commit, self.subscriber, self.retry, limit=self.concurrency
+        )
+        in_hand: dict[TopicPartition, InHand] = {}
+        fetch: asyncio.Future[dict[TopicPartition, list[ConsumerRecord]]] | None = None
+        recorded_at = time.monotonic()
         try:
             while not stop.is_set():
-                batches = await consumer.getmany(
-                    timeout_ms=int(POLL_S * 1000), max_records=500
-                )
-                in_hand = {tp: self._in_hand(tp, rs) for tp, rs in batches.items()}
-                await handle_side_by_side(
-                    list(in_hand.values()),
-                    self.store.commit,
-                    self.subscriber,
-                    self.retry,
-                    limit=self.concurrency,
-                    stop=stop,
-                )
-                reached = await asyncio.gather(*map(self._record, in_hand.values()))
-                if reached:
-                    await consumer.commit(dict(zip(in_hand, reached, strict=True)))
-                if time.monotonic() - asked_at >= POLL_S:  # not between every batch
-                    asked_at = time.monotonic()
+                if fetch is None and side_by_side.waiting < MAX_WAITING:
+                    fetch = asyncio.ensure_future(
+                        consumer.getmany(timeout_ms=int(POLL_S * 1000), max_records=500)
+                    )
+                if await side_by_side.step(stop, [fetch] if fetch else []):
+                    assert fetch is not None  # noqa: S101 - it is what finished
+                    batches, fetch = fetch.result(), None
+                    side_by_side.add(
+                        [self._take(in_hand, tp, rs) for tp, rs in batches.items()]
+                    )
+                if time.monotonic() - recorded_at >= POLL_S:  # not per batch
+                    recorded_at = time.monotonic()
+                    await self._record(consumer, in_hand)
                     await redrive_parked(self.store, self.subscriber, self.retry, stop)
+            while side_by_side.busy(stop):  # finish what is in hand
+                await side_by_side.step(stop)
+            await self._record(consumer, in_hand)
         finally:
+            if fetch is not None:
+                fetch.cancel()
+                await asyncio.gather(fetch, return_exceptions=True)
+            await side_by_side.close()
             await consumer.stop()
 
-    def _in_hand(self, tp: TopicPartition, records: list[ConsumerRecord]) -> InHand:
-        """The partition's records this subscriber handles; the others pass by."""
+    def _take(
+        self,
+        in_hand: dict[TopicPartition, InHand],
+        tp: TopicPartition,
+        records: list[ConsumerRecord],
+    ) -> tuple[InHand, list[tuple[int, Envelope]]]:
+        """The partition's new records this subscriber handles (the others pass by),
+        added to what is in hand of it."""
         events = []
         for record in records:
             envelope = _lantern_event(tp, record)
             if envelope is not None and self.subscriber.handles(envelope.type):
                 events.append((record.offset + 1, envelope))
         end = records[-1].offset + 1
-        # The consumer read from the first record: recording that again gains nothing.
-        return InHand(partition_name(tp), events, end=end, recorded=records[0].offset)
+        if tp in in_hand:
+            in_hand[tp].more(events, end=end)
+        else:  # the consumer read from the first record: recording it gains nothing
+            in_hand[tp] = InHand(
+                partition_name(tp), events, end=end, recorded=records[0].offset
+            )
+        return in_hand[tp], events
 
-    async def _record(self, in_hand: InHand) -> int:
-        """Record how far the partition got where no handler commit did (its last
-        records needed nothing, or ``stop`` came first); returns that offset."""
-        reached = in_hand.safe()
-        if reached > in_hand.recorded:
-            checkpoint = Checkpoint(self.subscriber.name, in_hand.partition, reached)
-            await self.store.commit(Commit(checkpoint=checkpoint))
-        return reached
+    async def _record(
+        self, consumer: AIOKafkaConsumer, in_hand: dict[TopicPartition, InHand]
+    ) -> None:
+        """Record how far each partition got where no handler commit did (its last
+        records needed nothing), in the store and, for lag monitoring, in Kafka."""
+        reached = {}
+        for tp, partition in in_hand.items():
+            reached[tp] = partition.safe()
+            if reached[tp] > partition.recorded:
+                checkpoint = Checkpoint(
+                    self.subscriber.name, partition.partition, reached[tp]
+                )
+                await self.store.commit(Commit(checkpoint=checkpoint))
+                partition.recorded = reached[tp]
+        assigned = consumer.assignment()
+        offsets = {tp: offset for tp, offset in reached.items() if tp in assigned}
+        if offsets:
+            await consumer.commit(offsets)
 
 
 def _lantern_event(tp: TopicPartition, record: ConsumerRecord) -> Envelope | None:

@@ -1,4 +1,4 @@
-"""Side by side, stream by stream: how both subscriptions handle what they read at once.
+"""Side by side, stream by stream: how both subscriptions handle what they read.
 
 Each stream's events are handled in order, different streams side by side, up to a
 limit, the earliest first (with a limit of 1, strictly in order). A handler waiting on
@@ -6,15 +6,21 @@ other systems (triage's sources) then does not hold up other episodes. While eve
 are in hand, the checkpoint written with each handler commit stays below the lowest
 of them in its partition: after a crash everything above it is handled again, which
 the derived output ids make harmless.
+
+The store feed reads a page and handles it (``handle_side_by_side``); the Kafka feed
+keeps a ``SideBySide`` and adds what each fetch brings while the rest is in hand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
+import itertools
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
+from typing import Any
 
 from events.envelope import Envelope
 from events.store import Checkpoint, Commit, Recorded
@@ -47,10 +53,15 @@ class InHand:
         self.recorded = recorded
         self._left = [position for position, _ in events]
 
+    def more(self, events: Sequence[tuple[int, Envelope]], *, end: int) -> None:
+        """Events read since, of the same partition (after a seek back, some again)."""
+        self._left.extend(position for position, _ in events)
+        self.end = max(self.end, end)
+
     def safe(self, *, besides: int | None = None) -> int:
         """The checkpoint to record now, ``besides`` counted as handled: just below
         the lowest event still in hand, or ``end`` when none is."""
-        lowest = next((p for p in self._left if p != besides), None)
+        lowest = min((p for p in self._left if p != besides), default=None)
         return self.end if lowest is None else lowest - 1
 
     def handled(self, position: int) -> None:
@@ -68,50 +79,110 @@ async def handle_side_by_side(
 ) -> None:
     """Handle the batches' events, up to ``limit`` at once. Once ``stop`` is set it
     starts no more: what it did not start stays in hand, below the safe checkpoint."""
-    queues, ready = _by_stream(batches)
-    running: dict[asyncio.Task[None], str] = {}
+    side_by_side = SideBySide(commit, subscriber, retry, limit=limit)
+    side_by_side.add([(in_hand, in_hand.events) for in_hand in batches])
     try:
-        while running or (ready and not stop.is_set()):
-            while ready and len(running) < limit and not stop.is_set():
-                _, stream = heapq.heappop(ready)
-                _, in_hand, position, envelope = queues[stream].popleft()
-                handling = _handle(
-                    in_hand, position, envelope, commit, subscriber, retry
-                )
-                running[asyncio.create_task(handling)] = stream
-            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                stream = running.pop(task)
-                task.result()  # a failure (the database gone) ends the batch
-                if queues[stream]:
-                    heapq.heappush(ready, (queues[stream][0][0], stream))
+        while side_by_side.busy(stop):
+            await side_by_side.step(stop)
     finally:
-        for task in running:
+        await side_by_side.close()
+
+
+class SideBySide:
+    """The scheduler for a feed that keeps coming: events are added while others are
+    in hand, so a new one need not wait for the slowest of the batch before it.
+
+    ``step`` starts what it may and returns when something finishes (or one of
+    ``also`` does); a handler's failure (the database gone) is raised from it.
+    """
+
+    def __init__(
+        self,
+        commit: CommitFunction,
+        subscriber: Subscriber,
+        retry: RetryPolicy,
+        *,
+        limit: int,
+    ) -> None:
+        self._handle = functools.partial(
+            _handle, commit=commit, subscriber=subscriber, retry=retry
+        )
+        self.limit = limit
+        self._queues: dict[str, deque[_Queued]] = defaultdict(deque)
+        self._ready: list[tuple[int, str]] = []  # streams by their first event
+        self._running: dict[asyncio.Task[None], str] = {}
+        self._order = itertools.count()
+
+    def busy(self, stop: asyncio.Event) -> bool:
+        """Something in hand, or something to start (not once ``stop`` is set)."""
+        return bool(self._running) or (bool(self._ready) and not stop.is_set())
+
+    @property
+    def waiting(self) -> int:
+        """Events added and not started yet."""
+        return sum(len(queue) for queue in self._queues.values())
+
+    def add(
+        self, batches: Sequence[tuple[InHand, Sequence[tuple[int, Envelope]]]]
+    ) -> None:
+        """Queue each partition's new events: each stream's in order, the partitions
+        taking turns (each one's first events, then their seconds...)."""
+        ranked = sorted(
+            ((i, b, in_hand, position, envelope)
+             for b, (in_hand, events) in enumerate(batches)
+             for i, (position, envelope) in enumerate(events)),
+            key=lambda item: item[:2],
+        )  # fmt: skip
+        running = set(self._running.values())
+        for _, _, in_hand, position, envelope in ranked:
+            stream = envelope.stream_id
+            queue = self._queues[stream]
+            queue.append((next(self._order), in_hand, position, envelope))
+            if len(queue) == 1 and stream not in running:
+                heapq.heappush(self._ready, (queue[0][0], stream))
+
+    async def step(
+        self, stop: asyncio.Event, also: Collection[asyncio.Future[Any]] = ()
+    ) -> set[asyncio.Future[Any]]:
+        """Start what may start (nothing once ``stop`` is set), then wait for a
+        handler or one of ``also`` to finish; returns those of ``also`` that did."""
+        while self._ready and len(self._running) < self.limit and not stop.is_set():
+            _, stream = heapq.heappop(self._ready)
+            _, in_hand, position, envelope = self._queues[stream].popleft()
+            task = asyncio.create_task(self._handle(in_hand, position, envelope))
+            self._running[task] = stream
+        waiting_on = {*self._running, *also}
+        if not waiting_on:
+            return set()
+        done, _ = await asyncio.wait(waiting_on, return_when=asyncio.FIRST_COMPLETED)
+        for finished in done:
+            stream = self._running.pop(finished, None)  # type: ignore[call-overload]
+            if stream is None:
+                continue  # one of ``also``
+            finished.result()
+            queue = self._queues[stream]
+            if queue:
+                heapq.heappush(self._ready, (queue[0][0], stream))
+            else:
+                del self._queues[stream]
+        return {f for f in done if f in also}
+
+    async def close(self) -> None:
+        """Cancel what is in hand (it stays below the safe checkpoint)."""
+        for task in self._running:
             task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
+        await asyncio.gather(*self._running, return_exceptions=True)
+        self._running.clear()
 
 
-_Rank = tuple[int, int]  # (index in its batch, batch): batches take turns
-_Queued = tuple[_Rank, InHand, int, Envelope]
-
-
-def _by_stream(
-    batches: Sequence[InHand],
-) -> tuple[dict[str, deque[_Queued]], list[tuple[_Rank, str]]]:
-    """Each stream's events in order, and a heap of the streams by their first."""
-    queues: dict[str, deque[_Queued]] = defaultdict(deque)
-    for b, in_hand in enumerate(batches):
-        for i, (position, envelope) in enumerate(in_hand.events):
-            queues[envelope.stream_id].append(((i, b), in_hand, position, envelope))
-    ready = [(queue[0][0], stream) for stream, queue in queues.items()]
-    heapq.heapify(ready)
-    return queues, ready
+_Queued = tuple[int, InHand, int, Envelope]  # (arrival order, ...)
 
 
 async def _handle(
     in_hand: InHand,
     position: int,
     envelope: Envelope,
+    *,
     commit: CommitFunction,
     subscriber: Subscriber,
     retry: RetryPolicy,

@@ -127,7 +127,7 @@ class Feed:
         if self.kafka is None:
             return StoreSubscription(self.store, subscriber, concurrency=concurrency)
         servers, prefix = self.kafka
-        await self._publish(servers, prefix)
+        await self.publish()
         return KafkaSubscription(
             self.store, subscriber, bootstrap_servers=servers, topic_prefix=prefix,
             concurrency=concurrency,
@@ -141,7 +141,10 @@ class Feed:
         async with _running(worker) as stop:
             yield stop
 
-    async def _publish(self, servers: str, prefix: str) -> None:
+    async def publish(self) -> None:
+        """Everything stored so far onto the topic (the relay, until it is there)."""
+        assert self.kafka is not None
+        servers, prefix = self.kafka
         head = await self.store.head()
         publisher = KafkaRelay(
             self.store, bootstrap_servers=servers, topic_prefix=prefix, partitions=1
@@ -281,6 +284,35 @@ class TestSideBySide:
             await eventually(lambda: _count_is(feed.store, 5), timeout=30)
         echoes = await _echoes(feed.store)
         assert len({e.causation_id for e in echoes}) == len(echoes) == 5
+
+
+async def test_kafka_records_fetched_later_do_not_wait_for_one_in_hand(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    store = SqlEventStore(create_engine(pg_database))
+    feed = Feed(store, (kafka_servers, topic_prefix))
+    slow, later = a_stream(), a_stream()
+    await store.append(slow, [happened(0)], expected_version=0)
+    in_hand, release, handled = asyncio.Event(), asyncio.Event(), []
+
+    async def handler(envelope: Envelope) -> list[Output]:
+        if envelope.stream_id == slow:
+            in_hand.set()
+            await release.wait()
+        handled.append(envelope.stream_id)
+        return []
+
+    subscriber = Subscriber("pipelined", {"TestHappened": [handler]})
+    try:
+        async with feed.running(subscriber, concurrency=2):
+            await asyncio.wait_for(in_hand.wait(), 30)
+            await store.append(later, [happened(0)], expected_version=0)
+            await feed.publish()  # fetched after the slow one's batch
+            await eventually(lambda: handled == [later], timeout=30, what="later")
+            release.set()
+            await eventually(lambda: handled == [later, slow], what="the slow one")
+    finally:
+        await store.close()
 
 
 async def test_a_redrive_leaves_the_checkpoint_where_it_was(store: SqlEventStore):
