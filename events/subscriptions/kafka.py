@@ -153,6 +153,9 @@ class KafkaSubscription:
         added to what is in hand of it."""
         events = []
         for record in records:
+            kind = _type_of(record)
+            if kind is not None and not self.subscriber.handles(kind):
+                continue  # passed by unread: most records are for other subscribers
             envelope = _lantern_event(tp, record)
             if envelope is not None and self.subscriber.handles(envelope.type):
                 events.append((record.offset + 1, envelope))
@@ -183,6 +186,14 @@ class KafkaSubscription:
         offsets = {tp: offset for tp, offset in reached.items() if tp in assigned}
         if offsets:
             await consumer.commit(offsets)
+
+
+def _type_of(record: ConsumerRecord) -> str | None:
+    """The event type from the record's CloudEvents header (None if it has none)."""
+    for key, value in record.headers or ():
+        if key == "ce_type":
+            return bytes(value).decode()
+    return None
 
 
 def _lantern_event(tp: TopicPartition, record: ConsumerRecord) -> Envelope | None:
