@@ -47,7 +47,6 @@ from typing import Any
 
 import httpx
 import psutil
-from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import FastAPI, Request, Response
 
 from bench.common import (
@@ -77,6 +76,7 @@ from tests.e2e.processes import (
     terminate,
     until_healthy,
 )
+from tests.kafka_reader import delete_topics
 from tests.notify_server import serve_app
 
 RATE = 50.0
@@ -279,18 +279,7 @@ async def kafka(hooks: str) -> AsyncIterator[Lab]:
             yield lab
         finally:
             await lab.stop()
-            await _delete_topics(prefix)
-
-
-async def _delete_topics(prefix: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
-    await admin.start()
-    try:
-        ours = [t for t in await admin.list_topics() if t.startswith(prefix)]
-        if ours:
-            await admin.delete_topics(ours)
-    finally:
-        await admin.close()
+            await delete_topics(KAFKA, prefix)
 
 
 MODES: dict[str, Callable[[str], AbstractAsyncContextManager[Lab]]] = {

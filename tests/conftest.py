@@ -16,6 +16,7 @@ import pytest
 from events.store.engine import create_engine
 from events.store.migrate import upgrade
 from events.store.sql import SqlEventStore
+from tests.kafka_reader import delete_topics
 
 
 def _required(name: str) -> str:
@@ -105,6 +106,10 @@ async def pg_store(pg_database: str) -> AsyncIterator[SqlEventStore]:
 
 
 @pytest.fixture
-def topic_prefix() -> str:
-    """Topics of their own for one test: Kafka state never leaks between tests."""
-    return f"t{uuid.uuid4().hex[:10]}."
+def topic_prefix(kafka_servers: str) -> Iterator[str]:
+    """Topics of their own for one test, deleted after it: Kafka state never leaks
+    between tests, and the broker does not grow with every run. (Not an async
+    fixture: tests ask for it with ``request.getfixturevalue``.)"""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    yield prefix
+    asyncio.run(delete_topics(kafka_servers, prefix))

@@ -1,4 +1,4 @@
-"""Read back what reached Kafka, for assertions on the relay."""
+"""Read back what reached Kafka, for assertions on the relay; and clear it away."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from events.cloudevents import from_message
 from events.envelope import Envelope
@@ -71,3 +72,16 @@ async def run_in_thread(*command: str) -> int:
     return await asyncio.to_thread(
         lambda: subprocess.run(command, check=True).returncode
     )
+
+
+async def delete_topics(servers: str, prefix: str) -> None:
+    """Delete the topics named ``prefix...``: a broker that keeps every test's topics
+    grows slower, and each consumer's metadata refresh lists them all."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=servers)
+    await admin.start()
+    try:
+        ours = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if ours:
+            await admin.delete_topics(ours)
+    finally:
+        await admin.close()
