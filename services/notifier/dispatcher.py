@@ -207,17 +207,12 @@ class Dispatcher:
             attempted_at=now,
             lease_until=now + self.policy.lease,
         )
-        facts = asyncio.ensure_future(episodes.facts(d.episode_id))  # read meanwhile
         try:
             await self._record(d, attempt, "claim", [claim], d.version)
         except ConcurrencyError:
-            facts.cancel()
             return  # another dispatcher has it, or the alert moved: next round
-        except BaseException:
-            facts.cancel()
-            raise
         try:
-            message = self._message(d, await facts, now)
+            message = self._message(d, await episodes.facts(d.episode_id), now)
             channel = self.channels.get(d.channel)
             if channel is None:
                 raise PermanentDeliveryError(d.channel, "channel_not_configured")
