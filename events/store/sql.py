@@ -7,9 +7,11 @@ SQLite), which PostgreSQL releases only after the commit is visible, so position
 is commit order. A lock held per commit would cap the store at one fsync per event
 (the eventsourcing library's ~580 appends/s); instead, one writer task per process
 drains every commit that arrived while the previous transaction ran and writes them
-all in one transaction under the lock: one fsync for the whole group. Do not "optimise"
-the lock away: without it a slower transaction commits a lower position after a reader
-has already moved past it.
+all in one transaction under the lock: one fsync for the whole group. On PostgreSQL
+the group also takes in what queued while it waited for the lock (held by another
+process), which would otherwise wait for that process and then for the lock again.
+Do not "optimise" the lock away: without it a slower transaction commits a lower
+position after a reader has already moved past it.
 """
 
 from __future__ import annotations
@@ -66,6 +68,7 @@ READ_ALL = (
 DATA, POSITION, TYPE = (Envelope._fields.index(f) for f in ("data", "position", "type"))
 APPEND_LOCK = 0x4C414E54  # "LANT": the one advisory lock every appender takes
 COMMITS_CHANNEL = "lantern_commits"  # PostgreSQL NOTIFY: events were committed
+LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 SQLITE_READERS = 4  # threads (and connections) reading SQLite side by side
 
 
@@ -139,13 +142,19 @@ class SqlEventStore:
     async def _write_forever(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            await self._write(batch)
+            self._take_waiting(batch)
+            await self._write(batch, gather=True)
 
-    async def _write(self, batch: list[_Pending]) -> None:
+    def _take_waiting(self, batch: list[_Pending]) -> None:
+        """Add the commits queued meanwhile, up to the batch limit."""
+        while len(batch) < self._max_batch and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+
+    async def _write(self, batch: list[_Pending], *, gather: bool = False) -> None:
+        """``gather``: the commits that queue while the group waits for the append
+        lock join it (a trial of one commit alone takes none)."""
         try:
-            outcomes = await self._transact([p.commit for p in batch])
+            outcomes = await self._transact(batch, gather=gather)
         except Exception as exc:
             if len(batch) > 1:  # one bad commit must not fail the others: try alone
                 for pending in batch:
@@ -170,59 +179,62 @@ class SqlEventStore:
             if wanted is None or types is None or not wanted.isdisjoint(types):
                 self._changed.pop(wanted).set()
 
-    async def _transact(self, commits: list[Commit]) -> list[Recorded | Exception]:
+    async def _transact(
+        self, batch: list[_Pending], *, gather: bool
+    ) -> list[Recorded | Exception]:
         if self._sqlite_writer is not None:
             return await asyncio.get_running_loop().run_in_executor(
-                self._sqlite_thread, self._transact_sqlite, commits
+                self._sqlite_thread, self._transact_sqlite, [p.commit for p in batch]
             )
-        async with self.engine.connect() as conn:
-            return await conn.run_sync(self._in_transaction, commits)
+        async with self.engine.connect() as conn, conn.begin():
+            if any(a.events for p in batch for a in p.commit.appends):
+                await conn.execute(LOCK, {"key": APPEND_LOCK})
+                if gather:  # they would wait for this group, then for the lock again
+                    self._take_waiting(batch)
+            return await conn.run_sync(self._in_transaction, [p.commit for p in batch])
 
     def _transact_sqlite(self, commits: list[Commit]) -> list[Recorded | Exception]:
         """On the writer's own thread: aiosqlite would hop to its thread and back to
         the event loop for every statement, and each hop waits behind everything
         else the loop has to do; this way the whole transaction is one hop."""
         assert self._sqlite_writer is not None  # noqa: S101 - only called for SQLite
-        with self._sqlite_writer.connect() as conn:
+        with self._sqlite_writer.connect() as conn, conn.begin():
             conn.execution_options(**{WRITE: True})
             return self._in_transaction(conn, commits)
 
     def _in_transaction(
         self, conn: Connection, commits: list[Commit]
     ) -> list[Recorded | Exception]:
-        with conn.begin():
-            if not any(a.events for c in commits for a in c.appends):
-                self._write_bookkeeping(conn, commits)  # no order to keep
-                return [Recorded() for _ in commits]
-            if self._postgres:
-                conn.execute(  # the notice goes out when this commits
-                    text(
-                        "SELECT pg_advisory_xact_lock(:key),"
-                        f" pg_notify('{COMMITS_CHANNEL}', :types)"
-                    ),
-                    {"key": APPEND_LOCK, "types": _notice(commits)},
-                )
-            plan = self._load_plan(conn, commits)
-            outcomes = [self._plan_commit(plan, c) for c in commits]
-            if plan.rows:
-                conn.execute(insert(events), plan.rows)
-                self._project(conn, [Envelope(**row) for row in plan.rows])
-            self._write_bookkeeping(
-                conn,
-                [c for c, o in zip(commits, outcomes, strict=True)
-                 if not isinstance(o, Exception)],
-            )  # fmt: skip
+        """The group's writes, in the transaction that holds the append lock."""
+        if not any(a.events for c in commits for a in c.appends):
+            self._write_bookkeeping(conn, commits)  # no order to keep
+            return [Recorded() for _ in commits]
+        plan = self._load_plan(conn, commits)
+        outcomes = [self._plan_commit(plan, c) for c in commits]
+        if plan.rows:
+            conn.execute(insert(events), plan.rows)
+            self._project(conn, [Envelope(**row) for row in plan.rows])
+        self._write_bookkeeping(
+            conn,
+            [c for c, o in zip(commits, outcomes, strict=True)
+             if not isinstance(o, Exception)],
+        )  # fmt: skip
         return outcomes
 
     def _load_plan(self, conn: Connection, commits: list[Commit]) -> _Plan:
         """What planning needs, read under the lock in one round trip (each one waits
         behind the busy event loop): the top position, the streams' versions, and
-        which first event ids are stored already. The row's shape says which it is."""
+        which first event ids are stored already. The row's shape says which it is.
+        On PostgreSQL the same statement queues the commit notice."""
         appends = [a for c in commits for a in c.appends if a.events]
         no_stream = cast(null(), events.c.stream_id.type)
         no_id = cast(null(), events.c.event_id.type)
+        top = select(func.coalesce(func.max(events.c.position), 0)).scalar_subquery()
+        head = select(no_stream, top, no_id)
+        if self._postgres:  # the notice goes out when this transaction commits
+            head = head.select_from(func.pg_notify(COMMITS_CHANNEL, _notice(commits)))
         query = union_all(
-            select(no_stream, func.coalesce(func.max(events.c.position), 0), no_id),
+            head,
             select(events.c.stream_id, func.max(events.c.stream_version), no_id)
             .where(events.c.stream_id.in_({a.stream_id for a in appends}))
             .group_by(events.c.stream_id),

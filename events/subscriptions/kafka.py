@@ -43,6 +43,11 @@ log = structlog.get_logger()
 POLL_S = 0.5
 """The longest a fetch waits for records; how often the checkpoints of records that
 needed nothing are written, and parked messages looked up for a redrive."""
+FETCH_WAIT_MS = 20
+"""How long the broker holds a fetch open for new records. aiokafka sends one fetch
+at a time per broker and leaves out the partitions it holds records of, so a record
+arriving in one of those waits for the fetch in flight to come back: with Kafka's
+default (500 ms) a quiet topic added up to half a second to a busy one."""
 MAX_WAITING = 1000
 """Records fetched and not yet started beyond which the consumer stops fetching."""
 
@@ -102,6 +107,7 @@ class KafkaSubscription:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
+            fetch_max_wait_ms=FETCH_WAIT_MS,
         )
         listener = _SeekToCheckpoints(consumer, self.store, self.subscriber.name)
         consumer.subscribe(
@@ -116,6 +122,7 @@ class KafkaSubscription:
         )
         in_hand: dict[TopicPartition, InHand] = {}
         fetch: asyncio.Future[dict[TopicPartition, list[ConsumerRecord]]] | None = None
+        recording: asyncio.Future[None] | None = None
         recorded_at = time.monotonic()
         try:
             while not stop.is_set():
@@ -130,16 +137,22 @@ class KafkaSubscription:
                         [self._take(in_hand, tp, rs) for tp, rs in batches.items()]
                     )
                 if time.monotonic() - recorded_at >= POLL_S:  # not per batch
+                    if recording is not None:
+                        await recording  # mostly done already; raises what it met
                     recorded_at = time.monotonic()
-                    await self._record(consumer, in_hand)
+                    # beside the handlers: a commit waits for the append lock
+                    recording = asyncio.ensure_future(self._record(consumer, in_hand))
                     await redrive_parked(self.store, self.subscriber, self.retry, stop)
             while side_by_side.busy(stop):  # finish what is in hand
                 await side_by_side.step(stop)
+            if recording is not None:
+                await recording
             await self._record(consumer, in_hand)
         finally:
-            if fetch is not None:
-                fetch.cancel()
-                await asyncio.gather(fetch, return_exceptions=True)
+            for task in (fetch, recording):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
             await side_by_side.close()
             await consumer.stop()
 
@@ -173,15 +186,19 @@ class KafkaSubscription:
     ) -> None:
         """Record how far each partition got where no handler commit did (its last
         records needed nothing), in the store and, for lag monitoring, in Kafka."""
-        reached = {}
-        for tp, partition in in_hand.items():
-            reached[tp] = partition.safe()
-            if reached[tp] > partition.recorded:
-                checkpoint = Checkpoint(
-                    self.subscriber.name, partition.partition, reached[tp]
+        reached = {tp: partition.safe() for tp, partition in in_hand.items()}
+        behind = [tp for tp, p in in_hand.items() if reached[tp] > p.recorded]
+        await asyncio.gather(  # side by side: the store writes them in one commit
+            *(
+                self.store.commit(
+                    Commit(checkpoint=Checkpoint(self.subscriber.name,
+                                                 in_hand[tp].partition, reached[tp]))
                 )
-                await self.store.commit(Commit(checkpoint=checkpoint))
-                partition.recorded = reached[tp]
+                for tp in behind
+            )
+        )  # fmt: skip
+        for tp in behind:
+            in_hand[tp].recorded = max(in_hand[tp].recorded, reached[tp])
         assigned = consumer.assignment()
         offsets = {tp: offset for tp, offset in reached.items() if tp in assigned}
         if offsets:

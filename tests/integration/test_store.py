@@ -6,11 +6,12 @@ import asyncio
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 
 from events.envelope import NewEvent
 from events.store import Append, Checkpoint, Commit, ConcurrencyError, Parking
 from events.store.engine import create_engine
-from events.store.sql import SqlEventStore
+from events.store.sql import APPEND_LOCK, LOCK, SqlEventStore
 from tests.builders import TestEchoed, TestHappened, a_stream, happened
 from tests.waiting import eventually
 
@@ -105,6 +106,46 @@ class TestAppend:
         assert isinstance(results[-1], ConcurrencyError)
         for stream in streams:
             assert len(await store.read_stream(stream)) == 1
+
+    async def test_commits_queued_while_another_process_holds_the_lock_join_one_group(
+        self, pg_store: SqlEventStore, pg_database: str
+    ):
+        """A group waiting for the append lock takes in the commits queued meanwhile:
+        they then wait for one transaction of the other process, not for two."""
+        other = create_engine(pg_database)
+        streams = [a_stream() for _ in range(3)]
+        try:
+            async with other.connect() as conn:
+                transaction = await conn.begin()
+                await conn.execute(LOCK, {"key": APPEND_LOCK})  # another appender
+                first = asyncio.ensure_future(
+                    pg_store.append(streams[0], [happened(1)], expected_version=0)
+                )
+                waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+
+                async def first_waits() -> bool:
+                    return bool((await conn.execute(waiting)).scalar_one())
+
+                await eventually(first_waits, what="the first group waits")
+                later = [
+                    asyncio.ensure_future(
+                        pg_store.append(stream, [happened(1)], expected_version=0)
+                    )
+                    for stream in streams[1:]
+                ]
+                assert await first_waits()  # and the later ones are queued by now
+                await transaction.commit()
+            await asyncio.gather(first, *later)
+
+            async with other.connect() as conn:
+                transactions = await conn.execute(
+                    text("SELECT DISTINCT xmin::text FROM events"
+                         " WHERE stream_id = ANY(:streams)"),
+                    {"streams": streams},
+                )  # fmt: skip
+                assert len(transactions.all()) == 1
+        finally:
+            await other.dispose()
 
 
 class TestReadAll:
