@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from sqlalchemy import select
 
 from events.contracts.missing import (
     Child,
@@ -20,7 +21,9 @@ from events.contracts.missing import (
     PoliceRiskGradeChanged,
     RiskGrade,
 )
+from events.contracts.triage import RiskAssessed
 from events.envelope import Envelope, NewEvent
+from events.store import Append, Commit
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from events.subscriptions import RetryPolicy
@@ -35,6 +38,7 @@ from services.triage.scheduler import ReviewScheduler
 from services.triage.sources import SourceName
 from services.triage.sources.http import SourceSettings
 from services.triage.sources.settings import ADAPTERS
+from services.triage.tables import assessments
 from tests.reference import Reference, serve_reference
 from tests.waiting import eventually
 
@@ -288,3 +292,48 @@ async def test_a_source_down_at_a_review_does_not_lower_the_level(r: Rig):
     assert review.data["level"] == first.data["level"] == "high"
     assert review.data["sources_missing"] == ["youth_justice"]
     assert "county_lines" not in review.data["removed"]
+
+
+async def test_the_read_model_keeps_each_episodes_latest_assessment(database_url: str):
+    """A group's assessments are projected in one statement: of two for one episode
+    in the same group, the later is kept, and a later group replaces it."""
+    store = SqlEventStore(
+        create_engine(database_url), projectors=[AssessmentsProjector()]
+    )
+    one, two = uuid4(), uuid4()
+    at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+    def assessed(episode_id: UUID, level: RiskGrade, minutes: int) -> NewEvent:
+        return NewEvent(
+            event=RiskAssessed(
+                episode_id=episode_id, level=level, score=10, factors=[], actions=[],
+                sources_answered=[], sources_missing=[], policy_version="test",
+                assessed_at=at + timedelta(minutes=minutes), trigger="reported",
+            )
+        )  # fmt: skip
+
+    async def levels() -> dict[UUID, tuple[str, datetime]]:
+        query = select(
+            assessments.c.episode_id, assessments.c.level, assessments.c.assessed_at
+        )
+        return {row[0]: (row[1], row[2]) for row in await store.select(query)}
+
+    try:
+        await store.commit(
+            Commit([
+                Append(f"episode-{one}", [assessed(one, RiskGrade.low, 0),
+                                          assessed(one, RiskGrade.high, 5)]),
+                Append(f"episode-{two}", [assessed(two, RiskGrade.medium, 1)]),
+            ])
+        )  # fmt: skip
+        assert await levels() == {
+            one: ("high", at + timedelta(minutes=5)),
+            two: ("medium", at + timedelta(minutes=1)),
+        }
+
+        await store.commit(
+            Commit([Append(f"episode-{one}", [assessed(one, RiskGrade.medium, 9)])])
+        )
+        assert (await levels())[one] == ("medium", at + timedelta(minutes=9))
+    finally:
+        await store.close()
