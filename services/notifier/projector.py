@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Boolean, Table, Update, bindparam, case, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -84,10 +84,10 @@ KEYS = {alerts: alerts.c.alert_id, deliveries: deliveries.c.delivery_id}
 
 
 class _Writes:
-    """The group's writes, held back and sent as one statement per table and shape:
-    the append lock is held while they run, and one round trip per event made up
-    most of a busy notifier's transactions. Changes to one row are merged in event
-    order; ``flush`` before reading what they change."""
+    """The group's writes, held back and sent as one statement per table and kind
+    (insert, update): the append lock is held while they run, and one round trip per
+    event made up most of a busy notifier's transactions. Changes to one row are
+    merged in event order; ``flush`` before reading what they change."""
 
     def __init__(self) -> None:
         self.inserts: dict[Table, list[dict[str, Any]]] = {alerts: [], deliveries: []}
@@ -114,22 +114,38 @@ class _Writes:
                 self.inserts[deliveries],
             )
         for table, changes in self.changes.items():
-            key = KEYS[table]
-            shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-            for row_key, values in changes.items():
-                params = {f"new_{c}": v for c, v in values.items()}
-                shapes.setdefault(tuple(values), []).append({"key": row_key, **params})
-            for columns, rows in shapes.items():
-                statement = (
-                    update(table)
-                    .where(key == bindparam("key"))
-                    .values({c: bindparam(f"new_{c}") for c in columns})
-                )
-                conn.execute(statement, rows)
+            if changes:
+                conn.execute(*_changes(table, changes))
         for rows in self.inserts.values():
             rows.clear()
         for changed in self.changes.values():
             changed.clear()
+
+
+def _changes(
+    table: Table, changes: dict[Any, dict[str, Any]]
+) -> tuple[Update, list[dict[str, Any]]]:
+    """One UPDATE for rows that change different columns: a column that only some
+    of them change is set where its ``set_`` flag is true and kept elsewhere."""
+    columns = sorted({c for values in changes.values() for c in values})
+    everywhere = set.intersection(*(set(values) for values in changes.values()))
+    new = {c: bindparam(f"new_{c}", type_=table.c[c].type) for c in columns}
+    statement = (
+        update(table)
+        .where(KEYS[table] == bindparam("key"))
+        .values({
+            c: new[c] if c in everywhere
+            else case((bindparam(f"set_{c}", type_=Boolean), new[c]), else_=table.c[c])
+            for c in columns
+        })
+    )  # fmt: skip
+    rows = [
+        {"key": key}
+        | {f"new_{c}": values.get(c) for c in columns}
+        | {f"set_{c}": c in values for c in columns if c not in everywhere}
+        for key, values in changes.items()
+    ]
+    return statement, rows
 
 
 def _apply(conn: Connection, writes: _Writes, envelope: Envelope) -> None:
