@@ -43,6 +43,7 @@ def sqlite_writer(engine: AsyncEngine) -> Engine:
         engine.url.set(drivername="sqlite"),
         poolclass=SingletonThreadPool,
         connect_args={"timeout": 30},
+        execution_options={WRITE: True},
     )
     _configure_sqlite(writer)
     return writer

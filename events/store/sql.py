@@ -53,7 +53,7 @@ from events.store import (
     Projector,
     Recorded,
 )
-from events.store.engine import WRITE, reader, sqlite_reader, sqlite_writer
+from events.store.engine import reader, sqlite_reader, sqlite_writer
 from events.store.tables import checkpoints, events, parked_messages
 
 log = structlog.get_logger()
@@ -198,8 +198,7 @@ class SqlEventStore:
         the event loop for every statement, and each hop waits behind everything
         else the loop has to do; this way the whole transaction is one hop."""
         assert self._sqlite_writer is not None  # noqa: S101 - only called for SQLite
-        with self._sqlite_writer.connect() as conn, conn.begin():
-            conn.execution_options(**{WRITE: True})
+        with self._sqlite_writer.connect() as conn, conn.begin():  # BEGIN IMMEDIATE
             return self._in_transaction(conn, commits)
 
     def _in_transaction(

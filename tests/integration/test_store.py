@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from events.envelope import NewEvent
 from events.store import Append, Checkpoint, Commit, ConcurrencyError, Parking
-from events.store.engine import create_engine
+from events.store.engine import create_engine, sqlite_writer
 from events.store.sql import APPEND_LOCK, LOCK, SqlEventStore
 from tests.builders import TestEchoed, TestHappened, a_stream, happened
 from tests.waiting import eventually
@@ -266,3 +267,25 @@ class TestChanges:
             assert happenings.is_set() and not echoes.is_set()
         finally:
             await other.close()
+
+
+def test_a_sqlite_write_transaction_holds_the_write_lock_from_begin(
+    sqlite_database: str,
+):
+    """Two processes writing one SQLite file queue at BEGIN: a writer that took the
+    lock only at its first write could find its snapshot stale and fail."""
+    writer = sqlite_writer(create_engine(sqlite_database))
+    other = sqlite3.connect(make_url(sqlite_database).database, timeout=0)
+    other.isolation_level = None
+    try:
+        with (
+            writer.connect() as conn,
+            conn.begin(),
+            pytest.raises(sqlite3.OperationalError, match="locked"),
+        ):
+            other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free once it committed
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        writer.dispose()
