@@ -7,14 +7,15 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from events import relay
-from events.envelope import Envelope
+from events.envelope import Envelope, NewEvent
 from events.relay import KafkaRelay
 from events.runtime import Worker
 from events.store import Commit, Parking
@@ -313,6 +314,70 @@ async def test_kafka_records_fetched_later_do_not_wait_for_one_in_hand(
             await eventually(lambda: handled == [later, slow], what="the slow one")
     finally:
         await store.close()
+
+
+async def test_kafka_records_passed_by_move_every_partitions_checkpoint_on(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    """Records of types a subscriber does not handle are read past: each partition's
+    checkpoint reaches its end, in the store and in Kafka's committed offsets (which
+    lag monitoring reads), without a handler commit to carry it."""
+    store = SqlEventStore(create_engine(pg_database))
+    for stream in [a_stream() for _ in range(40)]:  # on all three partitions
+        await store.append(
+            stream, [NewEvent(event=TestEchoed(n=1))], expected_version=0
+        )
+    publisher = KafkaRelay(
+        store, bootstrap_servers=kafka_servers, topic_prefix=topic_prefix, partitions=3
+    )
+    head = await store.head()
+
+    async def published() -> bool:
+        return await store.checkpoint(relay.NAME, relay.PARTITION) >= head
+
+    async with _running(publisher):
+        await eventually(published, timeout=30, what="all on Kafka")
+    topic = f"{topic_prefix}test"
+    partitions = [TopicPartition(topic, p) for p in range(3)]
+    reader = AIOKafkaConsumer(bootstrap_servers=kafka_servers)
+    await reader.start()
+    try:
+        ends = await reader.end_offsets(partitions)
+    finally:
+        await reader.stop()
+    assert sum(ends.values()) == 40 and min(ends.values()) > 0
+
+    async def never(envelope: Envelope) -> list[Output]:
+        raise AssertionError("not a type it handles")
+
+    subscriber = Subscriber("passer-by", {"TestHappened": [never]})
+    worker = KafkaSubscription(
+        store, subscriber, bootstrap_servers=kafka_servers, topic_prefix=topic_prefix
+    )
+
+    async def checkpoints() -> dict[TopicPartition, int]:
+        return {
+            tp: await store.checkpoint("passer-by", f"{tp.topic}:{tp.partition}")
+            for tp in partitions
+        }
+
+    try:
+        async with _running(worker):
+            await eventually(
+                lambda: _equal(checkpoints(), ends), timeout=30, what="read past"
+            )
+        group = AIOKafkaConsumer(bootstrap_servers=kafka_servers, group_id="passer-by")
+        await group.start()
+        try:
+            assert {tp: await group.committed(tp) for tp in partitions} == ends
+        finally:
+            await group.stop()
+    finally:
+        await store.close()
+
+
+async def _equal(actual: Awaitable[object], expected: object) -> bool:
+    return await actual == expected
 
 
 async def test_a_redrive_leaves_the_checkpoint_where_it_was(store: SqlEventStore):
