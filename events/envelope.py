@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
-from events.registry import Event, decode
+from events.registry import Event, decode, decode_json
 
 
 def utcnow() -> datetime:
@@ -41,6 +41,10 @@ class JsonText(Mapping[str, Any]):
     def __init__(self, text: str) -> None:
         self.text = text
         self._value: dict[str, Any] | None = None
+
+    @property
+    def undecoded(self) -> bool:
+        return self._value is None
 
     def _decoded(self) -> dict[str, Any]:
         if self._value is None:
@@ -83,4 +87,6 @@ class Envelope(NamedTuple):
     @property
     def event(self) -> Event:
         """The payload as the current event class, upcast from older versions."""
+        if isinstance(self.data, JsonText) and self.data.undecoded:
+            return decode_json(self.type, self.schema_version, self.data.text)
         return decode(self.type, self.schema_version, self.data)

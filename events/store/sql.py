@@ -26,6 +26,7 @@ from uuid import UUID
 
 import structlog
 from sqlalchemy import (
+    Text,
     cast,
     func,
     insert,
@@ -58,8 +59,12 @@ from events.store.tables import checkpoints, events, parked_messages
 
 log = structlog.get_logger()
 
-ENVELOPE = [events.c[name] for name in Envelope._fields]
-"""The columns in the envelope's field order, so a row builds one by position."""
+ENVELOPE = [
+    cast(events.c.data, Text) if name == "data" else events.c[name]
+    for name in Envelope._fields
+]
+"""The columns in the envelope's field order, so a row builds one by position; the
+payload as its text, decoded only if it is read (``JsonText``)."""
 READ_ALL = (
     "SELECT "  # noqa: S608 - column names only
     + ", ".join(f"{f}::text" if f == "data" else f for f in Envelope._fields)
@@ -444,9 +449,8 @@ class SqlEventStore:
         passes most events by, and an envelope costs more to build than its row."""
         rows = await self._rows_after(after, limit)
         wanted = rows if types is None else [r for r in rows if r[TYPE] in types]
-        build = _lazy if self._postgres else Envelope._make
         return Page(
-            [build(row) for row in wanted],
+            [_lazy(row) for row in wanted],
             read=len(rows),
             last=rows[-1][POSITION] if rows else after,
         )
@@ -525,7 +529,7 @@ class SqlEventStore:
         return int(result.rowcount)
 
     async def _envelopes(self, query: Executable) -> list[Envelope]:
-        return [Envelope._make(row) for row in await self.select(query)]
+        return [_lazy(row) for row in await self.select(query)]
 
     async def close(self) -> None:
         for task in (self._writer, self._listener):

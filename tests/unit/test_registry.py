@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -11,30 +14,47 @@ from pydantic import ValidationError
 from events.cloudevents import from_message, to_message, topic_for
 from events.envelope import Envelope
 from events.ids import derive_id
-from events.registry import Event, UnknownEventTypeError, decode, event_types
+from events.registry import (
+    Event,
+    UnknownEventTypeError,
+    decode,
+    decode_json,
+    event_types,
+)
 from tests.builders import TestHappened, TestRenamed
+
+Decoder = Callable[[str, int, Any], Event]
+
+
+@pytest.fixture(params=["object", "stored text"])
+def decoder(request: pytest.FixtureRequest) -> Decoder:
+    """Both ways a payload is decoded: from an object, or from the stored text."""
+    if request.param == "object":
+        return decode
+    return lambda type_name, version, data: decode_json(
+        type_name, version, json.dumps(data)
+    )
 
 
 class TestDecode:
-    def test_current_version_round_trips(self):
-        assert decode("TestHappened", 1, TestHappened(n=3).to_data()) == TestHappened(
-            n=3
-        )
+    def test_current_version_round_trips(self, decoder: Decoder):
+        decoded = decoder("TestHappened", 1, TestHappened(n=3).to_data())
+        assert decoded == TestHappened(n=3)
 
-    def test_older_version_is_upcast(self):
-        assert decode("TestRenamed", 1, {"name": "kept"}) == TestRenamed(title="kept")
+    def test_older_version_is_upcast(self, decoder: Decoder):
+        assert decoder("TestRenamed", 1, {"name": "kept"}) == TestRenamed(title="kept")
 
-    def test_unknown_type_is_named(self):
+    def test_unknown_type_is_named(self, decoder: Decoder):
         with pytest.raises(UnknownEventTypeError, match="NoSuchEvent"):
-            decode("NoSuchEvent", 1, {})
+            decoder("NoSuchEvent", 1, {})
 
-    def test_newer_version_than_the_code_is_refused(self):
+    def test_newer_version_than_the_code_is_refused(self, decoder: Decoder):
         with pytest.raises(ValueError, match="newer than this code knows"):
-            decode("TestHappened", 2, {"n": 1})
+            decoder("TestHappened", 2, {"n": 1})
 
-    def test_unknown_fields_are_refused(self):
+    def test_unknown_fields_are_refused(self, decoder: Decoder):
         with pytest.raises(ValidationError):
-            decode("TestHappened", 1, {"n": 1, "surprise": True})
+            decoder("TestHappened", 1, {"n": 1, "surprise": True})
 
     def test_events_are_immutable(self):
         with pytest.raises(ValidationError):
