@@ -49,14 +49,13 @@ def sqlite_writer(engine: AsyncEngine) -> Engine:
     return writer
 
 
-def sqlite_reader(engine: AsyncEngine, *, threads: int) -> Engine:
-    """A synchronous engine on the same SQLite file for the store's reader threads,
-    a connection each: a read of one statement is then one hop from the event loop,
-    where aiosqlite makes one per step (BEGIN, execute, fetch, close, rollback)."""
+def sqlite_reader(engine: AsyncEngine) -> Engine:
+    """A synchronous engine on the same SQLite file for the store's reads of one
+    statement, run on the event loop's thread: no hop at all, where aiosqlite makes
+    one per step (BEGIN, execute, fetch, close, rollback). A connection per thread."""
     readers = create_sync_engine(
         engine.url.set(drivername="sqlite"),
-        pool_size=threads,
-        max_overflow=0,
+        poolclass=SingletonThreadPool,
         connect_args={"timeout": 30},
         execution_options={ONE_STATEMENT: True},
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -18,7 +20,7 @@ from events import relay
 from events.envelope import Envelope, NewEvent
 from events.relay import KafkaRelay
 from events.runtime import Worker
-from events.store import Commit, Parking
+from events.store import Commit, Page, Parking
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from events.subscriptions import Output, RetryPolicy, Subscriber, redrive_parked
@@ -106,6 +108,42 @@ class TestStoreSubscription:
             await eventually(lambda: _count_is(store, 5))
             await eventually(lambda: _resolved(store))
         assert sorted(e.data["n"] for e in await _echoes(store)) == [0, 1, 2, 3, 4]
+
+    async def test_catching_up_on_events_it_passes_by_lets_the_process_run(
+        self, store: SqlEventStore, monkeypatch: pytest.MonkeyPatch
+    ):
+        """The embedded process serves HTTP on the same event loop: a subscription
+        reading page after page of events it does not handle must not hold it."""
+        await store.append(
+            a_stream(),
+            [NewEvent(event=TestEchoed(n=i)) for i in range(100)],
+            expected_version=0,
+        )
+        ticks, ticks_at_each_read = 0, []
+        read_page = store.read_page
+
+        async def counted(**page: Any) -> Page:
+            ticks_at_each_read.append(ticks)
+            return await read_page(**page)
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        monkeypatch.setattr(store, "read_page", counted)
+        ticker = asyncio.create_task(tick())
+        catching_up = StoreSubscription(store, echo_subscriber(store), page_size=10)
+        try:
+            async with _running(catching_up):
+                await eventually(lambda: _passed(store, 100))
+        finally:
+            ticker.cancel()
+
+        pages = list(itertools.pairwise(ticks_at_each_read))
+        assert len(pages) >= 10
+        assert all(later > earlier for earlier, later in pages)  # a turn per page
 
 
 @dataclass
@@ -400,6 +438,10 @@ async def _checkpoint_is(feed: Feed, name: str, position: int) -> bool:
 
 async def _count_is(store: SqlEventStore, n: int) -> bool:
     return len(await _echoes(store)) == n
+
+
+async def _passed(store: SqlEventStore, position: int) -> bool:
+    return await store.checkpoint(NAME, PARTITION) == position
 
 
 async def _resolved(store: SqlEventStore) -> bool:
