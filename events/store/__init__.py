@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
@@ -113,4 +113,6 @@ class Projector(Protocol):
 class Reads(Protocol):
     """Reads of one statement, outside any transaction (the store is one)."""
 
-    async def select(self, query: Executable) -> Sequence[Any]: ...
+    async def select(
+        self, query: Executable, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Any]: ...

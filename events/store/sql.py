@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Collection, Container, Iterable, Sequence
+import functools
+from collections.abc import Collection, Container, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from uuid import UUID
 import structlog
 from sqlalchemy import (
     Text,
+    bindparam,
     cast,
     func,
     insert,
@@ -70,10 +72,62 @@ READ_ALL = (
     + ", ".join(f"{f}::text" if f == "data" else f for f in Envelope._fields)
     + " FROM events WHERE position > $1 ORDER BY position LIMIT $2"
 )
+STREAM = (
+    select(*ENVELOPE)
+    .where(
+        events.c.stream_id == bindparam("stream_id"),
+        events.c.stream_version > bindparam("after"),
+    )
+    .order_by(events.c.stream_version)
+)
+PAGE = (
+    select(*ENVELOPE)
+    .where(events.c.position > bindparam("after"))
+    .order_by(events.c.position)
+    .limit(bindparam("limit"))
+)
+"""Statements read often are built once, with their values as parameters: SQLAlchemy
+then skips building the statement and its cache key per read (2.5x the cost of the
+read itself on SQLite, ``bench/README.md``)."""
 DATA, POSITION, TYPE = (Envelope._fields.index(f) for f in ("data", "position", "type"))
 APPEND_LOCK = 0x4C414E54  # "LANT": the one advisory lock every appender takes
-COMMITS_CHANNEL = "lantern_commits"  # PostgreSQL NOTIFY: events were committed
 LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+COMMITS_CHANNEL = "lantern_commits"  # PostgreSQL NOTIFY: events were committed
+INSERT = insert(events)
+
+
+@functools.cache
+def _plan_query(postgres: bool) -> Executable:
+    """What planning a group needs, in one statement; the row's shape says which:
+    the top position, each stream's version, the first event ids already stored."""
+    no_stream = cast(null(), events.c.stream_id.type)
+    no_id = cast(null(), events.c.event_id.type)
+    top = select(func.coalesce(func.max(events.c.position), 0)).scalar_subquery()
+    head = select(no_stream, top, no_id)
+    if postgres:  # the same statement queues the commit notice
+        head = head.select_from(func.pg_notify(COMMITS_CHANNEL, bindparam("notice")))
+    return union_all(
+        head,
+        select(events.c.stream_id, func.max(events.c.stream_version), no_id)
+        .where(events.c.stream_id.in_(bindparam("streams", expanding=True)))
+        .group_by(events.c.stream_id),
+        select(no_stream, null(), events.c.event_id).where(
+            events.c.event_id.in_(bindparam("ids", expanding=True))
+        ),
+    )
+
+
+@functools.cache
+def _checkpoints_upsert(postgres: bool) -> Executable:
+    """Checkpoints only move forward, so a late redelivery cannot rewind one."""
+    stmt = (pg_insert if postgres else sqlite_insert)(checkpoints)
+    forward = (func.greatest if postgres else func.max)(
+        checkpoints.c.position, stmt.excluded.position
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["subscriber", "partition"],
+        set_={"position": forward, "updated_at": stmt.excluded.updated_at},
+    )
 
 
 @dataclass(slots=True)
@@ -210,7 +264,7 @@ class SqlEventStore:
         plan = self._load_plan(conn, commits)
         outcomes = [self._plan_commit(plan, c) for c in commits]
         if plan.rows:
-            conn.execute(insert(events), plan.rows)
+            conn.execute(INSERT, plan.rows)
             self._project(conn, [Envelope(**row) for row in plan.rows])
         self._write_bookkeeping(
             conn,
@@ -220,28 +274,18 @@ class SqlEventStore:
         return outcomes
 
     def _load_plan(self, conn: Connection, commits: list[Commit]) -> _Plan:
-        """What planning needs, read under the lock in one round trip (each one waits
-        behind the busy event loop): the top position, the streams' versions, and
-        which first event ids are stored already. The row's shape says which it is.
-        On PostgreSQL the same statement queues the commit notice."""
+        """What planning needs (``_plan_query``), read under the lock in one round trip:
+        each one waits behind the busy event loop."""
         appends = [a for c in commits for a in c.appends if a.events]
-        no_stream = cast(null(), events.c.stream_id.type)
-        no_id = cast(null(), events.c.event_id.type)
-        top = select(func.coalesce(func.max(events.c.position), 0)).scalar_subquery()
-        head = select(no_stream, top, no_id)
+        params: dict[str, Any] = {
+            "streams": list({a.stream_id for a in appends}),
+            "ids": [a.events[0].event_id for a in appends],
+        }
         if self._postgres:  # the notice goes out when this transaction commits
-            head = head.select_from(func.pg_notify(COMMITS_CHANNEL, _notice(commits)))
-        query = union_all(
-            head,
-            select(events.c.stream_id, func.max(events.c.stream_version), no_id)
-            .where(events.c.stream_id.in_({a.stream_id for a in appends}))
-            .group_by(events.c.stream_id),
-            select(no_stream, null(), events.c.event_id).where(
-                events.c.event_id.in_([a.events[0].event_id for a in appends])
-            ),
-        )
+            params["notice"] = _notice(commits)
         plan = _Plan(versions={}, stored_ids=set(), next_position=1)
-        for stream_id, number, event_id in conn.execute(query):
+        rows = conn.execute(_plan_query(self._postgres), params)
+        for stream_id, number, event_id in rows:
             if event_id is not None:
                 plan.stored_ids.add(event_id)
             elif stream_id is not None:
@@ -327,17 +371,9 @@ class SqlEventStore:
                 )
 
     def _save_checkpoints(self, conn: Connection, cps: list[Checkpoint]) -> None:
-        """Checkpoints only move forward, so a late redelivery cannot rewind one."""
-        stmt = self._upsert(checkpoints)
-        forward = (func.greatest if self._postgres else func.max)(
-            checkpoints.c.position, stmt.excluded.position
-        )
         now = utcnow()
         conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["subscriber", "partition"],
-                set_={"position": forward, "updated_at": stmt.excluded.updated_at},
-            ),
+            _checkpoints_upsert(self._postgres),
             [
                 {
                     "subscriber": cp.subscriber,
@@ -422,14 +458,9 @@ class SqlEventStore:
     async def read_stream(
         self, stream_id: str, *, after_version: int = 0
     ) -> list[Envelope]:
-        query = (
-            select(*ENVELOPE)
-            .where(
-                events.c.stream_id == stream_id, events.c.stream_version > after_version
-            )
-            .order_by(events.c.stream_version)
+        return await self._envelopes(
+            STREAM, {"stream_id": stream_id, "after": after_version}
         )
-        return await self._envelopes(query)
 
     async def read_all(self, *, after: int = 0, limit: int = 1000) -> list[Envelope]:
         """Everything after ``after``, in position order."""
@@ -456,14 +487,11 @@ class SqlEventStore:
                 assert raw is not None  # noqa: S101 - a pooled connection is live
                 records: list[Any] = await raw.fetch(READ_ALL, after, limit)
             return records
-        return await self.select(
-            select(*ENVELOPE)
-            .where(events.c.position > after)
-            .order_by(events.c.position)
-            .limit(limit)
-        )
+        return await self.select(PAGE, {"after": after, "limit": limit})
 
-    async def select(self, query: Executable) -> Sequence[Any]:
+    async def select(
+        self, query: Executable, params: Mapping[str, Any] | None = None
+    ) -> Sequence[Any]:
         """The rows of one statement, read outside any transaction of the caller's:
         on PostgreSQL in autocommit; on SQLite right here, on the event loop's thread.
         In WAL mode a read never waits for the writer, and it costs less than a hop
@@ -473,10 +501,10 @@ class SqlEventStore:
         up on events it passes by reads page after page and must not starve the rest."""
         if self._sqlite_reader is None:
             async with self.reader.connect() as conn:
-                return (await conn.execute(query)).all()
+                return (await conn.execute(query, params)).all()
         await asyncio.sleep(0)
         with self._sqlite_reader.connect() as conn:
-            return conn.execute(query).all()
+            return conn.execute(query, params).all()
 
     async def read_event(self, event_id: UUID) -> Envelope | None:
         found = await self._envelopes(
@@ -522,8 +550,10 @@ class SqlEventStore:
             result = await conn.execute(stmt.values(status="redrive"))
         return int(result.rowcount)
 
-    async def _envelopes(self, query: Executable) -> list[Envelope]:
-        return [_lazy(row) for row in await self.select(query)]
+    async def _envelopes(
+        self, query: Executable, params: Mapping[str, Any] | None = None
+    ) -> list[Envelope]:
+        return [_lazy(row) for row in await self.select(query, params)]
 
     async def close(self) -> None:
         for task in (self._writer, self._listener):

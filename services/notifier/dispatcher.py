@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from events.contracts.alerts import (
     AlertContact,
@@ -57,6 +57,19 @@ from services.notifier.routing import Scope
 from services.notifier.tables import alerts, deliveries
 
 log = structlog.get_logger()
+DUE = (
+    select(
+        deliveries, alerts.c.version, alerts.c.role, alerts.c.scope, alerts.c.episode_id
+    )
+    .join(alerts, alerts.c.alert_id == deliveries.c.alert_id)
+    .where(
+        deliveries.c.status.in_(("pending", "attempting")),
+        deliveries.c.due_at <= bindparam("now"),
+    )
+    .order_by(deliveries.c.due_at)
+    .limit(bindparam("limit"))
+)
+"""Deliveries due, earliest first: read every round, so built once."""
 
 
 @dataclass(frozen=True)
@@ -153,23 +166,9 @@ class Dispatcher:
             log.warning("delivery_failed", error_type=type(error).__name__)
 
     async def _due(self) -> list[Delivery]:
-        query = (
-            select(
-                deliveries,
-                alerts.c.version,
-                alerts.c.role,
-                alerts.c.scope,
-                alerts.c.episode_id,
-            )
-            .join(alerts, alerts.c.alert_id == deliveries.c.alert_id)
-            .where(
-                deliveries.c.status.in_(("pending", "attempting")),
-                deliveries.c.due_at <= self.notifier.now(),
-            )
-            .order_by(deliveries.c.due_at)
-            .limit(self.batch)
+        rows = await self.notifier.store.select(
+            DUE, {"now": self.notifier.now(), "limit": self.batch}
         )
-        rows = await self.notifier.store.select(query)
         seen: set[Any] = set()
         due = []
         for row in rows:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from events.contracts.alerts import (
     AlertClosed,
@@ -52,6 +52,9 @@ from services.records.directory import child_record
 from services.triage.policy import EXPLOITATION
 
 NAME = "notifier"
+EPISODE_ALERTS = select(
+    alerts.c.alert_id, alerts.c.recipient_id, alerts.c.role, alerts.c.status
+).where(alerts.c.episode_id == bindparam("episode_id"))
 CHANNEL_ORDER: tuple[ChannelName, ...] = ("webhook", "email", "sms")
 ESCALATING = {
     Role.social_worker,
@@ -151,10 +154,8 @@ class Notifier:
 
     async def alerts_of(self, episode_id: UUID) -> list[tuple[UUID, str, str, str]]:
         """(alert id, recipient id, role, status) of each alert of the episode."""
-        query = select(
-            alerts.c.alert_id, alerts.c.recipient_id, alerts.c.role, alerts.c.status
-        ).where(alerts.c.episode_id == episode_id)
-        return [tuple(row) for row in await self.store.select(query)]
+        rows = await self.store.select(EPISODE_ALERTS, {"episode_id": episode_id})
+        return [tuple(row) for row in rows]
 
     def escalate_at(self, level: RiskGrade, role: str, at: datetime) -> datetime | None:
         if level is RiskGrade.high and role in ESCALATING:

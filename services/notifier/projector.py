@@ -3,6 +3,7 @@ transaction as the events: a delivery is queued exactly when its cause is record
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy import Boolean, Table, Update, bindparam, case, insert, select, 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Executable
 
 from events.contracts.alerts import (
     AlertAcknowledged,
@@ -81,6 +83,7 @@ class AlertsProjector:
 
 
 KEYS = {alerts: alerts.c.alert_id, deliveries: deliveries.c.delivery_id}
+INSERT_ALERTS = insert(alerts)
 
 
 class _Writes:
@@ -104,15 +107,10 @@ class _Writes:
 
     def flush(self, conn: Connection) -> None:
         if self.inserts[alerts]:
-            conn.execute(insert(alerts), self.inserts[alerts])
+            conn.execute(INSERT_ALERTS, self.inserts[alerts])
         if self.inserts[deliveries]:
-            upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            conn.execute(
-                upsert(deliveries).on_conflict_do_nothing(
-                    index_elements=["delivery_id"]
-                ),
-                self.inserts[deliveries],
-            )
+            postgres = conn.dialect.name == "postgresql"
+            conn.execute(_insert_deliveries(postgres), self.inserts[deliveries])
         for table, changes in self.changes.items():
             if changes:
                 conn.execute(*_changes(table, changes))
@@ -127,10 +125,24 @@ def _changes(
 ) -> tuple[Update, list[dict[str, Any]]]:
     """One UPDATE for rows that change different columns: a column that only some
     of them change is set where its ``set_`` flag is true and kept elsewhere."""
-    columns = sorted({c for values in changes.values() for c in values})
-    everywhere = set.intersection(*(set(values) for values in changes.values()))
+    columns = tuple(sorted({c for values in changes.values() for c in values}))
+    everywhere = frozenset.intersection(*(frozenset(v) for v in changes.values()))
+    rows = [
+        {"key": key}
+        | {f"new_{c}": values.get(c) for c in columns}
+        | {f"set_{c}": c in values for c in columns if c not in everywhere}
+        for key, values in changes.items()
+    ]
+    return _change_statement(table, columns, everywhere), rows
+
+
+@functools.lru_cache(maxsize=256)  # the shapes a group's changes take are few
+def _change_statement(
+    table: Table, columns: tuple[str, ...], everywhere: frozenset[str]
+) -> Update:
+    """Built once per shape: building it per group cost more than running it."""
     new = {c: bindparam(f"new_{c}", type_=table.c[c].type) for c in columns}
-    statement = (
+    return (
         update(table)
         .where(KEYS[table] == bindparam("key"))
         .values({
@@ -139,13 +151,13 @@ def _changes(
             for c in columns
         })
     )  # fmt: skip
-    rows = [
-        {"key": key}
-        | {f"new_{c}": values.get(c) for c in columns}
-        | {f"set_{c}": c in values for c in columns if c not in everywhere}
-        for key, values in changes.items()
-    ]
-    return statement, rows
+
+
+@functools.cache
+def _insert_deliveries(postgres: bool) -> Executable:
+    """A redelivered AlertRaised finds its deliveries there already."""
+    upsert = pg_insert if postgres else sqlite_insert
+    return upsert(deliveries).on_conflict_do_nothing(index_elements=["delivery_id"])
 
 
 def _apply(conn: Connection, writes: _Writes, envelope: Envelope) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import NamedTuple, cast
 
-from sqlalchemy import Table, or_, select, tuple_
+from sqlalchemy import Table, bindparam, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -21,6 +21,22 @@ from events.contracts.missing import Child, ChildMatch
 from events.envelope import Envelope
 from events.store import Reads
 from services.records.tables import children
+
+MATCHES = select(
+    children.c.la_child_id, children.c.name_key, children.c.date_of_birth
+).where(
+    or_(
+        children.c.la_child_id.in_(bindparam("ids", expanding=True)),
+        tuple_(children.c.name_key, children.c.date_of_birth).in_(
+            bindparam("people", expanding=True)
+        ),
+    )
+)
+"""Directory rows matching a batch's children by id, or by name and date of birth.
+Built once: building a statement per read cost more than the read (bench/README.md)."""
+RECORD = select(children.c.record).where(
+    children.c.la_child_id == bindparam("la_child_id")
+)
 
 
 def name_key(given_name: str, family_name: str) -> str:
@@ -76,15 +92,7 @@ class ChildMatcher:
     async def _found(self, wanted: list[Child]) -> list[_Found]:
         ids = list({c.la_child_id for c in wanted if c.la_child_id})
         people = list({_person(c) for c in wanted})
-        query = select(
-            children.c.la_child_id, children.c.name_key, children.c.date_of_birth
-        ).where(
-            or_(
-                children.c.la_child_id.in_(ids),
-                tuple_(children.c.name_key, children.c.date_of_birth).in_(people),
-            )
-        )
-        rows = await self.reads.select(query)
+        rows = await self.reads.select(MATCHES, {"ids": ids, "people": people})
         return [_Found(row[0], (row[1], row[2])) for row in rows]
 
 
@@ -106,9 +114,7 @@ def _match_in(found: Sequence[_Found], child: Child) -> ChildMatch:
 
 
 async def child_record(reads: Reads, la_child_id: str) -> ChildRecorded | None:
-    rows = await reads.select(
-        select(children.c.record).where(children.c.la_child_id == la_child_id)
-    )
+    rows = await reads.select(RECORD, {"la_child_id": la_child_id})
     return ChildRecorded.model_validate(rows[0][0]) if rows else None
 
 

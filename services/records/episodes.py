@@ -20,6 +20,7 @@ from services.records.directory import name_key
 from services.records.tables import episodes
 
 _STATUS = {ChildFound.type_name: "found", ReportWithdrawn.type_name: "withdrawn"}
+INSERT = insert(episodes)
 
 
 class EpisodesProjector:
@@ -28,7 +29,7 @@ class EpisodesProjector:
     def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
         opened = [_opened(e) for e in envelopes if e.type == MissingReported.type_name]
         if opened:
-            conn.execute(insert(episodes), opened)
+            conn.execute(INSERT, opened)
         for envelope in envelopes:
             if envelope.type == PoliceRiskGradeChanged.type_name:
                 _update(conn, envelope, police_risk_grade=envelope.data["grade"])

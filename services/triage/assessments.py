@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import cast
 from uuid import UUID
@@ -10,6 +11,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Executable
 
 from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope
@@ -38,13 +40,18 @@ class AssessmentsProjector:
                 }
         if not latest:
             return
-        upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        stmt = upsert(assessments)
-        changed = ("level", "unanswered", "assessed_at", "next_review_at")
         conn.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["episode_id"],
-                set_={column: stmt.excluded[column] for column in changed},
-            ),
+            _upsert(conn.dialect.name == "postgresql"),
             list(latest.values()),
         )
+
+
+@functools.cache
+def _upsert(postgres: bool) -> Executable:
+    """Built once: building it per group cost more than running it."""
+    stmt = (pg_insert if postgres else sqlite_insert)(assessments)
+    changed = ("level", "unanswered", "assessed_at", "next_review_at")
+    return stmt.on_conflict_do_update(
+        index_elements=["episode_id"],
+        set_={column: stmt.excluded[column] for column in changed},
+    )

@@ -8,6 +8,7 @@ at again later (see scheduler.py), so a slow system never holds up an alert.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -15,7 +16,8 @@ from typing import Any, cast
 from uuid import UUID
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.sql import Executable
 
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import (
@@ -77,6 +79,27 @@ def fold(events: Sequence[Event]) -> EpisodeView | None:
         elif isinstance(event, RiskAssessed | RiskReassessed):
             view = EpisodeView(view.report, view.grade, view.open, event)
     return view
+
+
+@functools.cache
+def _history_query(windows: tuple[int, ...]) -> Executable:
+    """Built once per set of windows: building it per read cost more than the read."""
+    same_child = (
+        select(episodes.c.child_key)
+        .where(episodes.c.episode_id == bindparam("episode_id"))
+        .scalar_subquery()
+    )
+    return select(
+        *(
+            func.count().filter(episodes.c.missing_since >= bindparam(f"from_{days}"))
+            for days in windows
+        )
+    ).where(
+        episodes.c.child_key == same_child,
+        episodes.c.episode_id != bindparam("episode_id"),
+        episodes.c.missing_since < bindparam("since"),
+        episodes.c.missing_since >= bindparam(f"from_{windows[-1]}"),
+    )
 
 
 def age_on(born: date, day: date) -> int:
@@ -162,27 +185,16 @@ class Triage:
     async def _history(self, report: MissingReported) -> dict[int, int]:
         """Earlier episodes of the same child (any force), per window in days: counted
         by the database, however long the child's history."""
-        windows = sorted({*HISTORY_WINDOWS, self.policy.frequently_missing_days})
+        windows = tuple(sorted({*HISTORY_WINDOWS, self.policy.frequently_missing_days}))
         since = report.missing_since
-        same_child = (
-            select(episodes.c.child_key)
-            .where(episodes.c.episode_id == report.episode_id)
-            .scalar_subquery()
+        (counts,) = await self.store.select(
+            _history_query(windows),
+            {
+                "episode_id": report.episode_id,
+                "since": since,
+                **{f"from_{days}": since - timedelta(days=days) for days in windows},
+            },
         )
-        query = select(
-            *(
-                func.count().filter(
-                    episodes.c.missing_since >= since - timedelta(days=days)
-                )
-                for days in windows
-            )
-        ).where(
-            episodes.c.child_key == same_child,
-            episodes.c.episode_id != report.episode_id,
-            episodes.c.missing_since < since,
-            episodes.c.missing_since >= since - timedelta(days=windows[-1]),
-        )
-        (counts,) = await self.store.select(query)
         return dict(zip(windows, counts, strict=True))
 
     def _next_review(

@@ -54,10 +54,12 @@ def _upsert(conn: Connection, entry: RecipientRecorded) -> None:
     )
 
 
+LISTING = select(*(c for c in recipients.c if c.name != "slot"))
+
+
 async def list_recipients(reads: Reads) -> list[RecipientRecorded]:
     """The whole directory, in routing's order."""
-    columns = [c for c in recipients.c if c.name != "slot"]
-    rows = await reads.select(select(*columns))
+    rows = await reads.select(LISTING)
     entries = [RecipientRecorded.model_validate(dict(row._mapping)) for row in rows]
     return sorted(entries, key=listing_order)
 
