@@ -31,7 +31,7 @@ from bench.common import (
 )
 from events.store.sql import SqlEventStore
 from events.subscriptions.store import PARTITION
-from services.notifier import handlers as notifier
+from services.notifier.handlers import NAME as NOTIFIER
 from services.triage.handlers import NAME as TRIAGE
 from tests.e2e.processes import LANTERN, free_port, terminate, until_healthy
 
@@ -40,7 +40,7 @@ SAMPLE_EVERY = 0.05
 IDLE_SECONDS = 3.0
 WRITERS = 32
 PER_APPEND = 10
-SUBSCRIBERS = (TRIAGE, notifier.subscriber().name)
+SUBSCRIBERS = (TRIAGE, NOTIFIER)
 """The embedded subscriptions of ``lantern run``, whose checkpoints show catch-up."""
 
 

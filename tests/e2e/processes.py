@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -62,6 +63,6 @@ async def until_healthy(base: str, timeout: float = 90) -> None:
     await eventually(answers, timeout=timeout, what=f"{base}/health")
 
 
-def terminate(process: subprocess.Popen[bytes], timeout: float = 30) -> int:
+def terminate(process: subprocess.Popen[Any], timeout: float = 30) -> int:
     process.send_signal(signal.SIGTERM)
     return process.wait(timeout)
