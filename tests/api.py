@@ -30,6 +30,7 @@ class Api:
     http: httpx.AsyncClient
     store: SqlEventStore
     tokens: dict[str, str]
+    clients: ClientRegistry
 
     def auth(self, client: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[client]}"}
@@ -74,7 +75,7 @@ async def serve_api(
     await eventually(lambda: server.started, what="intake listening")
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            yield Api(http, store, tokens)
+            yield Api(http, store, tokens, clients)
     finally:
         server.should_exit = True
         await task

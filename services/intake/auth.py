@@ -21,6 +21,7 @@ from events.envelope import utcnow
 from services.intake.tables import api_clients
 
 CACHE_SECONDS = 5.0  # a revoked token stops working within this
+MAX_CACHED = 10_000  # tokens seen, good or bad: a flood of bad ones must not grow it
 
 
 class Role(StrEnum):
@@ -73,6 +74,9 @@ class ClientRegistry:
                 )
             ).first()
         client = _client(row) if row else None
+        self._cache.pop(digest, None)  # re-added last: the first is the oldest
+        if len(self._cache) >= MAX_CACHED:
+            del self._cache[next(iter(self._cache))]
         self._cache[digest] = (time.monotonic(), client)
         return client
 

@@ -11,6 +11,7 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import select
 
+from services.intake import auth
 from services.records.tables import children, episodes
 from tests.api import Api, a_report_body, serve_api
 
@@ -155,6 +156,16 @@ class TestWhoMayCall:
         assert (await api.http.get("/v1/episodes")).status_code == 401
         bad = {"Authorization": "Bearer lnt_nope"}
         assert (await api.http.get("/v1/episodes", headers=bad)).status_code == 401
+
+    async def test_a_flood_of_bad_tokens_neither_grows_memory_nor_locks_out_others(
+        self, api: Api, monkeypatch: pytest.MonkeyPatch
+    ):
+        monkeypatch.setattr(auth, "MAX_CACHED", 5)
+        for n in range(20):
+            bad = {"Authorization": f"Bearer lnt_guess{n}"}
+            assert (await api.http.get("/v1/episodes", headers=bad)).status_code == 401
+        assert (await api.get("/v1/episodes")).status_code == 200
+        assert len(api.clients._cache) <= 5
 
     async def test_another_forces_episode_is_404(self, api: Api):
         episode_id = await _report(api)
