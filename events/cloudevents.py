@@ -59,6 +59,9 @@ def to_message(envelope: Envelope) -> tuple[bytes, bytes, Headers]:
 
 
 def from_message(value: bytes, headers: Sequence[tuple[str, bytes]]) -> Envelope:
+    """The body stays text until a handler reads the event (``JsonText``): one that
+    is not JSON then fails in the handler and is parked like any poison message, to
+    be redriven from the store's own copy, where decoding it here would pass it by."""
     attrs: dict[str, Any] = {k: v.decode() for k, v in headers}
     causation = attrs.get("ce_causationid")
     return Envelope(
@@ -68,7 +71,7 @@ def from_message(value: bytes, headers: Sequence[tuple[str, bytes]]) -> Envelope
         position=int(attrs["ce_position"]),
         type=attrs["ce_type"],
         schema_version=int(attrs["ce_schemaversion"]),
-        data=json.loads(value),
+        data=JsonText(value.decode()),
         occurred_at=datetime.fromisoformat(attrs["ce_time"]),
         recorded_at=datetime.fromisoformat(attrs["ce_recordedtime"]),
         correlation_id=UUID(attrs["ce_correlationid"]),

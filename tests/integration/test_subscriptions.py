@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from events import relay
+from events.cloudevents import to_message, topic_for
 from events.envelope import Envelope, NewEvent
 from events.relay import KafkaRelay
 from events.runtime import Worker
@@ -410,6 +411,47 @@ async def test_kafka_records_passed_by_move_every_partitions_checkpoint_on(
             assert {tp: await group.committed(tp) for tp in partitions} == ends
         finally:
             await group.stop()
+    finally:
+        await store.close()
+
+
+async def test_a_kafka_record_mangled_in_transit_is_parked_then_redriven(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    """A Lantern record mangled on its way through Kafka is not passed by as foreign:
+    it is parked, the records after it flow, and a redrive reads the store's copy."""
+    store = SqlEventStore(create_engine(pg_database))
+    mangled, fine = a_stream(), a_stream()
+    await store.append(mangled, [happened(1)], expected_version=0)
+    await store.append(fine, [happened(2)], expected_version=0)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_servers)
+    await producer.start()
+    try:
+        for envelope in await store.read_all():
+            key, value, headers = to_message(envelope)
+            body = b'{"n": 1' if envelope.stream_id == mangled else value
+            topic = topic_for(envelope.stream_id, topic_prefix)
+            await producer.send_and_wait(topic, body, key=key, headers=headers)
+    finally:
+        await producer.stop()
+    fast = RetryPolicy(attempts=2, first_delay=0.001)
+    worker = KafkaSubscription(
+        store,
+        echo_subscriber(store),
+        bootstrap_servers=kafka_servers,
+        topic_prefix=topic_prefix,
+        retry=fast,
+    )
+    try:
+        async with _running(worker):
+            [parked] = await eventually(
+                lambda: store.parked(subscriber=NAME), timeout=30, what="parked"
+            )
+            await eventually(lambda: _count_is(store, 1), what="the next one echoed")
+            await store.request_redrive([parked.id])
+            await eventually(lambda: _count_is(store, 2), what="redriven")
+        assert parked.event_type == "TestHappened"
+        assert sorted(e.data["n"] for e in await _echoes(store)) == [1, 2]
     finally:
         await store.close()
 
