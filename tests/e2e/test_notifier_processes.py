@@ -84,6 +84,7 @@ async def test_reports_become_one_message_per_recipient_through_a_killed_notifie
 async def _run(env, token, processes, inbox, hooks, notify) -> None:
     base = f"http://127.0.0.1:{env['LANTERN_PORT']}"
     await until_healthy(base)
+    await until_healthy(f"http://127.0.0.1:{env['SOURCES_PORT']}")  # up, as in life
     async with httpx.AsyncClient(base_url=base) as http:
         auth = {"Authorization": f"Bearer {token}"}
         for n in range(REPORTS):
