@@ -165,6 +165,7 @@ class SqlEventStore:
         self._writer: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._changed: dict[frozenset[str] | None, asyncio.Event] = {}
+        self._written: dict[frozenset[str], asyncio.Queue[list[Envelope]]] = {}
         self._sqlite_writer = None if self._postgres else sqlite_writer(engine)
         self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._sqlite_reader = None if self._postgres else sqlite_reader(engine)
@@ -207,7 +208,7 @@ class SqlEventStore:
         """``gather``: the commits that queue while the group waits for the append
         lock join it (a trial of one commit alone takes none)."""
         try:
-            outcomes = await self._transact(batch, gather=gather)
+            outcomes, written = await self._transact(batch, gather=gather)
         except Exception as exc:
             if len(batch) > 1:  # one bad commit must not fail the others: try alone
                 for pending in batch:
@@ -223,7 +224,21 @@ class SqlEventStore:
                 pending.future.set_exception(outcome)
             else:
                 pending.future.set_result(outcome)
+        self._hand_on(written)
         self._wake(_event_types([p.commit for p in batch]))
+
+    def written(self, types: frozenset[str]) -> asyncio.Queue[list[Envelope]]:
+        """From now on, each group this process commits, as the events of ``types``
+        it appended (not a redelivery's, already stored): for a worker acting on what
+        another part of this process records, without reading it back. Other
+        processes' commits are not here. Callers asking for the same ``types`` share
+        the queue, so each group goes to one of them."""
+        return self._written.setdefault(types, asyncio.Queue())
+
+    def _hand_on(self, written: list[Envelope]) -> None:
+        for types, queue in self._written.items():
+            if wanted := [e for e in written if e.type in types]:
+                queue.put_nowait(wanted)
 
     def _wake(self, types: Collection[str] | None = None) -> None:
         """Set the signals of those waiting for ``types``; None (another process
@@ -234,30 +249,42 @@ class SqlEventStore:
 
     async def _transact(
         self, batch: list[_Pending], *, gather: bool
-    ) -> list[Recorded | Exception]:
+    ) -> tuple[list[Recorded | Exception], list[Envelope]]:
+        """Each commit's outcome, and the events the group appended."""
+        written: list[Envelope] = []
         if self._sqlite_writer is not None:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._sqlite_thread, self._transact_sqlite, [p.commit for p in batch]
+            outcomes = await asyncio.get_running_loop().run_in_executor(
+                self._sqlite_thread,
+                self._transact_sqlite,
+                [p.commit for p in batch],
+                written,
             )
+            return outcomes, written
         async with self.engine.connect() as conn, conn.begin():
             if any(a.events for p in batch for a in p.commit.appends):
                 await conn.execute(LOCK, {"key": APPEND_LOCK})
                 if gather:  # they would wait for this group, then for the lock again
                     self._take_waiting(batch)
-            return await conn.run_sync(self._in_transaction, [p.commit for p in batch])
+            outcomes = await conn.run_sync(
+                self._in_transaction, [p.commit for p in batch], written
+            )
+        return outcomes, written
 
-    def _transact_sqlite(self, commits: list[Commit]) -> list[Recorded | Exception]:
+    def _transact_sqlite(
+        self, commits: list[Commit], written: list[Envelope]
+    ) -> list[Recorded | Exception]:
         """On the writer's own thread: aiosqlite would hop to its thread and back to
         the event loop for every statement, and each hop waits behind everything
         else the loop has to do; this way the whole transaction is one hop."""
         assert self._sqlite_writer is not None  # noqa: S101 - only called for SQLite
         with self._sqlite_writer.connect() as conn, conn.begin():  # BEGIN IMMEDIATE
-            return self._in_transaction(conn, commits)
+            return self._in_transaction(conn, commits, written)
 
     def _in_transaction(
-        self, conn: Connection, commits: list[Commit]
+        self, conn: Connection, commits: list[Commit], written: list[Envelope]
     ) -> list[Recorded | Exception]:
-        """The group's writes, in the transaction that holds the append lock."""
+        """The group's writes, in the transaction that holds the append lock; the
+        events it appends go to ``written``."""
         if not any(a.events for c in commits for a in c.appends):
             self._write_bookkeeping(conn, commits)  # no order to keep
             return [Recorded() for _ in commits]
@@ -265,7 +292,8 @@ class SqlEventStore:
         outcomes = [self._plan_commit(plan, c) for c in commits]
         if plan.rows:
             conn.execute(INSERT, plan.rows)
-            self._project(conn, [Envelope(**row) for row in plan.rows])
+            written += [Envelope(**row) for row in plan.rows]
+            self._project(conn, written)
         self._write_bookkeeping(
             conn,
             [c for c, o in zip(commits, outcomes, strict=True)

@@ -6,14 +6,18 @@ A notifier that dies in between leaves the delivery leased; when the lease runs 
 it is sent again under the same idempotency key, which the channel uses to drop the
 duplicate (Notify `reference`, webhook `Idempotency-Key`, e-mail `Message-ID`).
 Two dispatchers never send the same attempt: the claim appends at the alert stream's
-version, and the loser's append fails.
+version, and the loser's append fails. A new alert's first message comes claimed by
+the handler that raised it, in the same commit; the store hands that commit to the
+dispatcher of the same process (``SqlEventStore.written``), which sends it at once.
+Should that process die first, the lease runs out and any dispatcher sends it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Awaitable, Callable, Mapping
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,12 +29,13 @@ from events.contracts.alerts import (
     AlertContact,
     AlertDeliveryFailed,
     AlertFailureReported,
+    AlertRaised,
     AlertSendAttempted,
     AlertSent,
     ChannelName,
     DeliveryKind,
 )
-from events.envelope import NewEvent
+from events.envelope import Envelope, NewEvent
 from events.ids import derive_id
 from events.registry import Event
 from events.store import Append, Commit, ConcurrencyError
@@ -70,6 +75,7 @@ DUE = (
     .limit(bindparam("limit"))
 )
 """Deliveries due, earliest first: read every round, so built once."""
+RAISED = frozenset({AlertRaised.type_name, AlertSendAttempted.type_name})
 
 
 @dataclass(frozen=True)
@@ -97,8 +103,27 @@ class DeliveryPolicy:
     backoff: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(first_delay=2.0, max_delay=300.0)
     )
-    lease: timedelta = timedelta(seconds=90)
-    """Longer than any channel's timeout: a lease that runs out means a dead sender."""
+
+
+def claimed_as_raised(written: list[Envelope]) -> list[tuple[Delivery, datetime]]:
+    """The first messages, and their leases, that the handler claimed in the commit
+    raising their alerts: a claim right after an ``AlertRaised`` on its stream."""
+    raised = {e.stream_id: e.event for e in written if e.stream_version == 1}
+    claimed = []
+    for e in written:
+        alert, claim = raised.get(e.stream_id), e.event
+        if (
+            e.stream_version == 2  # the claim right after the alert
+            and isinstance(alert, AlertRaised)
+            and isinstance(claim, AlertSendAttempted)
+        ):
+            delivery = Delivery(
+                claim.delivery_id, alert.alert_id, alert.episode_id, 2, claim.kind,
+                "", alert.contact, claim.channel, claim.attempt, alert.role,
+                Scope(alert.scope), resumed=False,
+            )  # fmt: skip
+            claimed.append((delivery, claim.lease_until))
+    return claimed
 
 
 class Dispatcher:
@@ -120,6 +145,8 @@ class Dispatcher:
         self.batch = batch
         self.running = False
         self._in_flight: dict[Any, asyncio.Task[None]] = {}
+        self._raised = notifier.store.written(RAISED)
+        self._claimed: deque[tuple[Delivery, datetime]] = deque()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Start each delivery as it comes due, without waiting for the ones in
@@ -147,17 +174,40 @@ class Dispatcher:
 
     async def _start_due(self) -> list[asyncio.Task[None]]:
         """Up to ``batch`` in flight, one per alert: its claim is at the alert
-        stream's version, so a second one would only lose."""
+        stream's version, so a second one would only lose. Messages claimed as
+        their alerts were raised go first, before the read for the others."""
+        episodes = _Episodes(self.notifier.episode)
+        started = [
+            self._start(d, self._send(d, d.attempt, episodes))
+            for d in self._take_claimed(self.batch - len(self._in_flight))
+        ]
         room = self.batch - len(self._in_flight)
         due = [d for d in await self._due() if d.alert_id not in self._in_flight]
-        started = []
-        episodes = _Episodes(self.notifier.episode)
-        for d in due[: max(room, 0)]:
-            task = asyncio.create_task(self._deliver(d, episodes), name="deliver")
-            self._in_flight[d.alert_id] = task
-            task.add_done_callback(functools.partial(self._finished, d.alert_id))
-            started.append(task)
+        started += [
+            self._start(d, self._deliver(d, episodes)) for d in due[: max(room, 0)]
+        ]
         return started
+
+    def _take_claimed(self, room: int) -> list[Delivery]:
+        """Claimed messages whose lease has not run out (those the next round's read
+        finds due, as a dead sender's)."""
+        while not self._raised.empty():
+            self._claimed.extend(claimed_as_raised(self._raised.get_nowait()))
+        now = self.notifier.now()
+        taken: list[Delivery] = []
+        while self._claimed and len(taken) < room:
+            delivery, lease_until = self._claimed.popleft()
+            if lease_until > now:
+                taken.append(delivery)
+        return taken
+
+    def _start(
+        self, d: Delivery, work: Coroutine[Any, Any, None]
+    ) -> asyncio.Task[None]:
+        task = asyncio.create_task(work, name="deliver")
+        self._in_flight[d.alert_id] = task
+        task.add_done_callback(functools.partial(self._finished, d.alert_id))
+        return task
 
     def _finished(self, alert_id: Any, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(alert_id, None)
@@ -204,12 +254,17 @@ class Dispatcher:
             channel=d.channel,
             attempt=attempt,
             attempted_at=now,
-            lease_until=now + self.policy.lease,
+            lease_until=now + self.notifier.lease,
         )
         try:
             await self._record(d, attempt, "claim", [claim], d.version)
         except ConcurrencyError:
             return  # another dispatcher has it, or the alert moved: next round
+        await self._send(d, attempt, episodes)
+
+    async def _send(self, d: Delivery, attempt: int, episodes: _Episodes) -> None:
+        """Send a claimed attempt and record how it went."""
+        now = self.notifier.now()
         try:
             message = self._message(d, await episodes.facts(d.episode_id), now)
             channel = self.channels.get(d.channel)

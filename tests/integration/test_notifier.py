@@ -7,7 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -196,11 +196,11 @@ async def rig(
                     base_url=notify.base_url, sms_template_id=SMS_TEMPLATE,
                     api_key=f"test-{SERVICE_ID}-{NOTIFY_SECRET}"), client),
             }  # fmt: skip
-            notifier = Notifier(store, lookup, frozenset(channels), now=clock)
+            notifier = Notifier(store, lookup, frozenset(channels),
+                                lease=timedelta(seconds=30), now=clock)  # fmt: skip
             quick = DeliveryPolicy(
                 attempts_per_channel=3,
                 backoff=RetryPolicy(first_delay=0.01, max_delay=0.05),
-                lease=timedelta(seconds=30),
             )
             links = AckLinks(b"k" * 32, "http://lantern.test")
             dispatcher = Dispatcher(
@@ -304,22 +304,68 @@ class TestAlerts:
         """Crash between sending and recording: the next sender resends under the
         same idempotency key, which the receiver uses to drop the repeat."""
         async with rig(database_url, dispatch=False) as r:
-            episode = await r.report()
-            await r.assess(episode, RiskGrade.medium)
-            await eventually(lambda: pending(r, 2), what="two messages queued")
             doomed = Dispatcher(r.notifier, {n: Dies(c) for n, c in
                                              r.dispatcher.channels.items()},
                                 None, policy=r.dispatcher.policy)  # fmt: skip
-            with pytest.raises(Died):
-                await doomed.dispatch_due()
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            with pytest.raises(Died):  # sends the two messages claimed as raised
+                await eventually(doomed.dispatch_due, what="two messages claimed")
             await eventually(lambda: r.inbox.received and r.hooks.received)
             assert await r.dispatcher.dispatch_due() == 0  # leased to the dead one
-            r.clock.now += r.dispatcher.policy.lease + timedelta(seconds=1)
+            r.clock.now += r.notifier.lease + timedelta(seconds=1)
             await eventually(r.dispatcher.dispatch_due, what="resent")
             await eventually(lambda: len(r.inbox.received) == 2)
             first, second = r.inbox.received
             assert first["Message-ID"] == second["Message-ID"]
             assert len({h["idempotency-key"] for _, h, _ in r.hooks.received}) == 1
+            sent = [e.event for e in await r.store.read_all(after=0)
+                    if e.type == "AlertSent"]  # fmt: skip
+            assert sorted(e.attempt for e in sent) == [2, 2]
+
+    async def test_a_new_alerts_first_message_is_claimed_as_it_is_raised(
+        self, database_url
+    ):
+        """One commit records the alert and the attempt at its message, so the
+        message goes out without waiting for another; it is still the one attempt."""
+        async with rig(database_url, poll_s=3600) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            [assessed] = [e for e in await r.store.read_stream(f"episode-{episode}")
+                          if e.type == "RiskAssessed"]  # fmt: skip
+            for row in await r.alert_rows(episode):
+                stream = await r.store.read_stream(f"alert-{row.alert_id}")
+                raised, claim, sent = stream
+                assert [e.type for e in stream] == [
+                    "AlertRaised", "AlertSendAttempted", "AlertSent"]  # fmt: skip
+                assert claim.causation_id == raised.causation_id == assessed.event_id
+                assert claim.event.attempt == sent.event.attempt == 1
+            assert len(r.inbox.received) == 1 and len(r.hooks.received) == 1
+
+    async def test_a_notifier_that_dies_between_raising_and_sending_sends_later(
+        self, database_url
+    ):
+        """Claimed as raised, then the process is gone: once the lease runs out the
+        next process sends each message, once."""
+        async with rig(database_url, dispatch=False) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await eventually(lambda: claimed(r, 2), what="two messages claimed")
+            store = SqlEventStore(  # the next process: nothing handed on to it
+                create_engine(database_url), projectors=[AlertsProjector()]
+            )
+            try:
+                notifier = replace(r.notifier, store=store)
+                next_one = Dispatcher(notifier, r.dispatcher.channels, None,
+                                      policy=r.dispatcher.policy)  # fmt: skip
+                assert await next_one.dispatch_due() == 0  # leased to the dead one
+                r.clock.now += r.notifier.lease + timedelta(seconds=1)
+                await eventually(next_one.dispatch_due, what="sent")
+            finally:
+                await store.close()
+            await r.settled()
+            assert len(r.inbox.received) == 1 and len(r.hooks.received) == 1
             sent = [e.event for e in await r.store.read_all(after=0)
                     if e.type == "AlertSent"]  # fmt: skip
             assert sorted(e.attempt for e in sent) == [2, 2]
@@ -330,16 +376,15 @@ class TestAlerts:
         """Notify does not drop a repeat by itself; the resend looks the reference up
         first. The webhook has no such lookup: it is resent under the same key."""
         async with rig(database_url, dispatch=False) as r:
-            episode = await r.report(la_child_id="C2")  # the social worker: a phone
-            await r.assess(episode, RiskGrade.medium)
-            await eventually(lambda: pending(r, 2), what="two messages queued")
             doomed = Dispatcher(r.notifier, {n: Dies(c) for n, c in
                                              r.dispatcher.channels.items()},
                                 None, policy=r.dispatcher.policy)  # fmt: skip
+            episode = await r.report(la_child_id="C2")  # the social worker: a phone
+            await r.assess(episode, RiskGrade.medium)
             with pytest.raises(Died):
-                await doomed.dispatch_due()
+                await eventually(doomed.dispatch_due, what="two messages claimed")
             await eventually(lambda: r.notify.state.received and r.hooks.received)
-            r.clock.now += r.dispatcher.policy.lease + timedelta(seconds=1)
+            r.clock.now += r.notifier.lease + timedelta(seconds=1)
             await eventually(r.dispatcher.dispatch_due, what="taken up again")
             await r.settled()
             assert len(r.notify.state.received) == 1  # found: not sent again
@@ -499,11 +544,11 @@ async def failures(r: Rig) -> list[object]:
     ]
 
 
-async def pending(r: Rig, count: int) -> bool:
+async def claimed(r: Rig, count: int) -> bool:
     async with r.store.engine.connect() as conn:
         rows = (
             await conn.execute(
-                deliveries.select().where(deliveries.c.status == "pending")
+                deliveries.select().where(deliveries.c.status == "attempting")
             )
         ).all()
     return len(rows) == count

@@ -250,6 +250,23 @@ class TestChanges:
         await store.append(a_stream(), [echoed], expected_version=0)
         assert echoes.is_set()
 
+    async def test_what_a_commit_appends_is_handed_on_once_in_this_process(
+        self, store: SqlEventStore
+    ):
+        """A worker acts on what another part of the process wrote, without reading
+        it back: only what was appended, never a redelivery or a refused commit."""
+        written = store.written(frozenset({TestHappened.type_name}))
+        assert store.written(frozenset({TestHappened.type_name})) is written  # shared
+        stream, first = a_stream(), happened(1)
+        echoed = NewEvent(event=TestEchoed(n=1))
+        await store.commit(Commit([Append(stream, [first, echoed], 0)]))
+        await store.commit(Commit([Append(stream, [first, echoed], 0)]))  # again
+        with pytest.raises(ConcurrencyError):
+            await store.append(stream, [happened(2)], expected_version=0)
+        [[handed]] = [written.get_nowait()]
+        assert (handed.event_id, handed.stream_version) == (first.event_id, 1)
+        assert written.empty()
+
     async def test_another_processs_commit_is_signalled_on_postgres(
         self, pg_store: SqlEventStore, pg_database: str
     ):
