@@ -1,7 +1,8 @@
 """What every Lantern process runs on: the store, its workers, and a clean stop.
 
 Workers (subscriptions, the relay) run until a stop event is set; SIGTERM and SIGINT
-set it, each worker finishes the message in hand, and only then does the process exit.
+set it, each worker finishes the message in hand, in the order they were given, and
+only then does the process exit.
 """
 
 from __future__ import annotations
@@ -75,6 +76,21 @@ def stop_on_signals() -> asyncio.Event:
 
 
 async def run_workers(workers: Sequence[Worker], stop: asyncio.Event) -> None:
+    """Run side by side; once ``stop`` is set, each stops after the ones before it
+    have: a later one still acts on what an earlier one recorded while stopping (the
+    dispatcher sends the messages the handlers claimed; the relay relays it all)."""
     async with asyncio.TaskGroup() as group:
+        before: asyncio.Task[None] | None = None
         for worker in workers:
-            group.create_task(worker.run(stop))
+            own = stop if before is None else asyncio.Event()
+            if before is not None:
+                group.create_task(_stop_after(stop, before, own))
+            before = group.create_task(worker.run(own))
+
+
+async def _stop_after(
+    stop: asyncio.Event, before: asyncio.Task[None], own: asyncio.Event
+) -> None:
+    await stop.wait()
+    await asyncio.wait([before])
+    own.set()

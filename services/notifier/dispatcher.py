@@ -164,6 +164,14 @@ class Dispatcher:
                     await wait_any(stop, changes, self.poll_s)
         finally:
             self.running = False
+            await self._send_the_rest()
+
+    async def _send_the_rest(self) -> None:
+        """Finish what is in flight, and send every message claimed as its alert was
+        raised: the handlers stopped first (``run_workers``), so none comes later,
+        and none waits for its lease to run out in the next process."""
+        episodes = _Episodes(self.notifier.episode)
+        while self._start_claimed(episodes) or self._in_flight:
             await asyncio.gather(*self._in_flight.values(), return_exceptions=True)
 
     async def dispatch_due(self) -> int:
@@ -177,16 +185,19 @@ class Dispatcher:
         stream's version, so a second one would only lose. Messages claimed as
         their alerts were raised go first, before the read for the others."""
         episodes = _Episodes(self.notifier.episode)
-        started = [
-            self._start(d, self._send(d, d.attempt, episodes))
-            for d in self._take_claimed(self.batch - len(self._in_flight))
-        ]
+        started = self._start_claimed(episodes)
         room = self.batch - len(self._in_flight)
         due = [d for d in await self._due() if d.alert_id not in self._in_flight]
         started += [
             self._start(d, self._deliver(d, episodes)) for d in due[: max(room, 0)]
         ]
         return started
+
+    def _start_claimed(self, episodes: _Episodes) -> list[asyncio.Task[None]]:
+        return [
+            self._start(d, self._send(d, d.attempt, episodes))
+            for d in self._take_claimed(self.batch - len(self._in_flight))
+        ]
 
     def _take_claimed(self, room: int) -> list[Delivery]:
         """Claimed messages whose lease has not run out (those the next round's read

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -28,12 +28,12 @@ from events.contracts.missing import (
     RiskGrade,
 )
 from events.contracts.triage import Factor, RiskAssessed, RiskReassessed
-from events.envelope import NewEvent
+from events.envelope import Envelope, NewEvent
 from events.runtime import run_workers
 from events.store import Append, Commit
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
-from events.subscriptions import RetryPolicy
+from events.subscriptions import Output, RetryPolicy, Subscriber
 from events.subscriptions.store import StoreSubscription
 from services.notifier.channels.email import SmtpEmailChannel, SmtpSettings
 from services.notifier.channels.notify import NotifySettings, NotifySmsChannel
@@ -163,6 +163,8 @@ async def rig(
     dispatch: bool = True,
     mcet: Contact | None = None,
     poll_s: float = 0.05,
+    stop: asyncio.Event | None = None,
+    handlers: Callable[[Subscriber], Subscriber] = lambda s: s,
 ) -> AsyncIterator[Rig]:
     projectors = [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector(),
                   AlertsProjector()]  # fmt: skip
@@ -218,9 +220,11 @@ async def rig(
                         looked_after=True, uasc=False, placing_authority="886",
                         placement_district="Maidstone", ola=False,
                         social_worker=social_worker))])]))  # fmt: skip
-            stop = asyncio.Event()
+            stop = stop or asyncio.Event()
             workers = [
-                StoreSubscription(store, subscriber(notifier), poll_interval=0.05),
+                StoreSubscription(
+                    store, handlers(subscriber(notifier)), poll_interval=0.05
+                ),
                 escalation,
                 *([dispatcher] if dispatch else []),
             ]
@@ -369,6 +373,30 @@ class TestAlerts:
             sent = [e.event for e in await r.store.read_all(after=0)
                     if e.type == "AlertSent"]  # fmt: skip
             assert sorted(e.attempt for e in sent) == [2, 2]
+
+    async def test_a_stopping_notifier_sends_what_its_handlers_claimed_meanwhile(
+        self, database_url
+    ):
+        """A handler still at work when the process is told to stop records the
+        alert and its claim; the dispatcher stops after the handlers, so it sends the
+        message instead of leaving it to wait out its lease in the next process."""
+        stop, entered = asyncio.Event(), asyncio.Event()
+
+        def held(notifier: Subscriber) -> Subscriber:
+            [handle] = notifier.handlers["RiskAssessed"]
+
+            async def raise_alerts(envelope: Envelope) -> list[Output]:
+                entered.set()
+                await stop.wait()
+                return await handle(envelope)
+
+            return replace(notifier, handlers={"RiskAssessed": [raise_alerts]})
+
+        async with rig(database_url, stop=stop, handlers=held) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await eventually(entered.is_set, what="the assessment in hand")
+        assert len(r.inbox.received) == 1 and len(r.hooks.received) == 1
 
     async def test_a_text_sent_before_a_crash_is_found_not_sent_again(
         self, database_url
