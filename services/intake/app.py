@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Response
 from sqlalchemy import text
@@ -13,7 +14,7 @@ from events.runtime import run_workers
 from events.store.migrate import is_up_to_date
 from services.intake.container import Container
 from services.intake.errors import BodyGuard, install_error_handlers
-from services.intake.routes import router
+from services.intake.routes import CORRELATION_PARAMETER, router
 from services.notifier.api import router as alerts_router
 from services.notifier.directory import api as recipients_api
 
@@ -40,6 +41,7 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(router)
     app.include_router(alerts_router)
     app.include_router(recipients_api.router)
+    _document_correlation_header(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:
@@ -58,6 +60,23 @@ def create_app(container: Container) -> FastAPI:
         return {"status": "ready" if ok else "not_ready", "checks": checks}
 
     return app
+
+
+def _document_correlation_header(app: FastAPI) -> None:
+    """The optional ``X-Correlation-ID`` on every operation that authenticates: the
+    client dependency reads it from the request itself, out of FastAPI's sight."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for path in build()["paths"].values():
+                for operation in path.values():
+                    if "security" in operation:
+                        parameters = operation.setdefault("parameters", [])
+                        parameters.append(CORRELATION_PARAMETER)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _checks(container: Container) -> dict[str, bool]:

@@ -157,6 +157,51 @@ class TestWhoMayCall:
         bad = {"Authorization": "Bearer lnt_nope"}
         assert (await api.http.get("/v1/episodes", headers=bad)).status_code == 401
 
+    async def test_a_token_under_another_scheme_is_401(self, api: Api):
+        token = api.auth("kent")["Authorization"].removeprefix("Bearer ")
+        for header in (f"Basic {token}", token, "Bearer"):
+            response = await api.http.get(
+                "/v1/episodes", headers={"Authorization": header}
+            )
+            assert response.status_code == 401, header
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+        lower = {"Authorization": f"bearer {token}"}
+        assert (await api.http.get("/v1/episodes", headers=lower)).status_code == 200
+
+    async def test_the_callers_correlation_id_is_recorded(self, api: Api):
+        correlation = uuid.uuid4()
+        response = await api.post(
+            "/v1/missing-reports",
+            a_report_body(),
+            headers={"X-Correlation-ID": str(correlation)},
+        )
+        assert response.status_code == 202
+        [recorded] = await api.store.read_stream(
+            f"episode-{response.json()['episode_id']}"
+        )
+        assert recorded.correlation_id == correlation
+
+    async def test_a_malformed_correlation_id_is_422_and_records_nothing(
+        self, api: Api
+    ):
+        response = await api.post(
+            "/v1/missing-reports",
+            a_report_body(),
+            headers={"X-Correlation-ID": "not-a-uuid"},
+        )
+        assert response.status_code == 422
+        assert response.json()["detail"] == [
+            {"field": "X-Correlation-ID", "reason": "is not a UUID"}
+        ]
+        assert await api.store.head() == 0
+
+    async def test_the_openapi_document_says_how_to_authenticate(self, api: Api):
+        spec = (await api.http.get("/openapi.json")).json()
+        assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+        report = spec["paths"]["/v1/missing-reports"]["post"]
+        assert report["security"] == [{"HTTPBearer": []}]
+        assert "X-Correlation-ID" in [p["name"] for p in report["parameters"]]
+
     async def test_a_flood_of_bad_tokens_neither_grows_memory_nor_locks_out_others(
         self, api: Api, monkeypatch: pytest.MonkeyPatch
     ):
