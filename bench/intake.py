@@ -1,7 +1,10 @@
 """Intake: sustained durable POST /v1/missing-reports rate and p50/p99 latency at 32
 concurrent connections on PostgreSQL, and in the same run a bare FastAPI endpoint that
 validates the same body without storing it. Load comes from wrk (Debian's package),
-a separate process, so the Python servers are what is measured.
+a separate process, so the Python servers are what is measured, with each server
+process's CPU time (user + system) per request. Each server first takes 2 s of the
+same load, not measured: the figures are the steady state, not the first requests'
+cold connections and statement caches.
 
     .venv/bin/python -m bench.intake [--quick] [--runs N]
 """
@@ -21,11 +24,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import psutil
+
 from bench.common import arguments, fresh_postgres, print_table, quiet_logs, spread
 from tests.api import a_report_body
 from tests.e2e.processes import free_port, until_healthy
 
 CONNECTIONS = 32
+WARM_UP_S = 2
 BIN = Path(sys.executable).parent
 
 WRK_SCRIPT = """
@@ -86,7 +92,9 @@ def _ms(text: str) -> float:
 
 
 @asynccontextmanager
-async def _server(command: list[str], env: dict[str, str]) -> AsyncIterator[str]:
+async def _server(
+    command: list[str], env: dict[str, str]
+) -> AsyncIterator[tuple[str, psutil.Process]]:
     port = free_port()
     process = subprocess.Popen(
         [*command, "--port", str(port)],
@@ -97,7 +105,7 @@ async def _server(command: list[str], env: dict[str, str]) -> AsyncIterator[str]
     base = f"http://127.0.0.1:{port}"
     try:
         await until_healthy(base) if "lantern" in command[0] else await _listening(port)
-        yield base
+        yield base, psutil.Process(process.pid)
     finally:
         process.terminate()
         process.wait(30)
@@ -114,12 +122,27 @@ async def _listening(port: int) -> None:
     raise RuntimeError("the bare server did not start")
 
 
+async def _measured(
+    server: tuple[str, psutil.Process], token: str, folder: Path, seconds: int
+) -> tuple[float, float, float, int, float]:
+    """One measured wrk run after the unmeasured warm-up, each with fresh references;
+    with the server's CPU time per request, in microseconds."""
+    base, process = server
+    await asyncio.to_thread(_load, base, _script(token, folder), WARM_UP_S)
+    before = sum(process.cpu_times()[:2])
+    rate, p50, p99, errors = await asyncio.to_thread(
+        _load, base, _script(token, folder), seconds
+    )
+    cpu = sum(process.cpu_times()[:2]) - before
+    return rate, p50, p99, errors, cpu / (rate * seconds) * 1e6
+
+
 async def main() -> None:
     args = arguments(__doc__, runs=3).parse_args()
     quiet_logs()
     seconds = 3 if args.quick else 10
-    durable: list[tuple[float, float, float, int]] = []
-    bare: list[tuple[float, float, float, int]] = []
+    durable: list[tuple[float, float, float, int, float]] = []
+    bare: list[tuple[float, float, float, int, float]] = []
     async with fresh_postgres() as url:
         env = {
             "LANTERN_DATABASE_URL": url,
@@ -147,10 +170,9 @@ async def main() -> None:
         token = created.stdout.strip().splitlines()[-1]
         with tempfile.TemporaryDirectory() as folder:
             for _ in range(args.runs):
-                async with _server([str(BIN / "lantern"), "intake"], env) as base:
-                    script = _script(token, Path(folder))
+                async with _server([str(BIN / "lantern"), "intake"], env) as server:
                     durable.append(
-                        await asyncio.to_thread(_load, base, script, seconds)
+                        await _measured(server, token, Path(folder), seconds)
                     )
                 bare_command = [
                     str(BIN / "uvicorn"),
@@ -158,15 +180,15 @@ async def main() -> None:
                     "--log-level",
                     "warning",
                 ]
-                async with _server(bare_command, {}) as base:
-                    script = _script(token, Path(folder))
-                    bare.append(await asyncio.to_thread(_load, base, script, seconds))
+                async with _server(bare_command, {}) as server:
+                    bare.append(await _measured(server, token, Path(folder), seconds))
     rows = [
         [
             name,
             spread([r[0] for r in runs]),
             spread([r[1] for r in runs], ".1f"),
             spread([r[2] for r in runs], ".1f"),
+            spread([r[4] for r in runs]),
             sum(r[3] for r in runs),
         ]
         for name, runs in (
@@ -177,7 +199,7 @@ async def main() -> None:
     print_table(
         f"POST /v1/missing-reports, {CONNECTIONS} connections, "
         f"{seconds} s x {args.runs}",
-        ["endpoint", "req/s", "p50 ms", "p99 ms", "non-2xx"],
+        ["endpoint", "req/s", "p50 ms", "p99 ms", "server CPU us/req", "non-2xx"],
         rows,
     )
     ratio = [d[0] / b[0] for d, b in zip(durable, bare, strict=True)]
