@@ -64,6 +64,18 @@ class JsonText(Mapping[str, Any]):
         return f"JsonText({self.text!r})"
 
 
+class EventData(dict[str, Any]):
+    """The payload of an event in hand, as appended: reading ``Envelope.event``
+    gives that event back instead of validating the payload into a new one (the
+    store's projectors read every event a commit appends)."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event: Event) -> None:
+        super().__init__(event.to_data())
+        self.event = event
+
+
 class Envelope(NamedTuple):
     """A recorded event. ``data`` is the payload as stored, at ``schema_version``.
 
@@ -87,6 +99,8 @@ class Envelope(NamedTuple):
     @property
     def event(self) -> Event:
         """The payload as the current event class, upcast from older versions."""
+        if isinstance(self.data, EventData):
+            return self.data.event
         if isinstance(self.data, JsonText) and self.data.undecoded:
             return decode_json(self.type, self.schema_version, self.data.text)
         return decode(self.type, self.schema_version, self.data)

@@ -27,7 +27,9 @@ from uuid import UUID
 
 import structlog
 from sqlalchemy import (
+    ARRAY,
     Text,
+    any_,
     bindparam,
     cast,
     func,
@@ -44,7 +46,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
 
-from events.envelope import Envelope, JsonText, NewEvent, utcnow
+from events.envelope import Envelope, EventData, JsonText, NewEvent, utcnow
 from events.store import (
     Append,
     Checkpoint,
@@ -109,12 +111,21 @@ def _plan_query(postgres: bool) -> Executable:
     return union_all(
         head,
         select(events.c.stream_id, func.max(events.c.stream_version), no_id)
-        .where(events.c.stream_id.in_(bindparam("streams", expanding=True)))
+        .where(_one_of(events.c.stream_id, "streams", postgres))
         .group_by(events.c.stream_id),
         select(no_stream, null(), events.c.event_id).where(
-            events.c.event_id.in_(bindparam("ids", expanding=True))
+            _one_of(events.c.event_id, "ids", postgres)
         ),
     )
+
+
+def _one_of(column: Any, name: str, postgres: bool) -> Any:
+    """``column`` is one of the list passed as ``name``. On PostgreSQL an array
+    parameter: one statement, prepared once, where an IN list is rendered anew for
+    each length, and prepared again on each connection."""
+    if postgres:
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 @functools.cache
@@ -624,7 +635,7 @@ def _row(new: NewEvent, stream_id: str, version: int, position: int) -> dict[str
         "stream_version": version,
         "type": new.event.type_name,
         "schema_version": new.event.schema_version,
-        "data": new.event.to_data(),
+        "data": EventData(new.event),
         "occurred_at": new.occurred_at,
         "recorded_at": utcnow(),
         "correlation_id": new.correlation_id or new.event_id,

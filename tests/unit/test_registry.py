@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from events.cloudevents import from_message, to_message, topic_for
-from events.envelope import Envelope
+from events.envelope import Envelope, EventData
 from events.ids import derive_id
 from events.registry import (
     Event,
@@ -55,6 +55,20 @@ class TestDecode:
     def test_unknown_fields_are_refused(self, decoder: Decoder):
         with pytest.raises(ValidationError):
             decoder("TestHappened", 1, {"n": 1, "surprise": True})
+
+    def test_an_event_being_appended_is_read_back_as_itself(self):
+        """What the store's projectors read of a commit: the payload as stored, and
+        the event in hand rather than a second validation of it."""
+        happened = TestHappened(n=3)
+        data = EventData(happened)
+        assert json.loads(json.dumps(data)) == happened.to_data()
+        now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+        envelope = Envelope(
+            event_id=uuid4(), stream_id="test-1", stream_version=1, position=1,
+            type="TestHappened", schema_version=1, data=data, occurred_at=now,
+            recorded_at=now, correlation_id=uuid4(), causation_id=None, actor="x",
+        )  # fmt: skip
+        assert envelope.event is happened
 
     def test_events_are_immutable(self):
         with pytest.raises(ValidationError):
