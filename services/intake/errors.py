@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -49,14 +49,12 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Rejected, rejected)
 
 
-class _TooLargeError(Exception):
-    pass
-
-
 class BodyGuard:
-    """415 for a body that is not JSON, 413 for one over 64 KiB (counted as it
-    streams, so a missing or lying Content-Length does not get past). A request with
-    no body at all (an acknowledgement, a browser's empty form) needs no type."""
+    """415 for a body that is not JSON, 413 for one over 64 KiB. A body sent in
+    chunks, with no Content-Length, is counted as it streams; one with a length is
+    read only to that length by the HTTP parser, so the header is checked instead.
+    A request with no body at all (an acknowledgement, a browser's empty form)
+    needs no type."""
 
     def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY) -> None:
         self.app = app
@@ -69,38 +67,32 @@ class BodyGuard:
         headers = dict(scope["headers"])
         media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         length = headers.get(b"content-length")
-        bodiless = length in (None, b"0") and b"transfer-encoding" not in headers
-        if media != b"application/json" and not bodiless:  # an ack has no body
+        chunked = b"transfer-encoding" in headers
+        if media != b"application/json" and length in (None, b"0") and not chunked:
+            await self.app(scope, receive, send)  # no body: an acknowledgement
+            return
+        if media != b"application/json":
             await _reply(send, 415, "Content-Type must be application/json")
             return
-        length = length or b"0"
-        if not length.isdigit() or int(length) > self.max_bytes:
+        if chunked or length is None:
+            await self._counted(scope, receive, send)
+        elif not length.isdigit() or int(length) > self.max_bytes:
             await _reply(send, 413, f"the body is over {self.max_bytes} bytes")
-            return
-        await self._guarded(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
-    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
         received = 0
-        started = False
 
         async def counting_receive() -> Message:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
-                raise _TooLargeError
+            if received > self.max_bytes:  # FastAPI passes an HTTPException on as is
+                raise HTTPException(413, f"the body is over {self.max_bytes} bytes")
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLargeError:
-            if not started:
-                await _reply(send, 413, f"the body is over {self.max_bytes} bytes")
+        await self.app(scope, counting_receive, send)
 
 
 async def _reply(send: Send, status: int, detail: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -149,6 +150,26 @@ class TestBadInput:
             await post("/v1/missing-reports", content=big, headers=as_json)
         ).status_code == 413
         assert await api.store.head() == 0
+
+    async def test_a_body_sent_in_chunks_is_counted_as_it_arrives(self, api: Api):
+        """No Content-Length to check: the guard counts what arrives."""
+        as_json = {**api.auth("kent"), "Content-Type": "application/json"}
+
+        async def chunks(body: bytes) -> AsyncIterator[bytes]:
+            for start in range(0, len(body), 8192):
+                yield body[start : start + 8192]
+
+        big = json.dumps(a_report_body(circumstances="x" * 70_000)).encode()
+        response = await api.http.post(
+            "/v1/missing-reports", content=chunks(big), headers=as_json
+        )
+        assert response.status_code == 413
+        assert await api.store.head() == 0
+        small = json.dumps(a_report_body()).encode()
+        response = await api.http.post(
+            "/v1/missing-reports", content=chunks(small), headers=as_json
+        )
+        assert response.status_code == 202, response.text
 
 
 class TestWhoMayCall:
