@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import secrets
 import signal
@@ -31,6 +30,7 @@ from events.runtime import (
     open_store,
     run_loop,
     run_workers,
+    settle_after_start,
     stop_on_signals,
     subscription_for,
 )
@@ -316,7 +316,7 @@ async def _serve(
             access_log=False,
         )
         log.info("http_listening", host=settings.host, port=settings.port)
-        gc.freeze()  # startup's objects stay: full collections skip them (170 ms each)
+        settle_after_start()
         await _Server(config).serve()
 
 
@@ -327,7 +327,7 @@ async def _work(
         open_store(settings, _projectors()) as store,
         _workers(settings, store, names, policy, _links(settings)) as workers,
     ):
-        gc.freeze()  # as in _serve: full collections skip start-up's objects
+        settle_after_start()
         await run_workers(workers, stop_on_signals())
 
 
