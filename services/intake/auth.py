@@ -7,6 +7,7 @@ clients (council staff on call) read and acknowledge alerts.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
@@ -58,21 +59,33 @@ class ClientRegistry:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._cache: dict[str, tuple[float, ApiClient | None]] = {}
+        self._looking_up: dict[str, asyncio.Future[ApiClient | None]] = {}
 
     async def authenticate(self, token: str) -> ApiClient | None:
         digest = hash_token(token)
         cached = self._cache.get(digest)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    select(api_clients).where(
-                        api_clients.c.token_hash == digest,
-                        api_clients.c.revoked_at.is_(None),
+        lookup = self._looking_up.get(digest)
+        if lookup is None:  # under load, every request misses when an entry expires
+            lookup = asyncio.ensure_future(self._look_up(digest))
+            self._looking_up[digest] = lookup
+        return await asyncio.shield(lookup)  # one caller leaving must not stop it
+
+    async def _look_up(self, digest: str) -> ApiClient | None:
+        """One query per token at a time, however many requests wait for it."""
+        try:
+            async with self.engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        select(api_clients).where(
+                            api_clients.c.token_hash == digest,
+                            api_clients.c.revoked_at.is_(None),
+                        )
                     )
-                )
-            ).first()
+                ).first()
+        finally:
+            self._looking_up.pop(digest, None)
         client = _client(row) if row else None
         self._cache.pop(digest, None)  # re-added last: the first is the oldest
         if len(self._cache) >= MAX_CACHED:

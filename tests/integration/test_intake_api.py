@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from services.intake import auth
 from services.records.tables import children, episodes
@@ -232,6 +232,21 @@ class TestWhoMayCall:
             assert (await api.http.get("/v1/episodes", headers=bad)).status_code == 401
         assert (await api.get("/v1/episodes")).status_code == 200
         assert len(api.clients._cache) <= 5
+
+    async def test_requests_with_an_expired_token_share_one_lookup(self, api: Api):
+        """Under load every request misses when a cached token expires: one query
+        serves them all, instead of one each holding a database connection."""
+        lookups: list[str] = []
+
+        def count(_conn, _cursor, statement: str, *_: object) -> None:
+            if "api_clients" in statement:
+                lookups.append(statement)
+
+        event.listen(api.clients.engine.sync_engine, "before_cursor_execute", count)
+        api.clients._cache.clear()
+        responses = await asyncio.gather(*(api.get("/v1/episodes") for _ in range(10)))
+        assert [r.status_code for r in responses] == [200] * 10
+        assert len(lookups) == 1
 
     async def test_another_forces_episode_is_404(self, api: Api):
         episode_id = await _report(api)
