@@ -15,6 +15,7 @@ from typing import Any
 from uuid import UUID
 
 from events.envelope import Envelope, JsonText
+from events.streams import category_of
 
 SPEC_VERSION = "1.0"
 SOURCE = "urn:lantern:event-store"
@@ -27,8 +28,8 @@ def schema_id(type_name: str, version: int) -> str:
 
 
 def topic_for(stream_id: str, prefix: str) -> str:
-    """One topic per stream category (the stream id up to its first '-')."""
-    return f"{prefix}{stream_id.split('-', 1)[0]}"
+    """One topic per stream category."""
+    return f"{prefix}{category_of(stream_id)}"
 
 
 def to_message(envelope: Envelope) -> tuple[bytes, bytes, Headers]:

@@ -37,6 +37,7 @@ from events.runtime import (
 from events.settings import CoreSettings
 from events.store import Projector, migrate
 from events.store.sql import SqlEventStore
+from events.streams import Category, stream_name
 from events.subscriptions import RetryPolicy
 from services.intake.app import create_app
 from services.intake.auth import ClientError, ClientRegistry, Role
@@ -65,7 +66,7 @@ from services.notifier.receiver import create_receiver_app
 from services.notifier.routing import Directory
 from services.notifier.settings import NotifierSettings
 from services.outbound import outbound_client
-from services.records.directory import ChildMatcher, DirectoryProjector, child_stream
+from services.records.directory import ChildMatcher, DirectoryProjector
 from services.records.episodes import EpisodesProjector
 from services.triage import handlers as triage_handlers
 from services.triage.assessments import AssessmentsProjector
@@ -554,7 +555,7 @@ def children_import(
         async with open_store(settings, _projectors()) as store:
             for record in records:
                 await store.append(
-                    child_stream(record.la_child_id),
+                    stream_name(Category.child, record.la_child_id),
                     [NewEvent(event=record, actor="cli:children-import")],
                     expected_version=None,
                 )
@@ -725,7 +726,12 @@ def policy_explain(episode_id: uuid.UUID) -> None:
 
     async def read() -> list[Event]:
         async with open_store(settings) as store:
-            return [e.event for e in await store.read_stream(f"episode-{episode_id}")]
+            return [
+                e.event
+                for e in await store.read_stream(
+                    stream_name(Category.episode, episode_id)
+                )
+            ]
 
     events = asyncio.run(read())
     if not events:

@@ -31,6 +31,17 @@ class RiskGrade(StrEnum):
         return list(RiskGrade).index(self)
 
 
+LEGACY_GRADES = {
+    "absent": RiskGrade.no_apparent_risk,  # scrapped January 2017
+    "very_low": RiskGrade.no_apparent_risk,
+}
+"""Grades some police systems still send, and the APP grade each is recorded as."""
+
+
+def grade_of(reported: str) -> RiskGrade:
+    return LEGACY_GRADES.get(reported) or RiskGrade(reported)
+
+
 class Gender(StrEnum):
     female = "female"
     male = "male"

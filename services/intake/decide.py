@@ -21,6 +21,7 @@ from events.contracts.missing import (
     PoliceRiskGradeChanged,
     ReportWithdrawn,
     RiskGrade,
+    grade_of,
 )
 from events.ids import derive_id
 from events.registry import Event
@@ -29,16 +30,11 @@ from services.intake.schemas import (
     FoundReport,
     MissingReportCreate,
     Withdrawal,
-    grade_of,
 )
 
 
 def episode_id_for(police_force: str, police_reference: str) -> UUID:
     return derive_id("episode", police_force, police_reference)
-
-
-def stream_for(episode_id: UUID) -> str:
-    return f"episode-{episode_id}"
 
 
 @dataclass(frozen=True)

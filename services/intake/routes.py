@@ -28,6 +28,7 @@ from events.envelope import Envelope, NewEvent
 from events.ids import derive_id
 from events.registry import Event
 from events.store import ConcurrencyError
+from events.streams import Category, stream_name
 from services.intake import decide
 from services.intake.auth import ApiClient, Role
 from services.intake.authorities import la_codes
@@ -47,7 +48,7 @@ from services.intake.schemas import (
     TimelineEntry,
     Withdrawal,
 )
-from services.records.directory import child_record, child_stream
+from services.records.directory import child_record
 from services.records.tables import episodes
 
 router = APIRouter(prefix="/v1")
@@ -137,7 +138,7 @@ REPEAT: Responses = {
 
 
 async def _load(deps: Container, episode_id: uuid.UUID) -> tuple[list[Envelope], int]:
-    envelopes = await deps.store.read_stream(decide.stream_for(episode_id))
+    envelopes = await deps.store.read_stream(stream_name(Category.episode, episode_id))
     return envelopes, len(envelopes)
 
 
@@ -180,7 +181,7 @@ async def _record(
     ]
     try:
         recorded = await deps.store.append(
-            decide.stream_for(episode_id), new, expected_version=version
+            stream_name(Category.episode, episode_id), new, expected_version=version
         )
     except ConcurrencyError:
         return None
@@ -421,7 +422,7 @@ async def put_child(
     if await child_record(deps.store, la_child_id) == record:
         return {"la_child_id": la_child_id, "changed": False}
     await deps.store.append(
-        child_stream(la_child_id),
+        stream_name(Category.child, la_child_id),
         [NewEvent(event=record, actor=client.actor)],
         expected_version=None,
     )

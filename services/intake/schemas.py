@@ -30,16 +30,6 @@ ReportedGrade = Literal[
 ]  # fmt: skip
 """APP grades; ``absent`` (pre-2017) and ``very_low`` mean no apparent risk."""
 
-LEGACY_GRADES = {
-    "absent": RiskGrade.no_apparent_risk,
-    "very_low": RiskGrade.no_apparent_risk,
-}
-
-
-def grade_of(reported: str) -> RiskGrade:
-    return LEGACY_GRADES.get(reported) or RiskGrade(reported)
-
-
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -26,6 +26,7 @@ from events.envelope import NewEvent
 from events.ids import derive_id
 from events.registry import Event
 from events.store import Append, Commit, ConcurrencyError
+from events.streams import Category, stream_name
 from events.subscriptions import wait_any
 from services.intake.container import Container
 from services.intake.routes import Deps, Staff
@@ -34,7 +35,6 @@ from services.notifier.channels.notify_receipts import (
     callback_authorised,
     parse_delivery_receipt,
 )
-from services.notifier.handlers import alert_stream
 from services.notifier.projector import TYPES
 from services.notifier.tables import alerts, deliveries
 from services.records.tables import episodes
@@ -211,7 +211,9 @@ async def notify_receipt(
         event_id=derive_id("notify-receipt", receipt.id, receipt.status),
         actor="notify",
     )
-    await deps.store.commit(Commit([Append(alert_stream(row.alert_id), [new])]))
+    await deps.store.commit(
+        Commit([Append(stream_name(Category.alert, row.alert_id), [new])])
+    )
 
 
 async def _acknowledge(
@@ -234,7 +236,9 @@ async def _acknowledge(
         )
         try:
             await deps.store.commit(
-                Commit([Append(alert_stream(alert_id), [new], row.version)])
+                Commit(
+                    [Append(stream_name(Category.alert, alert_id), [new], row.version)]
+                )
             )
         except ConcurrencyError:
             continue

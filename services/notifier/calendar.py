@@ -1,25 +1,12 @@
-"""Office hours in Europe/London, where weekends and England and Wales bank holidays
-are out of hours (DOMAIN.md 6: `holidays`, subdivision ENG, equal to WLS)."""
+"""Office hours in Europe/London: weekends and England and Wales bank holidays are
+out of hours."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from functools import cache
-from zoneinfo import ZoneInfo
+from datetime import datetime, time
 
-import holidays
-
-LONDON = ZoneInfo("Europe/London")
-
-
-@cache
-def _bank_holidays(year: int) -> holidays.HolidayBase:
-    return holidays.country_holidays("GB", subdiv="ENG", years=year)
-
-
-def is_working_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+from events.calendar import LONDON, is_working_day
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from events.envelope import Envelope, NewEvent
 from events.ids import derive_id
 from events.registry import Event
 from events.store import Append, Commit, ConcurrencyError
+from events.streams import Category, stream_name
 from events.subscriptions import RetryPolicy, wait_any
 from services.notifier.channels import (
     Channel,
@@ -52,7 +53,6 @@ from services.notifier.handlers import (
     NAME,
     Notifier,
     alert_contact,
-    alert_stream,
     channels_for,
 )
 from services.notifier.links import AckLinks
@@ -390,7 +390,7 @@ class Dispatcher:
             )
             for index, event in enumerate(events)
         ]
-        append = Append(alert_stream(d.alert_id), new, expected_version)
+        append = Append(stream_name(Category.alert, d.alert_id), new, expected_version)
         await self.notifier.store.commit(Commit([append]))
 
 

@@ -20,12 +20,12 @@ from events.contracts.alerts import AlertEscalated
 from events.envelope import NewEvent
 from events.ids import derive_id
 from events.store import Append, Commit, ConcurrencyError
+from events.streams import Category, stream_name
 from events.subscriptions import wait_any
 from services.notifier.handlers import (
     NAME,
     Notifier,
     alert_contact,
-    alert_stream,
     channels_for,
 )
 from services.notifier.tables import alerts
@@ -101,7 +101,7 @@ class EscalationScheduler:
         )
         try:
             await self.notifier.store.commit(
-                Commit([Append(alert_stream(alert_id), [new], version)])
+                Commit([Append(stream_name(Category.alert, alert_id), [new], version)])
             )
         except ConcurrencyError:
             return  # acknowledged or escalated elsewhere meanwhile: look again

@@ -38,6 +38,7 @@ from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, utcnow
 from events.ids import derive_id
 from events.store.sql import SqlEventStore
+from events.streams import Category, stream_name
 from events.subscriptions import Handler, Output, Subscriber
 from services.notifier.calendar import OfficeHours
 from services.notifier.messages import EpisodeFacts
@@ -71,10 +72,6 @@ ESCALATING = {
 
 def alert_id_for(episode_id: UUID, recipient_id: str) -> UUID:
     return derive_id("alert", episode_id, recipient_id)
-
-
-def alert_stream(alert_id: UUID) -> str:
-    return f"alert-{alert_id}"
 
 
 def channels_for(
@@ -141,7 +138,9 @@ class Notifier:
         self.hours.covers(self.now())  # loads the bank holidays now, not in an alert
 
     async def episode(self, episode_id: UUID) -> EpisodeFacts | None:
-        envelopes = await self.store.read_stream(f"episode-{episode_id}")
+        envelopes = await self.store.read_stream(
+            stream_name(Category.episode, episode_id)
+        )
         return fold([e.event for e in envelopes])
 
     async def recipients(
@@ -191,9 +190,13 @@ class Notifier:
             escalate_at=self.escalate_at(assessed.level, recipient.role, at),
             raised_at=at,
         )
-        outputs = [Output(alert_stream(alert_id), event)]
+        outputs = [Output(stream_name(Category.alert, alert_id), event)]
         if event.channels:
-            outputs.append(Output(alert_stream(alert_id), self.first_claim(event), 1))
+            outputs.append(
+                Output(
+                    stream_name(Category.alert, alert_id), self.first_claim(event), 1
+                )
+            )
         elif duty_team and duty_team != recipient.contact:
             notice = AlertFailureReported(
                 alert_id=alert_id,
@@ -202,7 +205,7 @@ class Notifier:
                 channels=channels_for(duty_team, self.configured_channels),
                 reported_at=at,
             )
-            outputs.append(Output(alert_stream(alert_id), notice))
+            outputs.append(Output(stream_name(Category.alert, alert_id), notice))
         return outputs
 
     def first_claim(self, raised: AlertRaised) -> AlertSendAttempted:
@@ -244,7 +247,7 @@ def subscriber(notifier: Notifier) -> Subscriber:
             return []
         updates = [
             Output(
-                alert_stream(alert_id),
+                stream_name(Category.alert, alert_id),
                 AlertUpdated(
                     alert_id=alert_id,
                     level=change.level,
@@ -267,7 +270,7 @@ def subscriber(notifier: Notifier) -> Subscriber:
         reason = "found" if envelope.type == ChildFound.type_name else "withdrawn"
         return [
             Output(
-                alert_stream(alert_id),
+                stream_name(Category.alert, alert_id),
                 AlertClosed(alert_id=alert_id, reason=reason, closed_at=notifier.now()),
             )
             for alert_id, _, _, status in await notifier.alerts_of(episode_id)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from events.calendar import LONDON
 from events.contracts.alerts import DeliveryKind
 from events.contracts.missing import MissingReported, RiskGrade
 from events.contracts.triage import Factor
-from services.notifier.calendar import LONDON
 from services.notifier.routing import Scope
 from services.triage.policy import EXPLOITATION
 

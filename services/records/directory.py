@@ -43,10 +43,6 @@ def name_key(given_name: str, family_name: str) -> str:
     return " ".join(f"{given_name} {family_name}".casefold().split())
 
 
-def child_stream(la_child_id: str) -> str:
-    return f"child-{la_child_id}"
-
-
 def match_of(by_id: str | None, by_name: Sequence[str]) -> ChildMatch:
     if by_id is not None:
         return ChildMatch(status="matched", la_child_id=by_id, candidates=1)

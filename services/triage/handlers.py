@@ -33,6 +33,7 @@ from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, utcnow
 from events.registry import Event
 from events.store.sql import SqlEventStore
+from events.streams import Category, stream_name
 from events.subscriptions import Handler, Output, Subscriber
 from services.records.directory import child_record
 from services.records.tables import episodes
@@ -62,7 +63,7 @@ class EpisodeView:
 
     @property
     def stream_id(self) -> str:
-        return f"episode-{self.report.episode_id}"
+        return stream_name(Category.episode, self.report.episode_id)
 
 
 def fold(events: Sequence[Event]) -> EpisodeView | None:
@@ -118,7 +119,9 @@ class Triage:
     now: Callable[[], datetime] = utcnow
 
     async def load(self, episode_id: UUID) -> EpisodeView | None:
-        envelopes = await self.store.read_stream(f"episode-{episode_id}")
+        envelopes = await self.store.read_stream(
+            stream_name(Category.episode, episode_id)
+        )
         return fold([e.event for e in envelopes])
 
     async def assess(self, view: EpisodeView) -> tuple[Assessment, datetime | None]:

@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Self
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from events.calendar import LONDON
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import PlacementType, RiskGrade
 from events.contracts.triage import Factor
@@ -30,7 +30,6 @@ from services.triage.sources import (
     YouthJusticeFacts,
 )
 
-LONDON = ZoneInfo("Europe/London")
 HIGH_YJ = {YjLevel.high, YjLevel.very_high}
 
 

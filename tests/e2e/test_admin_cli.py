@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
+from events.streams import Category, stream_name
 from services.cli import app
 from services.intake.auth import ClientRegistry
 from services.intake.children_csv import COLUMNS
-from services.notifier.directory.projector import recipient_stream
 
 
 def _lantern(database: str, *args: str):
@@ -131,7 +131,7 @@ def test_recipients_import_list_and_remove(sqlite_database: str):
     imported = _lantern(sqlite_database, "recipients", "import", DEMO_RECIPIENTS)
     assert imported.exit_code == 0, imported.output
     assert "recorded 7 recipient(s), 0 unchanged" in imported.output
-    [event] = _events(sqlite_database, recipient_stream("duty-team"))
+    [event] = _events(sqlite_database, stream_name(Category.recipient, "duty-team"))
     assert event.actor == "cli:recipients-import"
 
     listed = _lantern(sqlite_database, "recipients", "list").output
@@ -146,9 +146,9 @@ def test_recipients_import_list_and_remove(sqlite_database: str):
     assert "recorded 0 recipient(s), 7 unchanged" in again.output
     removed = _lantern(sqlite_database, "recipients", "remove", "escalation-2")
     assert removed.exit_code == 0
-    assert _events(sqlite_database, recipient_stream("escalation-2"))[-1].actor == (
-        "cli:recipients-remove"
-    )
+    assert _events(sqlite_database, stream_name(Category.recipient, "escalation-2"))[
+        -1
+    ].actor == ("cli:recipients-remove")
     unknown = _lantern(sqlite_database, "recipients", "remove", "escalation-2")
     assert unknown.exit_code == 2
     assert "no recipient 'escalation-2'" in unknown.stderr

@@ -12,12 +12,12 @@ import pytest
 from events.contracts.recipients import RecipientRecorded, RecipientRemoved
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
+from events.streams import Category, stream_name
 from services.notifier.directory.projector import (
     RecipientsProjector,
     SlotTakenError,
     list_recipients,
     load_directory,
-    recipient_stream,
     record,
 )
 from services.notifier.routing import Contact
@@ -76,7 +76,9 @@ class TestReadModel:
         await record(store, [RecipientRemoved(recipient_id="duty")], actor="test")
 
         assert (await load_directory(store)).duty_team is None
-        assert len(await store.read_stream(recipient_stream("duty"))) == 3
+        assert (
+            len(await store.read_stream(stream_name(Category.recipient, "duty"))) == 3
+        )
 
     async def test_a_moved_recipient_frees_its_place(self, store: SqlEventStore):
         await record(store, [entry("a", "escalation", "1")], actor="test")
@@ -93,7 +95,7 @@ class TestReadModel:
                 actor="test",
             )  # fmt: skip
         assert [e.recipient_id for e in await list_recipients(store)] == ["duty"]
-        assert await store.read_stream(recipient_stream("ooh")) == []
+        assert await store.read_stream(stream_name(Category.recipient, "ooh")) == []
 
     async def test_rebuild_gives_the_same_directory(self, store: SqlEventStore):
         await record(
@@ -148,7 +150,9 @@ class TestApi:
             await put(api, "mcet-west", {**MCET, "name": "West"})
         ).status_code == 200
 
-        [first, _] = await api.store.read_stream(recipient_stream("mcet-west"))
+        [first, _] = await api.store.read_stream(
+            stream_name(Category.recipient, "mcet-west")
+        )
         assert first.actor == "client:cms"
         listed = (await api.http.get("/v1/recipients", headers=api.auth("cms"))).json()
         assert [(r["recipient_id"], r["name"]) for r in listed] == [

@@ -16,6 +16,7 @@ from events.contracts.recipients import RecipientRecorded, RecipientRemoved
 from events.envelope import Envelope, NewEvent
 from events.store import Append, Commit, Reads
 from events.store.sql import SqlEventStore
+from events.streams import Category, stream_name
 from services.notifier.directory.rules import directory_of, listing_order, slot_of
 from services.notifier.directory.tables import recipients
 from services.notifier.routing import Directory
@@ -23,10 +24,6 @@ from services.notifier.routing import Directory
 
 class SlotTakenError(Exception):
     """A concurrent change gave another recipient the same place first."""
-
-
-def recipient_stream(recipient_id: str) -> str:
-    return f"recipient-{recipient_id}"
 
 
 class RecipientsProjector:
@@ -77,7 +74,10 @@ async def record(
     """Record all the changes or none. The table's unique slot refuses a place that
     a concurrent change took after the caller checked: SlotTakenError."""
     appends = [
-        Append(recipient_stream(c.recipient_id), [NewEvent(event=c, actor=actor)])
+        Append(
+            stream_name(Category.recipient, c.recipient_id),
+            [NewEvent(event=c, actor=actor)],
+        )
         for c in changes
     ]
     try:

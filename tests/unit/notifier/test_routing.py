@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from events.calendar import is_working_day
 from events.contracts.children import ChildRecorded
 from events.contracts.children import Contact as Person
 from events.contracts.missing import RiskGrade
-from services.notifier.calendar import is_working_day
 from services.notifier.routing import (
     Case,
     Contact,
