@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from fastapi import FastAPI, HTTPException
 
 from events.runtime import settle_after_start
-from services.intake.authorities import la_codes
-from services.intake.rules import report_problems
 from services.intake.schemas import MissingReportCreate
+from services.intake.validation import report_problems
+from services.records.authorities import la_codes
 
 app = FastAPI()
 settle_after_start()  # at import, once the app and its models are built

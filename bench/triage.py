@@ -34,7 +34,7 @@ from events.contracts.missing import Child, ChildMatch, MissingReported, Placeme
 from events.envelope import NewEvent
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
-from services.records.directory import DirectoryProjector
+from services.records.children import ChildrenProjector
 from services.records.episodes import EpisodesProjector
 from services.triage.handlers import Triage
 from services.triage.policy_file import load_policy
@@ -142,7 +142,7 @@ async def main() -> None:
     rows = []
     async with fresh_postgres() as url:
         seeded = SqlEventStore(
-            create_engine(url), projectors=[EpisodesProjector(), DirectoryProjector()]
+            create_engine(url), projectors=[EpisodesProjector(), ChildrenProjector()]
         )
         episodes = await _seed(seeded, count)
         await seeded.close()

@@ -1,14 +1,14 @@
 """Every table Alembic manages: importing this fills events.store.tables.metadata."""
 
 from events.store.tables import metadata
-from services.intake import tables as intake_tables
+from services.api import tables as api_tables
 from services.notifier import tables as notifier_tables
-from services.notifier.directory import tables as recipients_tables
+from services.notifier.recipients import tables as recipients_tables
 from services.records import tables as records_tables
 from services.triage import tables as triage_tables
 
 __all__ = [
-    "intake_tables",
+    "api_tables",
     "metadata",
     "notifier_tables",
     "recipients_tables",

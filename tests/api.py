@@ -14,12 +14,13 @@ import uvicorn
 
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
-from services.intake.app import create_app
-from services.intake.auth import ClientRegistry, Role
-from services.intake.container import Container
-from services.intake.ratelimit import RateLimiter
-from services.notifier.directory.projector import RecipientsProjector
-from services.records.directory import ChildMatcher, DirectoryProjector
+from services.api.app import create_app
+from services.api.auth import ClientRegistry, Role
+from services.api.container import Container
+from services.api.ratelimit import RateLimiter
+from services.notifier.recipients.projector import RecipientsProjector
+from services.processes import routers
+from services.records.children import ChildMatcher, ChildrenProjector
 from services.records.episodes import EpisodesProjector
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
@@ -51,7 +52,7 @@ async def serve_api(
 ) -> AsyncIterator[Api]:
     store = SqlEventStore(
         create_engine(database_url),
-        projectors=[EpisodesProjector(), DirectoryProjector(), RecipientsProjector()],
+        projectors=[EpisodesProjector(), ChildrenProjector(), RecipientsProjector()],
     )
     clients = ClientRegistry(store.engine)
     tokens = {
@@ -66,7 +67,7 @@ async def serve_api(
         limiter=limiter,
         children=ChildMatcher(store),
     )
-    app = create_app(container)
+    app = create_app(container, routers())
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, port=port, log_config=None, lifespan="on")

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from services.triage.reference_server import (
+from services.reference_sources.server import (
     DEFAULT_DATA,
     Faults,
     create_reference_app,

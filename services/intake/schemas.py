@@ -18,21 +18,17 @@ from events.contracts.missing import (
     RiskGrade,
     WithdrawalReason,
 )
+from services.api.schemas import Body, ShortText
 
 ForceCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")]
 Reference = Annotated[
     str, StringConstraints(min_length=1, max_length=50, pattern=r"^\S+$")
 ]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
-ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ReportedGrade = Literal[
     "no_apparent_risk", "very_low", "low", "medium", "high", "absent"
 ]  # fmt: skip
 """APP grades; ``absent`` (pre-2017) and ``very_low`` mean no apparent risk."""
-
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 CHILD_EXAMPLE: dict[str, Any] = {
     "la_child_id": "C1234567",

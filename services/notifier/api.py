@@ -28,8 +28,8 @@ from events.registry import Event
 from events.store import Append, Commit, ConcurrencyError
 from events.streams import Category, stream_name
 from events.subscriptions import wait_any
-from services.intake.container import Container
-from services.intake.routes import Deps, Staff
+from services.api.container import Container
+from services.api.deps import Deps, Staff
 from services.notifier.channels.notify_receipts import (
     InvalidReceiptError,
     callback_authorised,

@@ -41,6 +41,7 @@ from events.registry import Event
 from events.store import Append, Commit, ConcurrencyError
 from events.streams import Category, stream_name
 from events.subscriptions import RetryPolicy, wait_any
+from services.api.links import AckLinks
 from services.notifier.channels import (
     Channel,
     DeliveryError,
@@ -55,7 +56,6 @@ from services.notifier.handlers import (
     alert_contact,
     channels_for,
 )
-from services.notifier.links import AckLinks
 from services.notifier.messages import EpisodeFacts, words
 from services.notifier.projector import QUEUEING
 from services.notifier.routing import Scope

@@ -52,7 +52,7 @@ from services.notifier.routing import (
     recipients_for,
 )
 from services.notifier.tables import alerts
-from services.records.directory import child_record
+from services.records.children import child_record
 from services.triage.policy import EXPLOITATION
 
 NAME = "notifier"

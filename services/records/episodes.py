@@ -16,7 +16,7 @@ from events.contracts.missing import (
     ReportWithdrawn,
 )
 from events.envelope import Envelope
-from services.records.directory import name_key
+from services.records.children import name_key
 from services.records.tables import episodes
 
 _STATUS = {ChildFound.type_name: "found", ReportWithdrawn.type_name: "withdrawn"}

@@ -35,7 +35,7 @@ from events.registry import Event
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
 from events.subscriptions import Handler, Output, Subscriber
-from services.records.directory import child_record
+from services.records.children import child_record
 from services.records.tables import episodes
 from services.triage.policy import Assessment, Policy, Situation, assess
 from services.triage.sources import (

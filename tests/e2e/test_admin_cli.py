@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
+from services.api.auth import ClientRegistry
 from services.cli import app
-from services.intake.auth import ClientRegistry
 from services.intake.children_csv import COLUMNS
 
 

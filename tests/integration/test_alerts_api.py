@@ -38,14 +38,15 @@ from events.registry import Event
 from events.store import Append, Commit
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
-from services.intake.app import create_app
-from services.intake.auth import ClientRegistry, Role
-from services.intake.container import Container
-from services.intake.ratelimit import RateLimiter
-from services.notifier.links import AckLinks
+from services.api.app import create_app
+from services.api.auth import ClientRegistry, Role
+from services.api.container import Container
+from services.api.links import AckLinks
+from services.api.ratelimit import RateLimiter
 from services.notifier.projector import AlertsProjector
 from services.notifier.tables import deliveries
-from services.records.directory import ChildMatcher, DirectoryProjector
+from services.processes import routers
+from services.records.children import ChildMatcher, ChildrenProjector
 from services.records.episodes import EpisodesProjector
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
@@ -151,7 +152,7 @@ class AlertsApi:
 
 @asynccontextmanager
 async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
-    projectors = [EpisodesProjector(), DirectoryProjector(), AlertsProjector()]
+    projectors = [EpisodesProjector(), ChildrenProjector(), AlertsProjector()]
     store = SqlEventStore(create_engine(database_url), projectors=projectors)
     clients = ClientRegistry(store.engine)
     tokens = {
@@ -169,7 +170,7 @@ async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
         notify_callback_token=CALLBACK_TOKEN,
     )
     server = uvicorn.Server(
-        uvicorn.Config(create_app(container), port=port, log_config=None)
+        uvicorn.Config(create_app(container, routers()), port=port, log_config=None)
     )
     task = asyncio.create_task(server.serve())
     await eventually(lambda: server.started, what="alerts API listening")

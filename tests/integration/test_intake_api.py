@@ -12,7 +12,7 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import event, select
 
-from services.intake import auth
+from services.api import auth
 from services.records.tables import children, episodes
 from tests.api import Api, a_report_body, serve_api
 

@@ -33,20 +33,22 @@ from events.runtime import run_workers
 from events.store import Append, Commit
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
-from events.subscriptions import Output, RetryPolicy, Subscriber
+from events.subscriptions import Output, Subscriber
 from events.subscriptions.store import StoreSubscription
+from services.api.links import AckLinks
+from services.notifier.bootstrap import bootstrap
 from services.notifier.channels.email import SmtpEmailChannel, SmtpSettings
 from services.notifier.channels.notify import NotifySettings, NotifySmsChannel
 from services.notifier.channels.webhook import WebhookChannel, WebhookSettings
-from services.notifier.dispatcher import DeliveryPolicy, Dispatcher
+from services.notifier.dispatcher import Dispatcher
 from services.notifier.escalation import EscalationScheduler
 from services.notifier.handlers import Notifier, subscriber
-from services.notifier.links import AckLinks
 from services.notifier.projector import AlertsProjector
 from services.notifier.routing import Contact, Directory
+from services.notifier.settings import NotifierSettings
 from services.notifier.tables import alerts, deliveries
 from services.outbound import outbound_client
-from services.records.directory import DirectoryProjector
+from services.records.children import ChildrenProjector
 from services.records.episodes import EpisodesProjector
 from services.triage.assessments import AssessmentsProjector
 from tests.channel_servers import WEBHOOK_SECRET, Inbox, Receiver, serve_smtp
@@ -166,7 +168,7 @@ async def rig(
     stop: asyncio.Event | None = None,
     handlers: Callable[[Subscriber], Subscriber] = lambda s: s,
 ) -> AsyncIterator[Rig]:
-    projectors = [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector(),
+    projectors = [EpisodesProjector(), ChildrenProjector(), AssessmentsProjector(),
                   AlertsProjector()]  # fmt: skip
     store = SqlEventStore(create_engine(database_url), projectors=projectors)
     inbox, hooks, clock = Inbox(), Receiver(), Clock()
@@ -198,17 +200,18 @@ async def rig(
                     base_url=notify.base_url, sms_template_id=SMS_TEMPLATE,
                     api_key=f"test-{SERVICE_ID}-{NOTIFY_SECRET}"), client),
             }  # fmt: skip
-            notifier = Notifier(store, lookup, frozenset(channels),
-                                lease=timedelta(seconds=30), now=clock)  # fmt: skip
-            quick = DeliveryPolicy(
-                attempts_per_channel=3,
-                backoff=RetryPolicy(first_delay=0.01, max_delay=0.05),
-            )
-            links = AckLinks(b"k" * 32, "http://lantern.test")
-            dispatcher = Dispatcher(
-                notifier, channels, links, policy=quick, poll_s=poll_s
-            )
-            escalation = EscalationScheduler(notifier, poll_s=0.05)
+            settings = NotifierSettings(
+                notifier_attempts_per_channel=3, notifier_retry_first_s=0.01,
+                notifier_retry_max_s=0.05, notifier_escalation_poll_s=0.05,
+            ).model_copy(  # unvalidated: an hour's poll shows what wakes it
+                update={"notifier_poll_s": poll_s})  # fmt: skip
+            service = bootstrap(
+                settings, store, client, AckLinks(b"k" * 32, "http://lantern.test"),
+                channels=channels, directory=lookup, lease=timedelta(seconds=30),
+                now=clock, subscription=lambda subscriber: StoreSubscription(
+                    store, handlers(subscriber), poll_interval=0.05))  # fmt: skip
+            notifier, dispatcher = service.notifier, service.dispatcher
+            escalation = service.escalation
             for la_child_id, social_worker in (
                 ("C1", Person(name="Alex", email=SOCIAL_WORKER)),
                 ("C2", Person(name="Sam", phone=SOCIAL_WORKER_PHONE)),
@@ -221,13 +224,8 @@ async def rig(
                         placement_district="Maidstone", ola=False,
                         social_worker=social_worker))])]))  # fmt: skip
             stop = stop or asyncio.Event()
-            workers = [
-                StoreSubscription(
-                    store, handlers(subscriber(notifier)), poll_interval=0.05
-                ),
-                escalation,
-                *([dispatcher] if dispatch else []),
-            ]
+            workers = [service.subscription, escalation,
+                       *([dispatcher] if dispatch else [])]  # fmt: skip
             task = asyncio.create_task(run_workers(workers, stop))
             try:
                 yield Rig(store, inbox, hooks, notify, clock, notifier,

@@ -13,7 +13,7 @@ from events.contracts.recipients import RecipientRecorded, RecipientRemoved
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
-from services.notifier.directory.projector import (
+from services.notifier.recipients.projector import (
     RecipientsProjector,
     SlotTakenError,
     list_recipients,

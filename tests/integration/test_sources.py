@@ -17,7 +17,7 @@ import structlog.testing
 import yaml
 
 from services.outbound import outbound_client
-from services.triage.reference_server import (
+from services.reference_sources.server import (
     FACTS_MODELS,
     load_reference_data,
 )

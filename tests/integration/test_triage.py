@@ -29,12 +29,14 @@ from events.store.sql import SqlEventStore
 from events.subscriptions import RetryPolicy
 from events.subscriptions.store import StoreSubscription
 from services.outbound import outbound_client
-from services.records.directory import DirectoryProjector
+from services.records.children import ChildrenProjector
 from services.records.episodes import EpisodesProjector
 from services.triage.assessments import AssessmentsProjector
-from services.triage.handlers import Triage, subscriber
+from services.triage.bootstrap import bootstrap
+from services.triage.handlers import Triage
 from services.triage.policy_file import load_policy
 from services.triage.scheduler import ReviewScheduler
+from services.triage.settings import TriageSettings
 from services.triage.sources import SourceName
 from services.triage.sources.http import SourceSettings
 from services.triage.sources.settings import ADAPTERS
@@ -127,8 +129,8 @@ class Rig:
 
 
 @asynccontextmanager
-async def rig(database_url: str, **triage: object) -> AsyncIterator[Rig]:
-    projectors = [EpisodesProjector(), DirectoryProjector(), AssessmentsProjector()]
+async def rig(database_url: str, budget_s: float = 5.0) -> AsyncIterator[Rig]:
+    projectors = [EpisodesProjector(), ChildrenProjector(), AssessmentsProjector()]
     store = SqlEventStore(create_engine(database_url), projectors=projectors)
     clock = Clock()
     async with serve_reference() as reference, outbound_client() as client:
@@ -144,13 +146,15 @@ async def rig(database_url: str, **triage: object) -> AsyncIterator[Rig]:
             )
             for name in SourceName
         ]
-        options = {"budget_s": 5.0, "recheck_s": 60.0, **triage}
-        t = Triage(store, sources, load_policy(), now=clock, **options)  # type: ignore[arg-type]
+        settings = TriageSettings(triage_budget_s=budget_s, triage_recheck_s=60.0)
+        service = bootstrap(
+            settings, store, load_policy(), sources=sources, now=clock,
+            subscription=lambda subscriber: StoreSubscription(
+                store, subscriber, retry=RetryPolicy(attempts=2)))  # fmt: skip
         stop = asyncio.Event()
-        worker = StoreSubscription(store, subscriber(t), retry=RetryPolicy(attempts=2))
-        task = asyncio.create_task(worker.run(stop))
+        task = asyncio.create_task(service.subscription.run(stop))
         try:
-            yield Rig(store, reference, t, clock)
+            yield Rig(store, reference, service.triage, clock)
         finally:
             stop.set()
             await task

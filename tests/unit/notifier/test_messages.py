@@ -16,7 +16,7 @@ from events.contracts.missing import (
     RiskGrade,
 )
 from events.contracts.triage import Factor
-from services.notifier.links import AckLinks
+from services.api.links import AckLinks
 from services.notifier.messages import EpisodeFacts, words
 from services.notifier.routing import Scope
 

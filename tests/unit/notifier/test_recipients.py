@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from events.contracts.recipients import RecipientKind, RecipientRecorded
-from services.notifier.directory.csv import COLUMNS, parse_recipients
-from services.notifier.directory.rules import checked, clashes, directory_of
+from services.notifier.recipients.csv import COLUMNS, parse_recipients
+from services.notifier.recipients.entries import checked, clashes, directory_of
 from services.notifier.routing import Contact
 
 CODES = frozenset({"886", "202"})

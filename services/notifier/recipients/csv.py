@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from pydantic import ValidationError
 
 from events.contracts.recipients import RecipientRecorded
-from services.notifier.directory.rules import RECIPIENT_ID, Problem, checked, clashes
-from services.notifier.directory.schemas import RecipientPut
+from services.notifier.recipients.entries import RECIPIENT_ID, Problem, checked, clashes
+from services.notifier.recipients.schemas import RecipientPut
 
 COLUMNS = ("recipient_id", "kind", "key", "name", "email", "phone", "webhook_url")
 

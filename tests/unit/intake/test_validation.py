@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from events.contracts.missing import ChildMatch, RiskGrade
+from services.api.ratelimit import RateLimiter
 from services.intake import decide
-from services.intake.ratelimit import RateLimiter
-from services.intake.rules import age_on, found_problems, report_problems
 from services.intake.schemas import FoundReport, MissingReportCreate
+from services.intake.validation import age_on, found_problems, report_problems
 
 NOW = datetime(2026, 11, 26, 18, 0, tzinfo=UTC)
 CODES = frozenset({"886", "202"})

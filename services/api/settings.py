@@ -1,11 +1,11 @@
-"""Intake's settings: the shared ones plus where to listen."""
+"""The web layer's settings: where to listen, and how fast each API client may go."""
 
 from pydantic import Field
 
 from events.settings import CoreSettings
 
 
-class IntakeSettings(CoreSettings):
+class HttpSettings(CoreSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     rate_limit_per_minute: int = Field(

@@ -17,8 +17,8 @@ from events.envelope import Envelope, NewEvent
 from events.store import Append, Commit, Reads
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
-from services.notifier.directory.rules import directory_of, listing_order, slot_of
-from services.notifier.directory.tables import recipients
+from services.notifier.recipients.entries import directory_of, listing_order, slot_of
+from services.notifier.recipients.tables import recipients
 from services.notifier.routing import Directory
 
 

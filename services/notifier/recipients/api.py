@@ -8,17 +8,17 @@ from fastapi import APIRouter, HTTPException, Path, Response
 
 from events.contracts.recipients import RecipientRecorded
 from events.store import Reads
-from services.intake.authorities import la_codes
-from services.intake.errors import Rejected
-from services.intake.routes import Deps, Integrator
-from services.notifier.directory.projector import (
+from services.api.deps import Deps, Integrator
+from services.api.errors import Rejected
+from services.notifier.recipients.entries import RECIPIENT_ID, checked, clashes
+from services.notifier.recipients.projector import (
     SlotTakenError,
     list_recipients,
     record,
     remove,
 )
-from services.notifier.directory.rules import RECIPIENT_ID, checked, clashes
-from services.notifier.directory.schemas import RecipientPut
+from services.notifier.recipients.schemas import RecipientPut
+from services.records.authorities import la_codes
 
 router = APIRouter(prefix="/v1", tags=["recipients"])
 RecipientId = Annotated[

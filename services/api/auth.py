@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.envelope import utcnow
-from services.intake.tables import api_clients
+from services.api.tables import api_clients
 
 CACHE_SECONDS = 5.0  # a revoked token stops working within this
 MAX_CACHED = 10_000  # tokens seen, good or bad: a flood of bad ones must not grow it

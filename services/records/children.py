@@ -114,7 +114,7 @@ async def child_record(reads: Reads, la_child_id: str) -> ChildRecorded | None:
     return ChildRecorded.model_validate(rows[0][0]) if rows else None
 
 
-class DirectoryProjector:
+class ChildrenProjector:
     tables: Sequence[Table] = (children,)
 
     def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:

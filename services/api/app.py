@@ -1,25 +1,24 @@
-"""The intake HTTP application: police-facing API, health and readiness."""
+"""The one HTTP application: every service's router mounted on the shared web layer,
+with health and readiness."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response
 from sqlalchemy import text
 
 from events.runtime import run_workers
 from events.store.migrate import is_up_to_date
-from services.intake.container import Container
-from services.intake.errors import BodyGuard, install_error_handlers
-from services.intake.routes import CORRELATION_PARAMETER, router
-from services.notifier.api import router as alerts_router
-from services.notifier.directory import api as recipients_api
+from services.api.container import Container
+from services.api.deps import CORRELATION_PARAMETER
+from services.api.errors import BodyGuard, install_error_handlers
 
 
-def create_app(container: Container) -> FastAPI:
+def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = asyncio.create_task(run_workers(container.workers, container.stop))
@@ -38,9 +37,8 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.add_middleware(BodyGuard)
     install_error_handlers(app)
-    app.include_router(router)
-    app.include_router(alerts_router)
-    app.include_router(recipients_api.router)
+    for router in routers:
+        app.include_router(router)
     _document_correlation_header(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")

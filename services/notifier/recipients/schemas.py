@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StringConstraints
 
 from events.contracts.recipients import RecipientKind
-from services.intake.schemas import Body, ShortText
+from services.api.schemas import Body, ShortText
 
 Key = Annotated[str, StringConstraints(max_length=200)]
 Email = Annotated[str, StringConstraints(max_length=254)]

@@ -1,0 +1,51 @@
+"""What every route depends on, built once by the composition root of its process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from events.envelope import utcnow
+from events.runtime import Worker
+from events.store.sql import SqlEventStore
+from services.api.auth import ClientRegistry
+from services.api.links import AckLinks
+from services.api.ratelimit import RateLimiter
+from services.api.settings import HttpSettings
+from services.records.children import ChildMatcher
+
+
+@dataclass
+class Container:
+    """``workers`` run beside the app: the embedded default runs every service here."""
+
+    store: SqlEventStore
+    clients: ClientRegistry
+    limiter: RateLimiter
+    children: ChildMatcher
+    workers: Sequence[Worker] = ()
+    links: AckLinks | None = None
+    notify_callback_token: str | None = None
+    now: Callable[[], datetime] = utcnow
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def container_for(
+    settings: HttpSettings,
+    store: SqlEventStore,
+    *,
+    workers: Sequence[Worker] = (),
+    links: AckLinks | None = None,
+    notify_callback_token: str | None = None,
+) -> Container:
+    return Container(
+        store=store,
+        clients=ClientRegistry(store.engine),
+        limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        children=ChildMatcher(store),
+        workers=workers,
+        links=links,
+        notify_callback_token=notify_callback_token,
+    )

@@ -1,0 +1,60 @@
+"""The commands that run Lantern's processes; each reads its settings and hands them
+to services/processes.py, which composes the process."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from events.runtime import run_loop
+from events.settings import CoreSettings
+from events.store import migrate
+from services import processes
+from services.cli.settings import read_policy, read_settings, required
+from services.notifier.settings import NotifierSettings
+from services.triage.settings import TriageSettings
+
+Host = Annotated[
+    str | None, typer.Option(help="Interface to listen on [default: 127.0.0.1]")
+]
+Port = Annotated[int | None, typer.Option(help="Port to listen on [default: 8000]")]
+
+
+def run(host: Host = None, port: Port = None) -> None:
+    """Run everything in one process: intake, triage and notifier (and the relay when
+    Kafka is configured). With no settings: SQLite file ./lantern.db, no Kafka, and
+    the reference source servers (docs/sources.md) standing in for the council's."""
+    settings, reference = processes.embedded_sources(
+        read_settings(processes.RunSettings, host=host, port=port)
+    )
+    policy = read_policy(settings)
+    migrate.upgrade(settings.database_url)
+    run_loop(processes.serve(settings, policy, embedded=True, reference=reference))
+
+
+def intake(host: Host = None, port: Port = None) -> None:
+    """Run the HTTP API alone: police reports, directories, alerts and their acks."""
+    settings = read_settings(processes.ApiSettings, host=host, port=port)
+    run_loop(processes.serve(settings, None, embedded=False))
+
+
+def triage() -> None:
+    """Run triage alone: risk assessments and reviews (Kafka consumer group `triage`
+    when configured)."""
+    settings = read_settings(TriageSettings)
+    run_loop(processes.work(settings, ["triage"], read_policy(settings)))
+
+
+def notifier() -> None:
+    """Run the notifier alone: alerts, their delivery and escalation (Kafka consumer
+    group `notifier` when configured)."""
+    run_loop(processes.work(read_settings(NotifierSettings), ["notifier"], None))
+
+
+def relay() -> None:
+    """Publish committed events to Kafka; needs LANTERN_KAFKA_BOOTSTRAP_SERVERS."""
+    settings = read_settings(CoreSettings)
+    if not settings.kafka_bootstrap_servers:
+        raise required("LANTERN_KAFKA_BOOTSTRAP_SERVERS")
+    run_loop(processes.work(settings, ["relay"], None))

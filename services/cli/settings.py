@@ -1,0 +1,50 @@
+"""Settings and the policy file as every command reads them: a bad one stops the
+command, naming the variable and the reason."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+
+from events.logs import configure_logging
+from events.settings import CoreSettings
+from services.triage.policy import Policy
+from services.triage.policy_file import PolicyFileError, load_policy
+from services.triage.settings import TriageSettings
+
+S = TypeVar("S", bound=CoreSettings)
+
+
+def read_settings(cls: type[S], **overrides: Any) -> S:
+    try:
+        settings = cls(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        for error in exc.errors():
+            if not error["loc"]:  # a rule across settings names them itself
+                reason = error["msg"].removeprefix("Value error, ")
+                typer.echo(f"invalid setting {reason}", err=True)
+                continue
+            name = "LANTERN_" + "__".join(str(p) for p in error["loc"]).upper()
+            typer.echo(f"invalid setting {name}: {error['msg']}", err=True)
+        raise typer.Exit(2) from None
+    configure_logging(
+        level=settings.log_level,
+        fmt=settings.log_format,
+        environment=settings.environment,
+    )
+    return settings
+
+
+def read_policy(settings: TriageSettings) -> Policy:
+    try:
+        return load_policy(settings.triage_policy_file)
+    except PolicyFileError as exc:
+        typer.echo(f"invalid setting LANTERN_TRIAGE_POLICY_FILE: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def required(name: str) -> typer.Exit:
+    typer.echo(f"invalid setting {name}: required", err=True)
+    return typer.Exit(2)
