@@ -1,4 +1,4 @@
-"""The council's children directory, fed by its case-management system."""
+"""The council's children's records, fed by its case-management system."""
 
 from __future__ import annotations
 

@@ -93,7 +93,7 @@ class LastSeen(Value):
 
 
 class ChildMatch(Value):
-    """How the reported child matched the council's children directory."""
+    """How the reported child matched the council's children's records."""
 
     status: Literal["matched", "ambiguous", "unmatched"]
     la_child_id: str | None = None

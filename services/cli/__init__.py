@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import admin, directories, processes, tools
+from services.cli import admin, people, processes, tools
 
 app = typer.Typer(
     help="Lantern: notifications and risk triage for children missing from care.",
@@ -23,8 +23,8 @@ for name, command in {
 for name, group in {
     "db": admin.db_app,
     "clients": admin.clients_app,
-    "children": directories.children_app,
-    "recipients": directories.recipients_app,
+    "children": people.children_app,
+    "recipients": people.recipients_app,
     "projections": admin.projections_app,
     "events": admin.events_app,
     "parked": admin.parked_app,

@@ -1,4 +1,4 @@
-"""The children directory as CSV, for `lantern children import`: one child a row.
+"""The children's records as CSV, for `lantern children import`: one child a row.
 
 Every row is checked before anything is recorded, so a file with one bad row
 changes nothing and the error names its line and field.

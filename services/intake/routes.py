@@ -330,7 +330,7 @@ async def list_episodes(
 
 @router.put(
     "/children/{la_child_id}",
-    summary="Record a child in the children directory (case-management feed)",
+    summary="Record a child in the children's records (case-management feed)",
 )
 async def put_child(
     la_child_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_]{1,40}$")],

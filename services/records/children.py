@@ -1,4 +1,4 @@
-"""The children directory: a read model of ChildRecorded events, and matching.
+"""The children's records: a read model of ChildRecorded events, and matching.
 
 Intake matches a reported child by the council's id, else by name and date of birth;
 the episode records whether that matched one child, several, or none.

@@ -1,4 +1,4 @@
-"""Read models shared by the services: episodes, and the children directory."""
+"""Read models shared by the services: episodes, and the children's records."""
 
 from sqlalchemy import (
     JSON,

@@ -1,4 +1,4 @@
-"""Administration from the command line: API clients, the children directory and
+"""Administration from the command line: API clients, the children's records and
 the notifier's recipients directory."""
 
 from __future__ import annotations
@@ -166,8 +166,8 @@ def test_recipients_import_with_a_bad_row_records_nothing(
     result = _lantern(sqlite_database, "recipients", "import", str(path))
     assert result.exit_code == 2
     assert result.stderr.splitlines() == [
-        "line 3: key: is required for team_manager: the team's name, as the children"
-        " directory has it",
+        "line 3: key: is required for team_manager: the team's name, as the child's"
+        " record has it",
         "line 3: phone: is not a UK mobile number (07… or +447…)",
     ]
     assert _stored(sqlite_database) == 0

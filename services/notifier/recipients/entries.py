@@ -22,7 +22,7 @@ _EMAIL = re.compile(r"^[^@\s<>,;:\"()\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 _UK_MOBILE = re.compile(r"^(?:07|\+447)(\d{9})$")
 _KEY_MEANS = {
     RecipientKind.la_contact: "the DfE LA code",
-    RecipientKind.team_manager: "the team's name, as the children directory has it",
+    RecipientKind.team_manager: "the team's name, as the child's record has it",
     RecipientKind.escalation: "the step, 1 for the first",
 }
 

@@ -1,5 +1,5 @@
-"""Commands that load the directories Lantern routes by: the children's records
-(from case management) and the notifier's recipients."""
+"""Commands for the people Lantern knows: the children's records (from case
+management) and the notifier's recipients directory."""
 
 from __future__ import annotations
 
