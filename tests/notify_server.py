@@ -23,12 +23,13 @@ import jwt
 import uvicorn
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
+from jwt.types import Options
 
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
 
 CLOCK_BOUND_S = 30
-REQUIRED = {"require": ["iss", "iat"]}
+REQUIRED: Options = {"require": ["iss", "iat"]}
 UK_MOBILE = re.compile(r"^(?:\+44|0044|44|0)7\d{9}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

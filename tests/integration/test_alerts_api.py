@@ -35,7 +35,7 @@ from events.contracts.missing import (
 )
 from events.envelope import Envelope, NewEvent
 from events.registry import Event
-from events.store import Append, Commit
+from events.store import Append, Commit, Projector
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from services.api.app import create_app
@@ -54,13 +54,13 @@ from tests.waiting import eventually
 NOW = datetime.now(UTC).replace(microsecond=0)
 CALLBACK_TOKEN = "cb-token-0123456789"
 SECRET = b"k" * 32
+EMAIL = "duty@council.example"
+PHONE = "+447700900123"
+WEBHOOK_URL = "https://hooks.council.example/duty"
 CONTACT = AlertContact(
-    recipient_id="duty",
-    email="duty@council.example",
-    phone="+447700900123",
-    webhook_url="https://hooks.council.example/duty",
+    recipient_id="duty", email=EMAIL, phone=PHONE, webhook_url=WEBHOOK_URL
 )
-PRIVATE = (CONTACT.email, CONTACT.phone, CONTACT.webhook_url)
+PRIVATE = (EMAIL, PHONE, WEBHOOK_URL)
 AS_JSON = {"Content-Type": "application/json"}
 AS_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
@@ -152,7 +152,11 @@ class AlertsApi:
 
 @asynccontextmanager
 async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
-    projectors = [EpisodesProjector(), ChildrenProjector(), AlertsProjector()]
+    projectors: list[Projector] = [
+        EpisodesProjector(),
+        ChildrenProjector(),
+        AlertsProjector(),
+    ]
     store = SqlEventStore(create_engine(database_url), projectors=projectors)
     clients = ClientRegistry(store.engine)
     tokens = {
@@ -561,5 +565,5 @@ class TestNotifyCallback:
         for body in ("not json", no_status, {"id": provider_id}):
             response = await self.callback(api, body)
             assert response.status_code == 422, body
-            assert CONTACT.email not in response.text
+            assert EMAIL not in response.text
         assert await api.events(alert_id, "AlertDelivered") == []

@@ -20,6 +20,7 @@ import httpx
 import pytest
 import structlog.testing
 from fastapi import FastAPI, Request, Response
+from structlog.typing import EventDict
 
 from services.notifier.channels import (
     Message,
@@ -91,7 +92,7 @@ def a_message(**overrides: Any) -> Message:
 
 
 @pytest.fixture(autouse=True)
-def logs() -> Iterator[list[dict[str, Any]]]:
+def logs() -> Iterator[list[EventDict]]:
     with structlog.testing.capture_logs() as captured:
         yield captured
     text = repr(captured)
@@ -105,7 +106,7 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def logged(logs: list[dict[str, Any]], event: str) -> dict[str, Any]:
+def logged(logs: list[EventDict], event: str) -> EventDict:
     [entry] = [e for e in logs if e["event"] == event]
     return entry
 

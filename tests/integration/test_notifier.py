@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -15,7 +15,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from events.contracts.alerts import AlertAcknowledged
+from events.contracts.alerts import AlertAcknowledged, AlertSendAttempted, AlertSent
 from events.contracts.children import ChildRecorded
 from events.contracts.children import Contact as Person
 from events.contracts.missing import (
@@ -30,13 +30,14 @@ from events.contracts.missing import (
 from events.contracts.triage import Factor, RiskAssessed, RiskReassessed
 from events.envelope import Envelope, NewEvent
 from events.runtime import run_workers
-from events.store import Append, Commit
+from events.store import Append, Commit, Projector
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from events.subscriptions import Output, Subscriber
 from events.subscriptions.store import StoreSubscription
 from services.api.links import AckLinks
 from services.notifier.bootstrap import bootstrap
+from services.notifier.channels import Channel, Message, Receipt
 from services.notifier.channels.email import SmtpEmailChannel, SmtpSettings
 from services.notifier.channels.notify import NotifySettings, NotifySmsChannel
 from services.notifier.channels.webhook import WebhookChannel, WebhookSettings
@@ -168,8 +169,12 @@ async def rig(
     stop: asyncio.Event | None = None,
     handlers: Callable[[Subscriber], Subscriber] = lambda s: s,
 ) -> AsyncIterator[Rig]:
-    projectors = [EpisodesProjector(), ChildrenProjector(), AssessmentsProjector(),
-                  AlertsProjector()]  # fmt: skip
+    projectors: list[Projector] = [
+        EpisodesProjector(),
+        ChildrenProjector(),
+        AssessmentsProjector(),
+        AlertsProjector(),
+    ]
     store = SqlEventStore(create_engine(database_url), projectors=projectors)
     inbox, hooks, clock = Inbox(), Receiver(), Clock()
     async with (
@@ -190,7 +195,7 @@ async def rig(
             async def lookup() -> Directory:
                 return directory
 
-            channels = {
+            channels: dict[str, Channel] = {
                 "email": SmtpEmailChannel(SmtpSettings(
                     host="127.0.0.1", port=smtp_port, starttls=False, timeout_s=5,
                     from_address="lantern@council.example")),
@@ -270,7 +275,11 @@ class TestAlerts:
             for expected in (1, 2, 3):
                 episode = await r.report()
                 await r.assess(episode, RiskGrade.low)
-                await eventually(lambda n=expected: len(r.inbox.received) == n)
+
+                def received(n: int = expected) -> bool:
+                    return len(r.inbox.received) == n
+
+                await eventually(received)
 
     async def test_a_redelivered_assessment_sends_nothing_twice(self, database_url):
         async with rig(database_url) as r:
@@ -322,7 +331,7 @@ class TestAlerts:
             assert first["Message-ID"] == second["Message-ID"]
             assert len({h["idempotency-key"] for _, h, _ in r.hooks.received}) == 1
             sent = [e.event for e in await r.store.read_all(after=0)
-                    if e.type == "AlertSent"]  # fmt: skip
+                    if isinstance(e.event, AlertSent)]  # fmt: skip
             assert sorted(e.attempt for e in sent) == [2, 2]
 
     async def test_a_new_alerts_first_message_is_claimed_as_it_is_raised(
@@ -342,6 +351,8 @@ class TestAlerts:
                 assert [e.type for e in stream] == [
                     "AlertRaised", "AlertSendAttempted", "AlertSent"]  # fmt: skip
                 assert claim.causation_id == raised.causation_id == assessed.event_id
+                assert isinstance(claim.event, AlertSendAttempted)
+                assert isinstance(sent.event, AlertSent)
                 assert claim.event.attempt == sent.event.attempt == 1
             assert len(r.inbox.received) == 1 and len(r.hooks.received) == 1
 
@@ -369,7 +380,7 @@ class TestAlerts:
             await r.settled()
             assert len(r.inbox.received) == 1 and len(r.hooks.received) == 1
             sent = [e.event for e in await r.store.read_all(after=0)
-                    if e.type == "AlertSent"]  # fmt: skip
+                    if isinstance(e.event, AlertSent)]  # fmt: skip
             assert sorted(e.attempt for e in sent) == [2, 2]
 
     async def test_a_stopping_notifier_sends_what_its_handlers_claimed_meanwhile(
@@ -383,7 +394,7 @@ class TestAlerts:
         def held(notifier: Subscriber) -> Subscriber:
             [handle] = notifier.handlers["RiskAssessed"]
 
-            async def raise_alerts(envelope: Envelope) -> list[Output]:
+            async def raise_alerts(envelope: Envelope) -> Sequence[Output]:
                 entered.set()
                 await stop.wait()
                 return await handle(envelope)
@@ -416,7 +427,7 @@ class TestAlerts:
             assert len(r.notify.state.received) == 1  # found: not sent again
             assert len(r.hooks.received) == 2
             sent = [e.event for e in await r.store.read_all(after=0)
-                    if e.type == "AlertSent"]  # fmt: skip
+                    if isinstance(e.event, AlertSent)]  # fmt: skip
             [text] = [e for e in sent if e.channel == "sms"]
             assert text.provider_id == r.notify.state.received[0].id
 
@@ -553,13 +564,15 @@ class Died(BaseException):
 
 @dataclass
 class Dies:
-    channel: Any
+    """The channel it wraps, in a process that dies once the message is sent."""
 
-    @property
-    def name(self) -> str:
-        return str(self.channel.name)
+    channel: Channel
+    name: str = field(init=False)
 
-    async def send(self, message: Any) -> Any:
+    def __post_init__(self) -> None:
+        self.name = self.channel.name
+
+    async def send(self, message: Message) -> Receipt:
         await self.channel.send(message)
         raise Died
 

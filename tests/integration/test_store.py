@@ -292,7 +292,9 @@ def test_a_sqlite_write_transaction_holds_the_write_lock_from_begin(
     """Two processes writing one SQLite file queue at BEGIN: a writer that took the
     lock only at its first write could find its snapshot stale and fail."""
     writer = sqlite_writer(create_engine(sqlite_database))
-    other = sqlite3.connect(make_url(sqlite_database).database, timeout=0)
+    path = make_url(sqlite_database).database
+    assert path is not None
+    other = sqlite3.connect(path, timeout=0)
     other.isolation_level = None
     try:
         with (

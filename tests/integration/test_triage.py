@@ -23,7 +23,8 @@ from events.contracts.missing import (
 )
 from events.contracts.triage import RiskAssessed
 from events.envelope import Envelope, NewEvent
-from events.store import Append, Commit
+from events.registry import Event
+from events.store import Append, Commit, Projector
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from events.subscriptions import RetryPolicy
@@ -103,7 +104,7 @@ class Rig:
         )
         return episode_id
 
-    async def then(self, episode_id: UUID, event: object) -> None:
+    async def then(self, episode_id: UUID, event: Event) -> None:
         await self.store.append(
             f"episode-{episode_id}", [NewEvent(event=event)], expected_version=None
         )
@@ -125,12 +126,16 @@ class Rig:
             found = await self.assessments(episode_id)
             return found if len(found) >= count else None
 
-        return await eventually(enough, what=f"{count} assessment(s)")  # type: ignore[no-any-return]
+        return await eventually(enough, what=f"{count} assessment(s)")
 
 
 @asynccontextmanager
 async def rig(database_url: str, budget_s: float = 5.0) -> AsyncIterator[Rig]:
-    projectors = [EpisodesProjector(), ChildrenProjector(), AssessmentsProjector()]
+    projectors: list[Projector] = [
+        EpisodesProjector(),
+        ChildrenProjector(),
+        AssessmentsProjector(),
+    ]
     store = SqlEventStore(create_engine(database_url), projectors=projectors)
     clock = Clock()
     async with serve_reference() as reference, outbound_client() as client:

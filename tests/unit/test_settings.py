@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
@@ -29,7 +31,7 @@ def test_plain_postgres_url_gets_the_async_driver():
         ("log_level", "loud", "Input should be"),
     ],
 )
-def test_bad_values_are_refused(field: str, value: object, reason: str):
+def test_bad_values_are_refused(field: str, value: Any, reason: str):
     with pytest.raises(ValidationError) as caught:
         CoreSettings(**{field: value})
     [error] = caught.value.errors()

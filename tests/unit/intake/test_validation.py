@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from events.contracts.missing import ChildMatch, RiskGrade
+from events.contracts.missing import ChildMatch, MissingReported, RiskGrade
 from services.api.ratelimit import RateLimiter
 from services.intake import decide
 from services.intake.schemas import FoundReport, MissingReportCreate
@@ -112,24 +112,31 @@ def test_found_before_missing_is_refused():
 UNMATCHED = ChildMatch(status="unmatched")
 
 
+def reported(report: MissingReportCreate) -> MissingReported:
+    """The one event a first report of a new episode decides."""
+    decision = decide.report_missing(report, match=UNMATCHED, existing=None)
+    assert isinstance(decision, list)
+    [event] = decision
+    assert isinstance(event, MissingReported)
+    return event
+
+
 class TestDecide:
     def test_legacy_absent_is_recorded_as_no_apparent_risk(self):
         """APP scrapped "absent" in 2017 (DOMAIN 2.2, rule 9.2): map it, keep it."""
-        [event] = decide.report_missing(
-            a_report(police_risk_grade="absent"), match=UNMATCHED, existing=None
-        )
+        event = reported(a_report(police_risk_grade="absent"))
         assert event.police_risk_grade is RiskGrade.no_apparent_risk
         assert event.police_risk_grade_reported_as == "absent"
 
     def test_same_report_again_is_a_repeat(self):
-        [event] = decide.report_missing(a_report(), match=UNMATCHED, existing=None)
+        event = reported(a_report())
         again = decide.report_missing(
             a_report(), match=UNMATCHED, existing=decide.fold([event])
         )
         assert isinstance(again, decide.Repeat)
 
     def test_changed_report_is_a_conflict_naming_the_fields(self):
-        [event] = decide.report_missing(a_report(), match=UNMATCHED, existing=None)
+        event = reported(a_report())
         changed = a_report(police_risk_grade="high", child_gender="male")
         conflict = decide.report_missing(
             changed, match=UNMATCHED, existing=decide.fold([event])

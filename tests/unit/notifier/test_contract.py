@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import aiosmtplib
 import httpx
@@ -38,8 +39,8 @@ SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
 API_KEY = f"lantern_test-{SERVICE_ID}-{SECRET}"
 
 
-def a_message(**overrides: object) -> Message:
-    fields: dict[str, object] = {
+def a_message(**overrides: Any) -> Message:
+    fields: dict[str, Any] = {
         "alert_id": ALERT,
         "recipient_id": "staff-0042",
         "kind": "alert",
@@ -50,7 +51,7 @@ def a_message(**overrides: object) -> Message:
         "phone": "07700900123",
         "webhook_url": "https://cms.example/hooks/lantern",
     } | overrides
-    return Message(**fields)  # type: ignore[arg-type]
+    return Message(**fields)
 
 
 class TestIdempotencyKey:
