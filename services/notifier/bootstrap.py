@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 from fastapi import APIRouter
@@ -86,9 +87,7 @@ def bootstrap(
     subscriber = handlers.subscriber(notifier)
     return NotifierService(
         notifier,
-        subscription(subscriber)
-        if subscription
-        else subscription_for(settings, store, subscriber),
+        (subscription or partial(subscription_for, settings, store))(subscriber),
         Dispatcher(
             notifier, channels, links, policy=policy, poll_s=settings.notifier_poll_s
         ),
