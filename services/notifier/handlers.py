@@ -52,7 +52,6 @@ from services.notifier.routing import (
 )
 from services.notifier.tables import alerts
 from services.records.directory import child_record
-from services.triage.policy import EXPLOITATION
 
 NAME = "notifier"
 EPISODE_ALERTS = select(
@@ -152,7 +151,7 @@ class Notifier:
             child = await child_record(self.store, report.match.la_child_id)
         case = Case(
             level=assessed.level,
-            exploitation=any(f.code in EXPLOITATION for f in assessed.factors),
+            exploitation=any(f.exploitation for f in assessed.factors),
             child=child,
             at=assessed.assessed_at,
         )
