@@ -9,7 +9,6 @@ the same moment wins, and two notifiers never escalate one step twice.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from uuid import UUID
 
@@ -19,8 +18,8 @@ from sqlalchemy import select, update
 from events.contracts.alerts import AlertEscalated
 from events.envelope import NewEvent
 from events.ids import derive_id
+from events.polling import Poller
 from events.store import Append, Commit, ConcurrencyError
-from events.subscriptions import wait_any
 from services.notifier.handlers import (
     NAME,
     Notifier,
@@ -33,28 +32,14 @@ from services.notifier.tables import alerts
 log = structlog.get_logger()
 
 
-class EscalationScheduler:
+class EscalationScheduler(Poller):
     def __init__(
         self, notifier: Notifier, *, poll_s: float = 5.0, batch: int = 100
     ) -> None:
+        super().__init__(
+            self.escalate_due, failed="escalation_failed", poll_s=poll_s, batch=batch
+        )
         self.notifier = notifier
-        self.poll_s = poll_s
-        self.batch = batch
-        self.running = False
-
-    async def run(self, stop: asyncio.Event) -> None:
-        self.running = True
-        try:
-            while not stop.is_set():
-                try:
-                    escalated = await self.escalate_due()
-                except Exception as exc:  # a database blip: try again next round
-                    log.warning("escalation_failed", error_type=type(exc).__name__)
-                    escalated = 0
-                if escalated < self.batch:
-                    await wait_any(stop, asyncio.Event(), self.poll_s)
-        finally:
-            self.running = False
 
     async def escalate_due(self) -> int:
         now = self.notifier.now()
