@@ -48,17 +48,11 @@ from services.notifier.channels import (
     Recoverable,
     TemporaryDeliveryError,
 )
-from services.notifier.handlers import (
-    NAME,
-    Notifier,
-    alert_contact,
-    alert_stream,
-    channels_for,
-)
+from services.notifier.handlers import NAME, Notifier, alert_contact, alert_stream
 from services.notifier.links import AckLinks
 from services.notifier.messages import EpisodeFacts, words
 from services.notifier.projector import QUEUEING
-from services.notifier.routing import Scope
+from services.notifier.routing import Scope, channels_for
 from services.notifier.tables import alerts, deliveries
 
 log = structlog.get_logger()

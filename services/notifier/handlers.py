@@ -25,14 +25,12 @@ from events.contracts.alerts import (
     AlertRaised,
     AlertSendAttempted,
     AlertUpdated,
-    ChannelName,
 )
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import (
     ChildFound,
     MissingReported,
     ReportWithdrawn,
-    RiskGrade,
 )
 from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, utcnow
@@ -47,7 +45,8 @@ from services.notifier.routing import (
     Contact,
     Directory,
     Recipient,
-    Role,
+    channels_for,
+    escalate_at,
     recipients_for,
 )
 from services.notifier.tables import alerts
@@ -57,15 +56,6 @@ NAME = "notifier"
 EPISODE_ALERTS = select(
     alerts.c.alert_id, alerts.c.recipient_id, alerts.c.role, alerts.c.status
 ).where(alerts.c.episode_id == bindparam("episode_id"))
-CHANNEL_ORDER: tuple[ChannelName, ...] = ("webhook", "email", "sms")
-ESCALATING = {
-    Role.social_worker,
-    Role.team,
-    Role.duty_team,
-    Role.out_of_hours,
-    Role.team_manager,
-}
-"""The child's own council must act; the police team and a home authority are told."""
 
 
 def alert_id_for(episode_id: UUID, recipient_id: str) -> UUID:
@@ -74,19 +64,6 @@ def alert_id_for(episode_id: UUID, recipient_id: str) -> UUID:
 
 def alert_stream(alert_id: UUID) -> str:
     return f"alert-{alert_id}"
-
-
-def channels_for(
-    contact: Contact | AlertContact, configured: Collection[str]
-) -> list[ChannelName]:
-    """The channels to try, in order: those the contact has an address for and this
-    council has set up."""
-    address = {
-        "webhook": contact.webhook_url,
-        "email": contact.email,
-        "sms": contact.phone,
-    }
-    return [c for c in CHANNEL_ORDER if address[c] and c in configured]
 
 
 def alert_contact(contact: Contact) -> AlertContact:
@@ -162,11 +139,6 @@ class Notifier:
         rows = await self.store.select(EPISODE_ALERTS, {"episode_id": episode_id})
         return [tuple(row) for row in rows]
 
-    def escalate_at(self, level: RiskGrade, role: str, at: datetime) -> datetime | None:
-        if level is RiskGrade.high and role in ESCALATING:
-            return at + self.escalate_after
-        return None
-
     def raised(
         self,
         episode_id: UUID,
@@ -187,7 +159,9 @@ class Notifier:
             level=assessed.level,
             contact=alert_contact(recipient.contact),
             channels=channels_for(recipient.contact, self.configured_channels),
-            escalate_at=self.escalate_at(assessed.level, recipient.role, at),
+            escalate_at=escalate_at(
+                assessed.level, recipient.role, at, after=self.escalate_after
+            ),
             raised_at=at,
         )
         outputs = [Output(alert_stream(alert_id), event)]
@@ -248,8 +222,11 @@ def subscriber(notifier: Notifier) -> Subscriber:
                     alert_id=alert_id,
                     level=change.level,
                     previous_level=change.previous_level,
-                    escalate_at=notifier.escalate_at(
-                        change.level, role, change.assessed_at
+                    escalate_at=escalate_at(
+                        change.level,
+                        role,
+                        change.assessed_at,
+                        after=notifier.escalate_after,
                     )
                     if status == "open"
                     else None,
