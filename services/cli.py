@@ -56,8 +56,9 @@ from services.notifier.directory.projector import (
     record,
     remove,
 )
-from services.notifier.dispatcher import DeliveryPolicy, Dispatcher
+from services.notifier.dispatcher import Dispatcher
 from services.notifier.escalation import EscalationScheduler
+from services.notifier.failures import DeliveryPolicy
 from services.notifier.handlers import Notifier
 from services.notifier.links import AckLinks
 from services.notifier.projector import AlertsProjector

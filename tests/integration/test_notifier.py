@@ -38,8 +38,9 @@ from events.subscriptions.store import StoreSubscription
 from services.notifier.channels.email import SmtpEmailChannel, SmtpSettings
 from services.notifier.channels.notify import NotifySettings, NotifySmsChannel
 from services.notifier.channels.webhook import WebhookChannel, WebhookSettings
-from services.notifier.dispatcher import DeliveryPolicy, Dispatcher
+from services.notifier.dispatcher import Dispatcher
 from services.notifier.escalation import EscalationScheduler
+from services.notifier.failures import DeliveryPolicy
 from services.notifier.handlers import Notifier, subscriber
 from services.notifier.links import AckLinks
 from services.notifier.projector import AlertsProjector
