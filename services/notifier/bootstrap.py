@@ -21,8 +21,9 @@ from services.api.links import AckLinks
 from services.notifier import api, handlers
 from services.notifier.channels import Channel
 from services.notifier.channels.settings import build_channels
-from services.notifier.dispatcher import DeliveryPolicy, Dispatcher
+from services.notifier.dispatcher import Dispatcher
 from services.notifier.escalation import EscalationScheduler
+from services.notifier.failures import DeliveryPolicy
 from services.notifier.projector import AlertsProjector
 from services.notifier.recipients import api as recipients_api
 from services.notifier.recipients.projector import (
