@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
+
+from pydantic import Field
 
 from events.registry import Event, Value
 
@@ -13,8 +16,22 @@ class Contact(Value):
     phone: str | None = None
 
 
+class CarePeriod(Value):
+    """A period of care: SSDA903 DECOM (start) to DEC (end; None while in care).
+    A missing episode must start within one (903 rules 581/578, DOMAIN.md §9 rule
+    10)."""
+
+    start_date: date
+    end_date: date | None = None
+
+
 class ChildRecorded(Event):
-    """The directory's whole record of a child, as of now (last one wins)."""
+    """The directory's whole record of a child, as of now (last one wins).
+
+    v2: the child's periods of care. A v1 record said nothing of them, so it is
+    read with none (not "never in care": ``looked_after`` still says that)."""
+
+    schema_version = 2
 
     la_child_id: str
     given_name: str
@@ -27,3 +44,8 @@ class ChildRecorded(Event):
     ola: bool
     social_worker: Contact | None = None
     team: Contact | None = None
+    care_periods: list[CarePeriod] = Field(default_factory=list)
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "care_periods": []}

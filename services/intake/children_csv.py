@@ -1,7 +1,9 @@
 """The children's records as CSV, for `lantern children import`: one child a row.
 
 Every row is checked before anything is recorded, so a file with one bad row
-changes nothing and the error names its line and field.
+changes nothing and the error names its line and field. The optional column
+``care_periods`` holds the child's periods of care as ``start/end`` ISO dates
+separated by ``;``, ``start/`` for one still open (care_periods.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import date
 from pydantic import ValidationError
 
 from events.contracts.children import ChildRecorded
+from services.intake.care_periods import care_period_problems, parse_care_periods
 from services.intake.schemas import ChildRecordPut
 
 COLUMNS = (
@@ -21,6 +24,7 @@ COLUMNS = (
     "social_worker_name", "social_worker_email", "social_worker_phone",
     "team_name", "team_email", "team_phone",
 )  # fmt: skip
+OPTIONAL = ("care_periods",)
 
 
 def _contact(row: dict[str, str], prefix: str) -> dict[str, str | None] | None:
@@ -45,10 +49,16 @@ def parse_children(
     for line, row in enumerate(reader, start=2):
         la_child_id = row["la_child_id"] or ""
         plain = [k for k in COLUMNS[1:] if not k.startswith(("social", "team"))]
+        try:
+            periods = parse_care_periods(row.get("care_periods") or "")
+        except ValueError as exc:
+            problems.append(f"line {line}: {exc}")
+            continue
         body = {
             **{k: row[k] or None for k in plain},
             "social_worker": _contact(row, "social_worker"),
             "team": _contact(row, "team"),
+            "care_periods": periods,
         }
         try:
             put = ChildRecordPut.model_validate(body)
@@ -64,5 +74,9 @@ def parse_children(
             problems.append(f"line {line}: placing_authority: not a known LA code")
         if put.date_of_birth > today:
             problems.append(f"line {line}: date_of_birth: is in the future")
+        problems += [
+            f"line {line}: {field}: {why}"
+            for field, why in care_period_problems(put.care_periods)
+        ]
         records.append(ChildRecorded(la_child_id=la_child_id, **put.model_dump()))
     return (records, problems) if not problems else ([], problems)

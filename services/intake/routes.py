@@ -29,6 +29,7 @@ from services.api.container import Container
 from services.api.deps import Deps, Integrator, Police
 from services.api.errors import Rejected
 from services.intake import decide
+from services.intake.care_periods import care_period_problems
 from services.intake.schemas import (
     ChildRecordPut,
     EpisodeAccepted,
@@ -343,6 +344,7 @@ async def put_child(
         problems.append(("placing_authority", "is not a known local authority code"))
     if body.date_of_birth > deps.now().date():
         problems.append(("date_of_birth", "is in the future"))
+    problems += care_period_problems(body.care_periods)
     if problems:
         raise Rejected(422, problems)
     record = ChildRecorded(la_child_id=la_child_id, **body.model_dump())

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from events.contracts.children import Contact
+from events.contracts.children import CarePeriod, Contact
 from events.contracts.missing import (
     Child,
     EpisodeType,
@@ -213,6 +213,10 @@ class ChildRecordPut(Body):
                         "email": "a.morgan@example.gov.uk",
                     },
                     "team": {"name": "Children in Care West", "phone": "03000 000000"},
+                    "care_periods": [
+                        {"start_date": "2019-04-01", "end_date": "2020-03-31"},
+                        {"start_date": "2021-06-01", "end_date": None},
+                    ],
                 }
             ]
         }
@@ -230,3 +234,8 @@ class ChildRecordPut(Body):
     ola: bool = Field(description="Placed here by another local authority")
     social_worker: Contact | None = None
     team: Contact | None = None
+    care_periods: list[CarePeriod] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Periods of care (SSDA903 DECOM/DEC); end_date null while in care",
+    )

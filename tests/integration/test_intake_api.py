@@ -443,6 +443,47 @@ class TestChildrenDirectory:
             "name:nobody taylor|2011-05-14",
         ]
 
+    async def test_periods_of_care_are_recorded_with_the_child(self, api: Api):
+        periods = [
+            {"start_date": "2019-04-01", "end_date": "2020-03-31"},
+            {"start_date": "2020-03-31", "end_date": None},
+        ]
+        assert await self._put(api, "C1", care_periods=periods) == 200
+        [recorded] = await api.store.read_stream("child-C1")
+        assert recorded.schema_version == 2
+        assert recorded.data["care_periods"] == periods
+        assert await self._put(api, "C1", care_periods=periods) == 200
+        assert len(await api.store.read_stream("child-C1")) == 1  # unchanged
+
+    @pytest.mark.parametrize(
+        ("periods", "field"),
+        [
+            (
+                [{"start_date": "2020-01-02", "end_date": "2020-01-01"}],
+                "care_periods[0].end_date",
+            ),
+            (
+                [
+                    {"start_date": "2019-01-01", "end_date": None},
+                    {"start_date": "2020-01-01", "end_date": "2020-02-01"},
+                ],
+                "care_periods[1].start_date",
+            ),
+            ([{"start_date": "2020-02-30"}], "care_periods.0.start_date"),
+        ],
+    )
+    async def test_bad_periods_of_care_are_422_naming_the_period(
+        self, api: Api, periods, field
+    ):
+        response = await api.http.put(
+            "/v1/children/C1",
+            json={**self.CHILD, "care_periods": periods},
+            headers=api.auth("cms"),
+        )
+        assert response.status_code == 422
+        assert field in [p["field"] for p in response.json()["detail"]]
+        assert await api.store.read_stream("child-C1") == []
+
     async def test_only_integrators_feed_it(self, api: Api):
         response = await api.http.put(
             "/v1/children/C9", json=self.CHILD, headers=api.auth("kent")
