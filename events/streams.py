@@ -11,6 +11,7 @@ class Category(StrEnum):
     alert = "alert"  # key: the alert id, derived from episode and recipient
     child = "child"  # key: the council's child id
     recipient = "recipient"  # key: the recipient id
+    interview = "interview"  # key: the episode id whose return it follows
 
 
 def stream_name(category: Category, key: object) -> str:

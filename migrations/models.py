@@ -5,6 +5,7 @@ from services.api import tables as api_tables
 from services.notifier import tables as notifier_tables
 from services.notifier.recipients import tables as recipients_tables
 from services.records import tables as records_tables
+from services.returns import tables as returns_tables
 from services.triage import tables as triage_tables
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "notifier_tables",
     "recipients_tables",
     "records_tables",
+    "returns_tables",
     "triage_tables",
 ]

@@ -43,6 +43,8 @@ from services.reference_sources.server import (
     create_reference_app,
     load_reference_data,
 )
+from services.returns import bootstrap as returns
+from services.returns.settings import ReturnsSettings
 from services.triage import bootstrap as triage
 from services.triage.policy import Policy
 from services.triage.settings import TriageSettings
@@ -54,7 +56,7 @@ log = structlog.get_logger()
 REFERENCE_MOUNT = "/reference-sources"
 
 
-class RunSettings(HttpSettings, TriageSettings, NotifierSettings):
+class RunSettings(HttpSettings, TriageSettings, NotifierSettings, ReturnsSettings):
     """`lantern run` runs every service, so it reads every service's settings."""
 
 
@@ -69,11 +71,12 @@ def projectors() -> list[Projector]:
         ChildrenProjector(),
         *triage.projectors(),
         *notifier.projectors(),
+        *returns.projectors(),
     ]
 
 
 def routers() -> list[APIRouter]:
-    return [intake_router, *notifier.routers()]
+    return [intake_router, *notifier.routers(), *returns.routers()]
 
 
 def links_for(settings: CoreSettings) -> AckLinks | None:
@@ -127,7 +130,7 @@ async def serve(
     reference: bool = False,
 ) -> None:
     """The HTTP API; embedded, with triage, the notifier and the relay beside it."""
-    names = ["triage", "notifier", "relay"] if embedded else []
+    names = ["triage", "notifier", "returns", "relay"] if embedded else []
     links = links_for(settings)
     async with (
         open_store(settings, projectors()) as store,
@@ -189,6 +192,8 @@ async def workers(
             ).workers
         if "notifier" in names and isinstance(settings, NotifierSettings):
             running += notifier.bootstrap(settings, store, new_client(), links).workers
+        if "returns" in names and isinstance(settings, ReturnsSettings):
+            running += returns.bootstrap(settings, store).workers
         if "relay" in names and settings.kafka_bootstrap_servers:
             relay = KafkaRelay(
                 store,

@@ -22,6 +22,7 @@ from services.notifier.recipients.projector import RecipientsProjector
 from services.processes import routers
 from services.records.children import ChildMatcher, ChildrenProjector
 from services.records.episodes import EpisodesProjector
+from services.returns.projector import ReturnInterviewsProjector
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
 
@@ -52,13 +53,19 @@ async def serve_api(
 ) -> AsyncIterator[Api]:
     store = SqlEventStore(
         create_engine(database_url),
-        projectors=[EpisodesProjector(), ChildrenProjector(), RecipientsProjector()],
+        projectors=[
+            EpisodesProjector(),
+            ChildrenProjector(),
+            RecipientsProjector(),
+            ReturnInterviewsProjector(),
+        ],
     )
     clients = ClientRegistry(store.engine)
     tokens = {
         "kent": await clients.create("kent", Role.police, "KENT"),
         "met": await clients.create("met", Role.police, "MET"),
         "cms": await clients.create("cms", Role.integrator, None),
+        "staff": await clients.create("staff", Role.staff, None),
     }
     limiter = RateLimiter(per_minute, burst=min(per_minute, 1000))
     container = Container(

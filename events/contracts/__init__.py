@@ -1,5 +1,5 @@
 """Every event type Lantern records; importing this registers them all."""
 
-from events.contracts import alerts, children, missing, recipients, triage
+from events.contracts import alerts, children, missing, recipients, returns, triage
 
-__all__ = ["alerts", "children", "missing", "recipients", "triage"]
+__all__ = ["alerts", "children", "missing", "recipients", "returns", "triage"]

@@ -17,6 +17,7 @@ for name, command in {
     "intake": processes.intake,
     "triage": processes.triage,
     "notifier": processes.notifier,
+    "returns": processes.returns,
     "relay": processes.relay,
 }.items():
     app.command(name)(command)

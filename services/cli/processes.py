@@ -13,6 +13,7 @@ from events.store import migrate
 from services import processes
 from services.cli.settings import read_policy, read_settings, required
 from services.notifier.settings import NotifierSettings
+from services.returns.settings import ReturnsSettings
 from services.triage.settings import TriageSettings
 
 Host = Annotated[
@@ -22,9 +23,10 @@ Port = Annotated[int | None, typer.Option(help="Port to listen on [default: 8000
 
 
 def run(host: Host = None, port: Port = None) -> None:
-    """Run everything in one process: intake, triage and notifier (and the relay when
-    Kafka is configured). With no settings: SQLite file ./lantern.db, no Kafka, and
-    the reference source servers (docs/sources.md) standing in for the council's."""
+    """Run everything in one process: intake, triage, notifier and returns (and the
+    relay when Kafka is configured). With no settings: SQLite file ./lantern.db, no
+    Kafka, and the reference source servers (docs/sources.md) standing in for the
+    council's."""
     settings, reference = processes.embedded_sources(
         read_settings(processes.RunSettings, host=host, port=port)
     )
@@ -50,6 +52,12 @@ def notifier() -> None:
     """Run the notifier alone: alerts, their delivery and escalation (Kafka consumer
     group `notifier` when configured)."""
     run_loop(processes.work(read_settings(NotifierSettings), ["notifier"], None))
+
+
+def returns() -> None:
+    """Run the returns service alone: return interviews opened, superseded and
+    recorded overdue (Kafka consumer group `returns` when configured)."""
+    run_loop(processes.work(read_settings(ReturnsSettings), ["returns"], None))
 
 
 def relay() -> None:

@@ -10,20 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from enum import StrEnum
 
 from events.calendar import LONDON, end_of_day, working_day_after
+from events.contracts.returns import Deadline
 
 WORKING_DAYS = 3
 """Offered within 3 working days of the return: the council's policy in the source
 document (§5.1), DOMAIN.md §9 rule 13."""
 HOURS = timedelta(hours=72)
 """Within 72 hours of the return: DfE statutory guidance 2014, DOMAIN.md §9 rule 12."""
-
-
-class Deadline(StrEnum):
-    working_days = "3_working_days"
-    hours_72 = "72_hours"
 
 
 @dataclass(frozen=True)
@@ -49,6 +44,9 @@ def due_72h_at(returned_at: datetime) -> datetime:
     # wall clock shows one hour more or less than the return's (18:00 -> 19:00 BST).
     # In UTC: Python adds a timedelta to a London time on the wall clock instead.
     return returned_at.astimezone(UTC) + HOURS
+
+
+__all__ = ["Deadline", "Due", "due", "due_72h_at", "due_date", "supersedes"]
 
 
 def due(returned_at: datetime, deadline: Deadline) -> Due:

@@ -1,0 +1,149 @@
+"""Staff routes of return interviews: record an episode's interview, and list the
+interviews by status. Thin: the rules are in interview.py."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from sqlalchemy import select
+
+from events.envelope import NewEvent
+from events.store import ConcurrencyError
+from services.api.container import Container
+from services.api.deps import Deps, Staff
+from services.api.errors import Rejected
+from services.returns import interview
+from services.returns.handlers import interview_stream
+from services.returns.schemas import (
+    ReturnInterviewPage,
+    ReturnInterviewPut,
+    ReturnInterviewRead,
+    ReturnInterviewSummary,
+)
+from services.returns.tables import return_interviews
+
+router = APIRouter(prefix="/v1")
+EpisodeId = Annotated[
+    uuid.UUID, Path(description="The episode the child returned from")
+]
+
+
+def read_model(i: interview.Interview, recorded: list[str]) -> ReturnInterviewRead:
+    o = i.opened
+    return ReturnInterviewRead(
+        episode_id=o.episode_id,
+        la_child_id=o.la_child_id,
+        returned_at=o.returned_at,
+        due_date=o.due_date,
+        due_72h_at=o.due_72h_at,
+        deadline=o.deadline,
+        overdue_at=o.overdue_at,
+        status=i.status,
+        superseded_by=i.superseded_by,
+        covers=o.covers,
+        offered=i.offered_at is not None,
+        offered_at=i.offered_at,
+        offered_by=i.offered_by,
+        accepted=i.accepted,
+        completed_at=i.completed_at,
+        late=i.completed_at is not None and i.completed_at >= o.overdue_at,
+        reasons=list(i.reasons),
+        concerns=list(i.concerns),
+        notes=i.notes,
+        recorded=recorded,
+    )
+
+
+async def _load(
+    deps: Container, episode_id: uuid.UUID
+) -> tuple[interview.Interview, int]:
+    envelopes = await deps.store.read_stream(interview_stream(episode_id))
+    current = interview.fold([e.event for e in envelopes])
+    if current is None:
+        raise HTTPException(404, "no return interview: the child has not returned")
+    return current, len(envelopes)
+
+
+@router.get(
+    "/episodes/{episode_id}/return-interview",
+    responses={404: {"description": "The child has not returned"}},
+    summary="An episode's return interview",
+)
+async def read_return_interview(
+    episode_id: EpisodeId, _: Staff, deps: Deps
+) -> ReturnInterviewRead:
+    current, _version = await _load(deps, episode_id)
+    return read_model(current, [])
+
+
+@router.put(
+    "/episodes/{episode_id}/return-interview",
+    responses={
+        404: {"description": "The child has not returned"},
+        409: {"description": "It would take back a fact already recorded"},
+    },
+    summary="Record the return interview: offer, answer, completion, reasons",
+)
+async def record_return_interview(
+    episode_id: EpisodeId, body: ReturnInterviewPut, client: Staff, deps: Deps
+) -> ReturnInterviewRead:
+    record = interview.Record(
+        offered=body.offered,
+        offered_at=body.offered_at,
+        offered_by=body.offered_by,
+        accepted=body.accepted,
+        completed_at=body.completed_at,
+        reasons=tuple(body.reasons),
+        concerns=tuple(body.concerns),
+        notes=body.notes,
+    )
+    while True:
+        current, version = await _load(deps, episode_id)
+        now = deps.now()
+        if problems := interview.problems(record, current, now):
+            raise Rejected(422, problems)
+        if conflicts := interview.conflicts(record, current):
+            raise Rejected(409, conflicts)
+        made = interview.changes(record, current, now)
+        if not made:
+            return read_model(current, [])
+        try:
+            await deps.store.append(
+                interview_stream(episode_id),
+                [NewEvent(event=e, actor=client.actor) for e in made],
+                expected_version=version,
+            )
+        except ConcurrencyError:
+            continue  # another writer got there first: decide again
+        after, _ = await _load(deps, episode_id)
+        return read_model(after, [e.type_name for e in made])
+
+
+@router.get("/return-interviews", summary="Return interviews by status, oldest first")
+async def list_return_interviews(
+    _: Staff,
+    deps: Deps,
+    status: Literal[
+        "due", "overdue", "superseded", "completed", "refused", "all"
+    ] = "due",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+) -> ReturnInterviewPage:
+    query = (
+        select(return_interviews)
+        .where(return_interviews.c.opened_position > int(cursor or 0))
+        .order_by(return_interviews.c.opened_position)
+        .limit(limit + 1)
+    )
+    if status != "all":
+        query = query.where(return_interviews.c.status == status)
+    async with deps.store.engine.connect() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    items = [ReturnInterviewSummary.model_validate(dict(r)) for r in rows[:limit]]
+    more = len(rows) > limit
+    return ReturnInterviewPage(
+        items=items,
+        next_cursor=str(rows[limit - 1]["opened_position"]) if more else None,
+    )
