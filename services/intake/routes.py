@@ -45,6 +45,7 @@ from services.intake.schemas import (
 from services.intake.validation import found_problems, report_problems, update_problems
 from services.records.authorities import la_codes
 from services.records.children import child_record
+from services.records.episodes import roles_alerted
 from services.records.tables import episodes
 
 router = APIRouter(prefix="/v1")
@@ -278,6 +279,7 @@ async def read_episode(
             for e in envelopes
         ],
         risk_assessment=_latest_assessment(envelopes),
+        alerted_roles=await roles_alerted(deps.store, episode_id),
     )
 
 

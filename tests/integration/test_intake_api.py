@@ -12,8 +12,12 @@ from typing import ClassVar
 import pytest
 from sqlalchemy import event, select
 
+from events.contracts.alerts import AlertContact, AlertRaised
+from events.contracts.missing import RiskGrade
+from events.envelope import NewEvent
+from events.store import Append, Commit
 from services.api import auth
-from services.records.tables import children, episodes
+from services.records.tables import alerted_roles, children, episodes
 from tests.api import Api, a_report_body, serve_api
 
 
@@ -451,8 +455,41 @@ class TestChildrenDirectory:
         assert await self._put(api, "C9", placing_authority="000") == 422
 
 
+async def _alert(api: Api, episode_id: str, *roles: str) -> None:
+    """The notifier's record of alerting each role, as its handlers append it."""
+    appends = []
+    for n, role in enumerate(roles):
+        alert_id = uuid.uuid4()
+        raised = AlertRaised(
+            alert_id=alert_id, episode_id=uuid.UUID(episode_id), role=role,
+            scope="full", level=RiskGrade.high,
+            contact=AlertContact(recipient_id=f"{role}-{n}", email="x@council.example"),
+            channels=["email"], escalate_at=None, raised_at=datetime.now(UTC),
+        )  # fmt: skip
+        appends.append(Append(f"alert-{alert_id}", [NewEvent(event=raised)]))
+    await api.store.commit(Commit(appends))
+
+
+class TestAlertedRoles:
+    async def test_the_roles_alerted_are_shown_in_the_order_first_alerted(
+        self, api: Api
+    ):
+        episode_id = await _report(api)
+        assert (await api.get(f"/v1/episodes/{episode_id}")).json()[
+            "alerted_roles"
+        ] == []
+        await _alert(api, episode_id, "social_worker", "mcet")
+        await _alert(api, episode_id, "team_manager", "mcet")  # mcet: once
+        await _alert(api, await _report(api, "KNT-2"), "home_authority")
+
+        episode = (await api.get(f"/v1/episodes/{episode_id}")).json()
+
+        assert episode["alerted_roles"] == ["social_worker", "mcet", "team_manager"]
+
+
 async def test_read_models_rebuild_from_the_log_to_the_same_state(api: Api):
     ids = [await _report(api, f"KNT-{n}") for n in range(3)]
+    await _alert(api, ids[0], "duty_team", "mcet")
     await api.post(f"/v1/episodes/{ids[1]}/withdrawal", {"reason": "cancelled"})
     await api.http.put(
         "/v1/children/C1", json=TestChildrenDirectory.CHILD, headers=api.auth("cms")
@@ -465,8 +502,12 @@ async def test_read_models_rebuild_from_the_log_to_the_same_state(api: Api):
     assert await _read_models(api) == before
 
 
-async def _read_models(api: Api) -> tuple[list, list]:
+async def _read_models(api: Api) -> tuple[list, list, list]:
     async with api.store.engine.connect() as conn:
         rows = (await conn.execute(select(episodes).order_by("episode_id"))).all()
         kids = (await conn.execute(select(children).order_by("la_child_id"))).all()
-    return [tuple(r) for r in rows], [tuple(r) for r in kids]
+        roles = (
+            await conn.execute(select(alerted_roles).order_by("episode_id", "role"))
+        ).all()
+    assert roles, "the roles alerted are part of what is rebuilt"
+    return [tuple(r) for r in rows], [tuple(r) for r in kids], [tuple(r) for r in roles]
