@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +18,7 @@ from services.api.app import create_app
 from services.api.auth import ClientRegistry, Role
 from services.api.container import Container
 from services.api.ratelimit import RateLimiter
+from services.api.readiness import Check
 from services.notifier.recipients.projector import RecipientsProjector
 from services.processes import routers
 from services.records.children import ChildMatcher, ChildrenProjector
@@ -48,7 +49,10 @@ class Api:
 
 @asynccontextmanager
 async def serve_api(
-    database_url: str, *, per_minute: int = 100_000
+    database_url: str,
+    *,
+    per_minute: int = 100_000,
+    checks: Mapping[str, Check] | None = None,
 ) -> AsyncIterator[Api]:
     store = SqlEventStore(
         create_engine(database_url),
@@ -66,6 +70,7 @@ async def serve_api(
         clients=clients,
         limiter=limiter,
         children=ChildMatcher(store),
+        checks=checks or {},
     )
     app = create_app(container, routers())
     port = free_port()

@@ -1,5 +1,5 @@
 """The one HTTP application: every service's router mounted on the shared web layer,
-with health and readiness."""
+with health and readiness (services/api/readiness.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
-from sqlalchemy import text
 
 from events.runtime import run_workers
-from events.store.migrate import is_up_to_date
 from services.api.container import Container
 from services.api.deps import CORRELATION_PARAMETER
 from services.api.errors import BodyGuard, install_error_handlers
+from services.api.readiness import Readiness, readiness
 
 
 def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
@@ -48,14 +47,14 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
     @app.get(
         "/ready",
         tags=["operations"],
-        summary="Readiness: database reachable, migrations applied, workers running",
-        responses={503: {"description": "Not ready; the body says which check failed"}},
+        summary="Readiness: database, migrations and workers; degraded when a "
+        "service is set up so that part of its work cannot be done",
+        responses={503: {"model": Readiness, "description": "Not ready"}},
     )
-    async def ready(response: Response) -> dict[str, object]:
-        checks = await _checks(container)
-        ok = all(checks.values())
-        response.status_code = 200 if ok else 503
-        return {"status": "ready" if ok else "not_ready", "checks": checks}
+    async def ready(response: Response) -> Readiness:
+        state = await readiness(container.store, container.workers, container.checks)
+        response.status_code = 503 if state.status == "not_ready" else 200
+        return state
 
     return app
 
@@ -75,17 +74,3 @@ def _document_correlation_header(app: FastAPI) -> None:
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]
-
-
-async def _checks(container: Container) -> dict[str, bool]:
-    database = migrations = False
-    try:
-        async with asyncio.timeout(2):
-            async with container.store.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            database = True
-            migrations = await is_up_to_date(container.store.engine)
-    except Exception:  # noqa: S110 - any failure is what readiness reports
-        pass
-    workers = all(w.running for w in container.workers)
-    return {"database": database, "migrations": migrations, "workers": workers}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,19 +13,22 @@ from events.store.sql import SqlEventStore
 from services.api.auth import ClientRegistry
 from services.api.links import AckLinks
 from services.api.ratelimit import RateLimiter
+from services.api.readiness import Check
 from services.api.settings import HttpSettings
 from services.records.children import ChildMatcher
 
 
 @dataclass
 class Container:
-    """``workers`` run beside the app: the embedded default runs every service here."""
+    """``workers`` run beside the app: the embedded default runs every service here;
+    ``checks`` are theirs, for ``/ready`` (services/api/readiness.py)."""
 
     store: SqlEventStore
     clients: ClientRegistry
     limiter: RateLimiter
     children: ChildMatcher
     workers: Sequence[Worker] = ()
+    checks: Mapping[str, Check] = field(default_factory=dict)
     links: AckLinks | None = None
     notify_callback_token: str | None = None
     now: Callable[[], datetime] = utcnow
@@ -37,6 +40,7 @@ def container_for(
     store: SqlEventStore,
     *,
     workers: Sequence[Worker] = (),
+    checks: Mapping[str, Check] | None = None,
     links: AckLinks | None = None,
     notify_callback_token: str | None = None,
 ) -> Container:
@@ -46,6 +50,7 @@ def container_for(
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
         children=ChildMatcher(store),
         workers=workers,
+        checks=checks or {},
         links=links,
         notify_callback_token=notify_callback_token,
     )

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
 
+import structlog
 from sqlalchemy import bindparam, select
 
 from events.contracts.alerts import (
@@ -55,6 +56,7 @@ from services.notifier.tables import alerts
 from services.records.children import child_record
 from services.triage.policy import EXPLOITATION
 
+log = structlog.get_logger()
 NAME = "notifier"
 EPISODE_ALERTS = select(
     alerts.c.alert_id, alerts.c.recipient_id, alerts.c.role, alerts.c.status
@@ -175,8 +177,9 @@ class Notifier:
         duty_team: Contact | None,
     ) -> list[Output]:
         """The alert and the claim of its first message; or when no configured
-        channel reaches the recipient, a notice to the duty team, so that a person
-        tells them."""
+        channel reaches the recipient, a warning and a notice to the duty team, so
+        that a person tells them (an error when the duty team is out of reach too).
+        ``/ready`` says the same, as ``degraded`` (readiness.py)."""
         alert_id = alert_id_for(episode_id, recipient.contact.recipient_id)
         at = assessed.assessed_at
         event = AlertRaised(
@@ -197,7 +200,11 @@ class Notifier:
                     stream_name(Category.alert, alert_id), self.first_claim(event), 1
                 )
             )
-        elif duty_team and duty_team != recipient.contact:
+            return outputs
+        log.warning(
+            "recipient_unreachable", alert_id=str(alert_id), role=recipient.role
+        )
+        if duty_team and duty_team != recipient.contact:
             notice = AlertFailureReported(
                 alert_id=alert_id,
                 failed_delivery_id=delivery_id(alert_id, "alert", event.contact),
@@ -206,6 +213,9 @@ class Notifier:
                 reported_at=at,
             )
             outputs.append(Output(stream_name(Category.alert, alert_id), notice))
+            if notice.channels:
+                return outputs
+        log.error("duty_team_unreachable", alert_id=str(alert_id), role=recipient.role)
         return outputs
 
     def first_claim(self, raised: AlertRaised) -> AlertSendAttempted:

@@ -3,7 +3,9 @@ links point; with the channels' own (channels/settings.py)."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 
 from events.settings import CoreSettings
 from services.notifier.channels.settings import ChannelsSettings
@@ -18,7 +20,8 @@ class NotifierSettings(CoreSettings, ChannelsSettings):
     notifier_link_secret: SecretStr | None = Field(
         None,
         min_length=32,
-        description="Signs one-click ack links; unset: no links (outside dev)",
+        description="Signs one-click ack links; unset: a key kept in the database "
+        "(refused in production)",
     )
     notifier_escalate_after_minutes: float = Field(
         15, gt=0, le=1440, description="Unacknowledged high risk goes up a step"
@@ -30,3 +33,14 @@ class NotifierSettings(CoreSettings, ChannelsSettings):
     notifier_retry_max_s: float = Field(300.0, gt=0, le=86400)
     notifier_poll_s: float = Field(1.0, gt=0, le=60)
     notifier_escalation_poll_s: float = Field(5.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _production_has_its_link_key(self) -> Self:
+        """A key kept in the database would sit beside the data it protects, and
+        be copied with every backup: production brings its own."""
+        if self.environment == "production" and self.notifier_link_secret is None:
+            raise ValueError(
+                "LANTERN_NOTIFIER_LINK_SECRET: required in production "
+                "(at least 32 characters; it signs acknowledgement links)"
+            )
+        return self

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+import structlog
 
 from events.contracts.alerts import AlertAcknowledged, AlertSendAttempted, AlertSent
 from events.contracts.children import ChildRecorded
@@ -45,6 +46,7 @@ from services.notifier.dispatcher import Dispatcher
 from services.notifier.escalation import EscalationScheduler
 from services.notifier.handlers import Notifier, subscriber
 from services.notifier.projector import AlertsProjector
+from services.notifier.readiness import unreachable
 from services.notifier.routing import Contact, Directory
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import alerts, deliveries
@@ -168,7 +170,9 @@ async def rig(
     poll_s: float = 0.05,
     stop: asyncio.Event | None = None,
     handlers: Callable[[Subscriber], Subscriber] = lambda s: s,
+    only: Collection[str] | None = None,
 ) -> AsyncIterator[Rig]:
+    """``only``: the channels the council has set up (default: all three)."""
     projectors: list[Projector] = [
         EpisodesProjector(),
         ChildrenProjector(),
@@ -205,6 +209,7 @@ async def rig(
                     base_url=notify.base_url, sms_template_id=SMS_TEMPLATE,
                     api_key=f"test-{SERVICE_ID}-{NOTIFY_SECRET}"), client),
             }  # fmt: skip
+            channels = {n: c for n, c in channels.items() if only is None or n in only}
             settings = NotifierSettings(
                 notifier_attempts_per_channel=3, notifier_retry_first_s=0.01,
                 notifier_retry_max_s=0.05, notifier_escalation_poll_s=0.05,
@@ -471,13 +476,46 @@ class TestAlerts:
     async def test_a_recipient_no_channel_reaches_is_named_to_the_duty_team(
         self, database_url
     ):
-        async with rig(database_url, mcet=Contact("mcet", phone=None)) as r:
-            episode = await r.report()
-            await r.assess(episode, RiskGrade.medium)
-            await eventually(lambda: mail_to(r.inbox, DUTY), what="the duty team told")
+        mcet = Contact("mcet", phone="07700900999")
+        async with rig(database_url, mcet=mcet, only={"email", "webhook"}) as r:
+            with structlog.testing.capture_logs() as logs:
+                episode = await r.report()
+                await r.assess(episode, RiskGrade.medium)
+                await eventually(
+                    lambda: mail_to(r.inbox, DUTY), what="the duty team told"
+                )
             [notice] = mail_to(r.inbox, DUTY)
             assert "mcet" in notice.get_content()
             assert not r.hooks.received
+            assert [(e["event"], e["role"]) for e in logs
+                    if e["log_level"] in ("warning", "error")] == [
+                ("recipient_unreachable", "mcet")]  # fmt: skip
+            found = await unreachable(r.notifier)
+            assert found is not None and found.startswith("1 recipient(s)")
+
+    async def test_with_no_channel_at_all_nothing_is_silent(self, database_url):
+        """Alerts are raised, nobody can be sent anything: a warning for each
+        recipient, an error for the duty team out of reach too, and readiness
+        names the settings."""
+        async with rig(database_url, only=()) as r:
+            with structlog.testing.capture_logs() as logs:
+                episode = await r.report()
+                await r.assess(episode, RiskGrade.medium)
+
+                async def raised() -> bool:
+                    return len(await r.alert_rows(episode)) == 2
+
+                await eventually(raised, what="both alerts raised")
+            told = sorted((e["event"], e["role"]) for e in logs
+                          if e["log_level"] in ("warning", "error"))  # fmt: skip
+            assert told == [
+                ("duty_team_unreachable", "mcet"),
+                ("duty_team_unreachable", "social_worker"),
+                ("recipient_unreachable", "mcet"),
+                ("recipient_unreachable", "social_worker"),
+            ]
+            found = await unreachable(r.notifier)
+            assert found is not None and "no delivery channel is set up" in found
 
     async def test_a_raised_level_updates_everyone_and_a_lower_one_sends_nothing(
         self, database_url
