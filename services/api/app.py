@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 
 from events.runtime import run_workers
 from services.api.container import Container
-from services.api.deps import CORRELATION_PARAMETER
 from services.api.errors import BodyGuard, install_error_handlers
+from services.api.openapi import document_the_web_layer
 from services.api.readiness import Readiness, readiness
 
 
@@ -38,7 +37,7 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)
-    _document_correlation_header(app)
+    document_the_web_layer(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:
@@ -57,20 +56,3 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
         return state
 
     return app
-
-
-def _document_correlation_header(app: FastAPI) -> None:
-    """The optional ``X-Correlation-ID`` on every operation that authenticates: the
-    client dependency reads it from the request itself, out of FastAPI's sight."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            for path in build()["paths"].values():
-                for operation in path.values():
-                    if "security" in operation:
-                        parameters = operation.setdefault("parameters", [])
-                        parameters.append(CORRELATION_PARAMETER)
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 64 * 1024
@@ -47,6 +50,28 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(Rejected, rejected)
+    app.add_exception_handler(StarletteHTTPException, _allowing_every_method)
+
+
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+async def _allowing_every_method(request: Request, exc: Exception) -> Response:
+    """A 405's ``Allow`` lists every method of the path: Starlette lists only those
+    of the first route that matched the path (PUT, not DELETE, for a recipient).
+    Each method is asked of the router as a request would be."""
+    error = cast(StarletteHTTPException, exc)
+    if error.status_code == 405:
+        allowed = [
+            method
+            for method in METHODS
+            if any(
+                route.matches({**request.scope, "method": method})[0] is Match.FULL
+                for route in request.app.router.routes
+            )
+        ]
+        error.headers = {**(error.headers or {}), "Allow": ", ".join(allowed)}
+    return await http_exception_handler(request, error)
 
 
 class BodyGuard:

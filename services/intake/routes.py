@@ -28,6 +28,7 @@ from services.api.auth import ApiClient
 from services.api.container import Container
 from services.api.deps import Deps, Integrator, Police
 from services.api.errors import Rejected
+from services.api.openapi import Conflict, Problems
 from services.intake import decide
 from services.intake.schemas import (
     ChildRecordPut,
@@ -57,7 +58,10 @@ IdempotencyKey = Annotated[
 ]
 Responses = dict[int | str, dict[str, Any]]
 CONFLICT: Responses = {
-    409: {"description": "Conflicts with what is recorded; the body says why"}
+    409: {
+        "model": Conflict,
+        "description": "Conflicts with what is recorded; the body says why",
+    }
 }
 NOT_FOUND: Responses = {404: {"description": "No such episode for this force"}}
 REPEAT: Responses = {
@@ -134,7 +138,11 @@ def _status_after(events: Sequence[Event], status: str) -> str:
 @router.post(
     "/missing-reports",
     status_code=202,
-    responses={**REPEAT, **CONFLICT, 403: {"description": "Another force's report"}},
+    responses={
+        **REPEAT,
+        **CONFLICT,
+        403: {"model": Problems, "description": "A report for another force"},
+    },
     summary="Report a child missing",
 )
 async def report_missing(

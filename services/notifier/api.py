@@ -42,6 +42,8 @@ from services.records.tables import episodes
 router = APIRouter(prefix="/v1", tags=["alerts"])
 Status = Literal["open", "acknowledged", "closed"]
 HEARTBEAT_S = 15.0
+MAX_OFFSET = 1_000_000
+"""Past any list of alerts a person pages through; past 2**63 the database fails."""
 
 
 class AlertSummary(BaseModel):
@@ -74,7 +76,7 @@ async def list_alerts(
     deps: Deps,
     status: Status = "open",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AlertPage:
     urgency = case({"high": 0, "medium": 1, "low": 2}, value=alerts.c.level, else_=3)
     query = (
@@ -100,6 +102,10 @@ async def list_alerts(
     responses={
         404: {"description": "No such alert"},
         409: {"description": "The episode is over"},
+        503: {
+            "description": "The alert is changing under many hands: try again",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
     },
 )
 async def acknowledge(alert_id: uuid.UUID, client: Staff, deps: Deps) -> Acknowledged:

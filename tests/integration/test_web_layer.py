@@ -1,10 +1,11 @@
-"""What the shared web layer does for every service: readiness."""
+"""What the shared web layer does for every service: readiness, the OpenAPI
+document of its errors, the methods a path allows."""
 
 from __future__ import annotations
 
 from sqlalchemy import text
 
-from tests.api import serve_api
+from tests.api import a_report_body, serve_api
 
 
 async def fine() -> None:
@@ -59,3 +60,55 @@ class TestReadiness:
         assert response.status_code == 503
         assert response.json()["status"] == "not_ready"
         assert response.json()["checks"]["migrations"] is False
+
+
+class TestTheDocument:
+    """The errors every operation can answer are in the OpenAPI document, with the
+    bodies the API sends (the whole run against the API: tests/e2e/test_fuzz_api.py)."""
+
+    async def test_every_error_is_declared_with_its_real_body(self, sqlite_database):
+        async with serve_api(sqlite_database) as api:
+            document = (await api.http.get("/openapi.json")).json()
+        schemas = document["components"]["schemas"]
+        assert "ValidationError" not in schemas  # FastAPI's {loc, msg, type}
+        assert schemas["Problem"]["required"] == ["field", "reason"]
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                responses = operation["responses"]
+                expected = set()
+                if "security" in operation:
+                    expected |= {"401", "403", "422", "429"}
+                if method in ("post", "put"):
+                    expected |= {"413", "415"}
+                if "requestBody" in operation:
+                    expected |= {"400", "422"}
+                assert expected <= set(responses), (method, path)
+                for status, response in responses.items():
+                    if status[0] in "45":
+                        body = response["content"]["application/json"]["schema"]
+                        assert body, (method, path, status)
+                if "422" in responses:
+                    assert responses["422"]["content"]["application/json"][
+                        "schema"
+                    ] == {"$ref": "#/components/schemas/Problems"}
+
+    async def test_a_report_for_another_force_is_documented_as_answered(
+        self, sqlite_database
+    ):
+        async with serve_api(sqlite_database) as api:
+            document = (await api.http.get("/openapi.json")).json()
+            refused = await api.post(
+                "/v1/missing-reports", a_report_body(police_force="MET")
+            )
+        declared = document["paths"]["/v1/missing-reports"]["post"]["responses"]["403"]
+        schema = declared["content"]["application/json"]["schema"]
+        assert {"$ref": "#/components/schemas/Problems"} in schema["anyOf"]
+        assert refused.status_code == 403
+        assert refused.json()["detail"][0]["field"] == "police_force"
+
+
+async def test_a_method_not_allowed_names_every_method_of_the_path(sqlite_database):
+    async with serve_api(sqlite_database) as api:
+        response = await api.http.request("PATCH", "/v1/recipients/duty")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "DELETE, PUT"
