@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Response
 
 from events.runtime import run_workers
 from services.api.container import Container
+from services.api.docs import serve_docs
 from services.api.errors import BodyGuard, install_error_handlers
 from services.api.openapi import document_the_web_layer
 from services.api.readiness import Readiness, readiness
@@ -31,6 +32,8 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
         summary="Missing-from-care notifications, risk triage and alerts",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # served from the package's own assets: services/api/docs.py
+        redoc_url=None,
     )
     app.state.container = container
     app.add_middleware(BodyGuard)
@@ -38,6 +41,7 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
     for router in routers:
         app.include_router(router)
     document_the_web_layer(app)
+    serve_docs(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

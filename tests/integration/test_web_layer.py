@@ -1,7 +1,9 @@
 """What the shared web layer does for every service: readiness, the OpenAPI
-document of its errors, the methods a path allows."""
+document of its errors, the methods a path allows, the docs served offline."""
 
 from __future__ import annotations
+
+import re
 
 from sqlalchemy import text
 
@@ -112,3 +114,26 @@ async def test_a_method_not_allowed_names_every_method_of_the_path(sqlite_databa
         response = await api.http.request("PATCH", "/v1/recipients/duty")
     assert response.status_code == 405
     assert response.headers["Allow"] == "DELETE, PUT"
+
+
+async def test_the_docs_load_nothing_from_elsewhere(sqlite_database):
+    """Swagger UI's assets come from the package: /docs works offline."""
+    async with serve_api(sqlite_database) as api:
+        page = await api.http.get("/docs")
+        assert page.status_code == 200
+        assert "SwaggerUIBundle" in page.text
+        assert not re.search(r"https?://|['\"]//", page.text), page.text
+        urls = re.findall(r"""(?:src|href|url)\s*[:=]\s*['"]([^'"]+)['"]""", page.text)
+        assets = {url: await api.http.get(url) for url in urls}
+    assert {url.rsplit("/", 1)[-1] for url in urls} >= {
+        "swagger-ui-bundle.js",
+        "swagger-ui.css",
+        "openapi.json",
+    }
+    for url, answer in assets.items():
+        assert answer.status_code == 200, url
+    assert (
+        assets["/docs/assets/swagger-ui.css"]
+        .headers["content-type"]
+        .startswith("text/css")
+    )
