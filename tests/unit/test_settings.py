@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from events.settings import CoreSettings
+from services.notifier.settings import NotifierSettings
 
 
 def test_defaults_are_the_embedded_mode(monkeypatch: pytest.MonkeyPatch):
@@ -42,3 +43,14 @@ def test_bad_values_are_refused(field: str, value: Any, reason: str):
 def test_production_refuses_sqlite():
     with pytest.raises(ValidationError, match="production needs PostgreSQL"):
         CoreSettings(environment="production", database_url="sqlite+aiosqlite:///x.db")
+
+
+def test_production_needs_its_own_link_key(monkeypatch: pytest.MonkeyPatch):
+    """Outside production a key kept in the database stands in; in production it
+    would sit in every backup beside the data it protects."""
+    monkeypatch.delenv("LANTERN_NOTIFIER_LINK_SECRET", raising=False)
+    production = {"environment": "production", "database_url": "postgresql://db/l"}
+    with pytest.raises(ValidationError, match="LANTERN_NOTIFIER_LINK_SECRET: required"):
+        NotifierSettings(**production)
+    assert NotifierSettings(**production, notifier_link_secret="k" * 32)
+    assert NotifierSettings(environment="test").notifier_link_secret is None
