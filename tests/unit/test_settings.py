@@ -49,7 +49,10 @@ def test_production_needs_its_own_link_key(monkeypatch: pytest.MonkeyPatch):
     """Outside production a key kept in the database stands in; in production it
     would sit in every backup beside the data it protects."""
     monkeypatch.delenv("LANTERN_NOTIFIER_LINK_SECRET", raising=False)
-    production = {"environment": "production", "database_url": "postgresql://db/l"}
+    production: dict[str, Any] = {
+        "environment": "production",
+        "database_url": "postgresql://db/l",
+    }
     with pytest.raises(ValidationError, match="LANTERN_NOTIFIER_LINK_SECRET: required"):
         NotifierSettings(**production)
     assert NotifierSettings(**production, notifier_link_secret="k" * 32)
