@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from events.contracts.missing import RiskGrade
 from events.registry import Event, Value
+
+# The factor codes that counted as exploitation when v1 was written (the notifier
+# read them from triage's rules then). Frozen: history keeps the meaning it had, even
+# if triage's rules change.
+_V1_EXPLOITATION = frozenset(
+    {
+        "cse_medium",
+        "cse_high",
+        "cce",
+        "trafficking",
+        "gangs",
+        "county_lines",
+        "criminal_exploitation",
+    }
+)
 
 
 class Factor(Value):
@@ -16,9 +32,16 @@ class Factor(Value):
     source: str
     evidence: str
     weight: int
+    exploitation: bool
+    """An exploitation concern: the police exploitation team is told, and told why."""
 
 
 class RiskAssessed(Event):
+    """v2: each factor says whether it is an exploitation concern, so readers need
+    not know triage's rules."""
+
+    schema_version = 2
+
     episode_id: UUID
     level: RiskGrade
     score: int
@@ -31,9 +54,18 @@ class RiskAssessed(Event):
     trigger: str
     next_review_at: datetime | None = None
 
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        factors = [
+            {**f, "exploitation": f["code"] in _V1_EXPLOITATION}
+            for f in data["factors"]
+        ]
+        return {**data, "factors": factors}
+
 
 class RiskReassessed(RiskAssessed):
-    """A later assessment that changed the level or what it rests on."""
+    """A later assessment that changed the level or what it rests on (v2 as
+    ``RiskAssessed``)."""
 
     previous_level: RiskGrade
     added: list[str]

@@ -8,6 +8,7 @@ import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import httpx
 from fastapi import APIRouter
@@ -22,8 +23,9 @@ from services.api.readiness import Check
 from services.notifier import api, handlers
 from services.notifier.channels import Channel
 from services.notifier.channels.settings import build_channels
-from services.notifier.dispatcher import DeliveryPolicy, Dispatcher
+from services.notifier.dispatcher import Dispatcher
 from services.notifier.escalation import EscalationScheduler
+from services.notifier.failures import DeliveryPolicy
 from services.notifier.projector import AlertsProjector
 from services.notifier.readiness import unreachable
 from services.notifier.recipients import api as recipients_api
@@ -94,9 +96,7 @@ def bootstrap(
     subscriber = handlers.subscriber(notifier)
     return NotifierService(
         notifier,
-        subscription(subscriber)
-        if subscription
-        else subscription_for(settings, store, subscriber),
+        (subscription or partial(subscription_for, settings, store))(subscriber),
         Dispatcher(
             notifier, channels, links, policy=policy, poll_s=settings.notifier_poll_s
         ),

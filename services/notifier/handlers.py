@@ -26,14 +26,12 @@ from events.contracts.alerts import (
     AlertRaised,
     AlertSendAttempted,
     AlertUpdated,
-    ChannelName,
 )
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import (
     ChildFound,
     MissingReported,
     ReportWithdrawn,
-    RiskGrade,
 )
 from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, utcnow
@@ -49,44 +47,22 @@ from services.notifier.routing import (
     Contact,
     Directory,
     Recipient,
-    Role,
+    channels_for,
+    escalate_at,
     recipients_for,
 )
 from services.notifier.tables import alerts
 from services.records.children import child_record
-from services.triage.policy import EXPLOITATION
 
 log = structlog.get_logger()
 NAME = "notifier"
 EPISODE_ALERTS = select(
     alerts.c.alert_id, alerts.c.recipient_id, alerts.c.role, alerts.c.status
 ).where(alerts.c.episode_id == bindparam("episode_id"))
-CHANNEL_ORDER: tuple[ChannelName, ...] = ("webhook", "email", "sms")
-ESCALATING = {
-    Role.social_worker,
-    Role.team,
-    Role.duty_team,
-    Role.out_of_hours,
-    Role.team_manager,
-}
-"""The child's own council must act; the police team and a home authority are told."""
 
 
 def alert_id_for(episode_id: UUID, recipient_id: str) -> UUID:
     return derive_id("alert", episode_id, recipient_id)
-
-
-def channels_for(
-    contact: Contact | AlertContact, configured: Collection[str]
-) -> list[ChannelName]:
-    """The channels to try, in order: those the contact has an address for and this
-    council has set up."""
-    address = {
-        "webhook": contact.webhook_url,
-        "email": contact.email,
-        "sms": contact.phone,
-    }
-    return [c for c in CHANNEL_ORDER if address[c] and c in configured]
 
 
 def alert_contact(contact: Contact) -> AlertContact:
@@ -153,7 +129,7 @@ class Notifier:
             child = await child_record(self.store, report.match.la_child_id)
         case = Case(
             level=assessed.level,
-            exploitation=any(f.code in EXPLOITATION for f in assessed.factors),
+            exploitation=any(f.exploitation for f in assessed.factors),
             child=child,
             at=assessed.assessed_at,
         )
@@ -163,11 +139,6 @@ class Notifier:
         """(alert id, recipient id, role, status) of each alert of the episode."""
         rows = await self.store.select(EPISODE_ALERTS, {"episode_id": episode_id})
         return [tuple(row) for row in rows]
-
-    def escalate_at(self, level: RiskGrade, role: str, at: datetime) -> datetime | None:
-        if level is RiskGrade.high and role in ESCALATING:
-            return at + self.escalate_after
-        return None
 
     def raised(
         self,
@@ -190,7 +161,9 @@ class Notifier:
             level=assessed.level,
             contact=alert_contact(recipient.contact),
             channels=channels_for(recipient.contact, self.configured_channels),
-            escalate_at=self.escalate_at(assessed.level, recipient.role, at),
+            escalate_at=escalate_at(
+                assessed.level, recipient.role, at, after=self.escalate_after
+            ),
             raised_at=at,
         )
         outputs = [Output(stream_name(Category.alert, alert_id), event)]
@@ -262,8 +235,11 @@ def subscriber(notifier: Notifier) -> Subscriber:
                     alert_id=alert_id,
                     level=change.level,
                     previous_level=change.previous_level,
-                    escalate_at=notifier.escalate_at(
-                        change.level, role, change.assessed_at
+                    escalate_at=escalate_at(
+                        change.level,
+                        role,
+                        change.assessed_at,
+                        after=notifier.escalate_after,
                     )
                     if status == "open"
                     else None,

@@ -17,7 +17,6 @@ from events.contracts.alerts import DeliveryKind
 from events.contracts.missing import MissingReported, RiskGrade
 from events.contracts.triage import Factor
 from services.notifier.routing import Scope
-from services.triage.policy import EXPLOITATION
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,7 @@ def _details(scope: Scope, facts: EpisodeFacts) -> list[str]:
         return [*lines, f"Your child id: {council_id or 'not given'}"]
     reasons = [f for f in facts.factors if f.weight > 0]
     if scope is Scope.police:
-        reasons = [f for f in reasons if f.code in EXPLOITATION]
+        reasons = [f for f in reasons if f.exploitation]
         return [*lines, *_reasons(reasons)]
     last_seen = report.last_seen
     if last_seen and (last_seen.description or last_seen.postcode):

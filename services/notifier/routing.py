@@ -1,5 +1,6 @@
 """THE routing rules: (the assessment, the child's record, the time) -> who is told,
-and how much each may know. Pure.
+how much each may know, on which channels, and who is told next when nobody
+acknowledges. Pure.
 
 - The allocated social worker (and team) for every episode of a child the council
   looks after; outside office hours the out-of-hours duty team as well.
@@ -9,15 +10,18 @@ and how much each may know. Pure.
   episode, with only what that authority needs (DOMAIN.md 1.6, 9.18).
 - The duty team for a child the directory does not know.
 - A team manager when the risk is high.
+- A high-risk alert to the child's own council that nobody acknowledges in time goes
+  up the council's escalation chain, one step at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from events.contracts.alerts import AlertContact, ChannelName
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import RiskGrade
 from services.notifier.calendar import OfficeHours
@@ -137,3 +141,67 @@ def _once_each(
             seen.add(contact.recipient_id)
             unique.append(Recipient(role, contact, scope))
     return unique
+
+
+CHANNEL_ORDER: tuple[ChannelName, ...] = ("webhook", "email", "sms")
+ESCALATING = frozenset(
+    {
+        Role.social_worker,
+        Role.team,
+        Role.duty_team,
+        Role.out_of_hours,
+        Role.team_manager,
+    }
+)
+"""The child's own council must act; the police team and a home authority are told."""
+
+
+def channels_for(
+    contact: Contact | AlertContact, configured: Collection[str]
+) -> list[ChannelName]:
+    """The channels to try, in order: those the contact has an address for and this
+    council has set up."""
+    address = {
+        "webhook": contact.webhook_url,
+        "email": contact.email,
+        "sms": contact.phone,
+    }
+    return [c for c in CHANNEL_ORDER if address[c] and c in configured]
+
+
+def escalate_at(
+    level: RiskGrade, role: str, at: datetime, *, after: timedelta
+) -> datetime | None:
+    if level is RiskGrade.high and role in ESCALATING:
+        return at + after
+    return None
+
+
+@dataclass(frozen=True)
+class AlertClock:
+    """An alert as escalation sees it."""
+
+    status: str
+    escalate_at: datetime | None
+    step: int
+    """The escalation steps taken so far."""
+
+
+@dataclass(frozen=True)
+class Escalation:
+    step: int
+    contact: Contact
+    next_at: datetime | None
+
+
+def next_escalation(
+    alert: AlertClock, chain: Sequence[Contact], now: datetime, *, after: timedelta
+) -> Escalation | None:
+    """The step an open alert is due for: none before its time, and none once the
+    chain has nobody further up (its timer stops; the alert stays open)."""
+    step = alert.step + 1
+    due = alert.escalate_at is not None and alert.escalate_at <= now
+    if alert.status != "open" or not due or step > len(chain):
+        return None
+    next_at = now + after if step < len(chain) else None
+    return Escalation(step, chain[step - 1], next_at)

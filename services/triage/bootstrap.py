@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import httpx
 
@@ -60,8 +61,6 @@ def bootstrap(
     subscriber = handlers.subscriber(triage)
     return TriageService(
         triage,
-        subscription(subscriber)
-        if subscription
-        else subscription_for(settings, store, subscriber),
+        (subscription or partial(subscription_for, settings, store))(subscriber),
         ReviewScheduler(triage, poll_s=settings.triage_review_poll_s),
     )

@@ -127,7 +127,7 @@ class Assessment:
 def assess(situation: Situation, policy: Policy) -> Assessment:
     w = policy.weights
     factors = [
-        Factor(
+        _factor(
             code="police_grade",
             source="police",
             evidence=situation.police_grade.value,
@@ -142,7 +142,7 @@ def assess(situation: Situation, policy: Policy) -> Assessment:
     factors += _carried(situation)
     score = sum(f.weight for f in factors)
     level = max(situation.police_grade, _level_of(score, policy), key=lambda g: g.rank)
-    exploitation = any(f.code in EXPLOITATION for f in factors)
+    exploitation = any(f.exploitation for f in factors)
     return Assessment(
         level=level,
         score=score,
@@ -166,6 +166,18 @@ EXPLOITATION = {
     "county_lines",
     "criminal_exploitation",
 }
+
+
+def _factor(*, code: str, source: str, evidence: str, weight: int) -> Factor:
+    """Every factor says whether it is an exploitation concern: the notifier tells
+    the police exploitation team by this, without knowing these rules."""
+    return Factor(
+        code=code,
+        source=source,
+        evidence=evidence,
+        weight=weight,
+        exploitation=code in EXPLOITATION,
+    )
 
 
 LAST_KNOWN = " (last known)"
@@ -197,7 +209,7 @@ def _child_factors(s: Situation, policy: Policy) -> list[Factor]:
     out = []
     if s.age < policy.young_child_under:
         out.append(
-            Factor(
+            _factor(
                 code="young_child",
                 source="report",
                 evidence=f"age {s.age}",
@@ -206,11 +218,11 @@ def _child_factors(s: Situation, policy: Policy) -> list[Factor]:
         )
     if s.directory and s.directory.uasc:  # UASC: trafficking risk (DOMAIN.md 5.3)
         out.append(
-            Factor(code="uasc", source="directory", evidence="UASC", weight=w.uasc)
+            _factor(code="uasc", source="directory", evidence="UASC", weight=w.uasc)
         )
     if s.directory and s.directory.ola:  # placed by another authority (DOMAIN.md 1.6)
         out.append(
-            Factor(
+            _factor(
                 code="ola",
                 source="directory",
                 evidence=f"placed from LA {s.directory.placing_authority}",
@@ -228,7 +240,7 @@ def _history_factors(s: Situation, policy: Policy) -> list[Factor]:
     if recent + 1 >= policy.frequently_missing_episodes:
         evidence = f"{recent + 1} episodes in {policy.frequently_missing_days} days"
         return [
-            Factor(
+            _factor(
                 code="frequently_missing",
                 source="history",
                 evidence=evidence,
@@ -238,7 +250,7 @@ def _history_factors(s: Situation, policy: Policy) -> list[Factor]:
     year = s.episodes_before.get(365, 0)
     if year:
         return [
-            Factor(
+            _factor(
                 code="missing_before",
                 source="history",
                 evidence=f"{year} earlier in 365 days",
@@ -254,7 +266,7 @@ def _time_factors(s: Situation, policy: Policy) -> list[Factor]:
     start, end = policy.night_from_hour, policy.night_to_hour
     if (hour >= start or hour < end) if start > end else (start <= hour < end):
         out.append(
-            Factor(
+            _factor(
                 code="night_time",
                 source="report",
                 evidence=f"reported {hour}:00",
@@ -265,7 +277,7 @@ def _time_factors(s: Situation, policy: Policy) -> list[Factor]:
     if passed:
         hours = max(passed)
         out.append(
-            Factor(
+            _factor(
                 code=f"missing_{hours}h",
                 source="clock",
                 evidence=f"missing over {hours} hours",
@@ -287,7 +299,7 @@ def _source_factors(facts: SourceFacts | NotKnown, w: Weights) -> list[Factor]:
 
 def _flagged(source: str, flags: Sequence[tuple[bool, str, str, int]]) -> list[Factor]:
     return [
-        Factor(code=code, source=source, evidence=evidence, weight=weight)
+        _factor(code=code, source=source, evidence=evidence, weight=weight)
         for present, code, evidence, weight in flags
         if present
     ]

@@ -7,7 +7,6 @@ restart: a process that was down catches up on every review that fell due meanwh
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 from uuid import UUID
 
@@ -16,8 +15,8 @@ from sqlalchemy import select, update
 
 from events.envelope import NewEvent
 from events.ids import derive_id
+from events.polling import Poller
 from events.store import Append, Commit
-from events.subscriptions import wait_any
 from services.records.tables import episodes
 from services.triage.handlers import NAME, Triage
 from services.triage.tables import assessments
@@ -25,28 +24,14 @@ from services.triage.tables import assessments
 log = structlog.get_logger()
 
 
-class ReviewScheduler:
+class ReviewScheduler(Poller):
     def __init__(
         self, triage: Triage, *, poll_s: float = 5.0, batch: int = 100
     ) -> None:
+        super().__init__(
+            self.review_due, failed="review_failed", poll_s=poll_s, batch=batch
+        )
         self.triage = triage
-        self.poll_s = poll_s
-        self.batch = batch
-        self.running = False
-
-    async def run(self, stop: asyncio.Event) -> None:
-        self.running = True
-        try:
-            while not stop.is_set():
-                try:
-                    reviewed = await self.review_due()
-                except Exception as exc:  # a database blip: try again next round
-                    log.warning("review_failed", error_type=type(exc).__name__)
-                    reviewed = 0
-                if reviewed < self.batch:
-                    await wait_any(stop, asyncio.Event(), self.poll_s)
-        finally:
-            self.running = False
 
     async def review_due(self) -> int:
         """Review every open episode whose time has come; returns how many."""

@@ -119,7 +119,7 @@ class Rig:
         fields: dict[str, Any] = {
             "episode_id": episode_id, "level": level, "score": 70,
             "factors": [Factor(code="cse_high", source="cse", evidence="CSE risk high",
-                               weight=40)],
+                               weight=40, exploitation=True)],
             "actions": ["strategy discussion"], "sources_answered": ["cse"],
             "sources_missing": [], "policy_version": "test",
             "assessed_at": self.clock.now, "trigger": "reported",
@@ -273,6 +273,18 @@ class TestAlerts:
                 "Ada Fictitious" in police["body"] and "CSE risk high" in police["body"]
             )
             assert not any(p in police["body"] for p in PRIVATE)  # least data
+
+    async def test_an_exploitation_factor_alerts_the_police_team_at_low_risk(
+        self, database_url
+    ):
+        """The factor says so itself (RiskAssessed v2): the notifier does not need
+        triage's rules."""
+        async with rig(database_url) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.low)
+            await eventually(lambda: r.hooks.received, what="the police team told")
+            roles = {row.role for row in await r.alert_rows(episode)}
+            assert roles == {"social_worker", "mcet"}
 
     async def test_each_commit_wakes_the_dispatcher(self, database_url):
         """Not its poll: in one process, a queued message goes out at once."""

@@ -12,7 +12,8 @@ from sqlalchemy import make_url, text
 from events.envelope import NewEvent
 from events.store import Append, Checkpoint, Commit, ConcurrencyError, Parking
 from events.store.engine import create_engine, sqlite_writer
-from events.store.sql import APPEND_LOCK, LOCK, SqlEventStore
+from events.store.sql import SqlEventStore
+from events.store.writing import APPEND_LOCK, LOCK
 from tests.builders import TestEchoed, TestHappened, a_stream, happened
 from tests.waiting import eventually
 

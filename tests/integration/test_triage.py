@@ -187,6 +187,15 @@ async def test_a_new_report_is_assessed_from_every_source(r: Rig):
     assert assessed.causation_id is not None and assessed.actor == "triage"
 
 
+async def test_the_assessment_says_which_factors_are_exploitation(r: Rig):
+    episode_id = await r.report("ada")
+    [assessed] = await r.assessed(episode_id)
+    assert assessed.schema_version == 2
+    flags = {f["code"]: f["exploitation"] for f in assessed.data["factors"]}
+    assert flags["county_lines"] and flags["criminal_exploitation"]
+    assert not flags["yj_serious_harm"] and not flags["police_grade"]
+
+
 async def test_a_source_that_is_down_is_named_then_asked_again(r: Rig):
     await r.reference.fault(SourceName.cse, down=True)
     episode_id = await r.report("cleo")

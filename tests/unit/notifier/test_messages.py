@@ -37,8 +37,20 @@ FACTS = EpisodeFacts(
     REPORT,
     RiskGrade.high,
     factors=(
-        Factor(code="cse_high", source="cse", evidence="CSE risk high", weight=40),
-        Factor(code="missing_before", source="store", evidence="2 before", weight=10),
+        Factor(
+            code="cse_high",
+            source="cse",
+            evidence="CSE risk high",
+            weight=40,
+            exploitation=True,
+        ),
+        Factor(
+            code="missing_before",
+            source="store",
+            evidence="2 before",
+            weight=10,
+            exploitation=False,
+        ),
     ),
     actions=("strategy discussion",),
 )

@@ -16,6 +16,7 @@ from services.notifier.routing import (
     Directory,
     Role,
     Scope,
+    channels_for,
     recipients_for,
 )
 
@@ -124,3 +125,22 @@ def test_one_message_per_person():
 )
 def test_working_days_skip_weekends_and_bank_holidays(day: date, working: bool):
     assert is_working_day(day) is working
+
+
+@pytest.mark.parametrize(
+    ("contact", "configured", "expected"),
+    [
+        pytest.param(Contact("a", email="a@x", phone="07700900003", webhook_url="h"),
+                     {"email", "sms", "webhook"}, ["webhook", "email", "sms"],
+                     id="webhook, then e-mail, then SMS"),
+        pytest.param(Contact("a", email="a@x", phone="07700900003"),
+                     {"email", "sms", "webhook"}, ["email", "sms"],
+                     id="only those the contact has an address for"),
+        pytest.param(Contact("a", email="a@x", phone="07700900003"), {"sms"},
+                     ["sms"], id="only those the council has set up"),
+        pytest.param(Contact("a", email="a@x"), {"sms"}, [],
+                     id="none: the duty team is told"),
+    ],
+)  # fmt: skip
+def test_channels_in_order(contact, configured, expected):
+    assert channels_for(contact, configured) == expected

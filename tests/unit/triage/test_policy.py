@@ -99,6 +99,26 @@ def test_each_rule_adds_its_factor_with_its_weight(changes, factor):
     assert result.score == plain.score + weight > 0
 
 
+@pytest.mark.parametrize(
+    ("facts", "flags"),
+    [
+        pytest.param(
+            answers(cse=CseFacts(cse_risk=CseLevel.high, trafficking=True)),
+            {"police_grade": False, "cse_high": True, "trafficking": True},
+            id="CSE source: CIN 11A, 12A (DOMAIN 9.4)",
+        ),
+        pytest.param(
+            answers(youth_justice=YouthJusticeFacts(open_case=True, county_lines=True)),
+            {"police_grade": False, "yj_open_case": False, "county_lines": True},
+            id="Youth Justice: county lines (DOMAIN 5.2)",
+        ),
+    ],
+)
+def test_triage_records_which_factors_are_exploitation(facts, flags):
+    result = assess(a_situation(answers=facts), POLICY)
+    assert {f.code: f.exploitation for f in result.factors} == flags
+
+
 def test_police_grade_is_a_floor():
     """Triage never lowers the police grade (APP grades, DOMAIN 2.3)."""
     result = assess(a_situation(police_grade=RiskGrade.high), POLICY)
