@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 
 from events.contracts.alerts import ChannelName
-from services.notifier.handlers import Notifier, channels_for
-from services.notifier.routing import Contact, Directory
+from services.notifier.handlers import Notifier
+from services.notifier.routing import Contact, Directory, channels_for
 
 SETTINGS: dict[ChannelName, str] = {
     "webhook": "LANTERN_CHANNELS__WEBHOOK__SECRET",
