@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from services.records.episodes import EpisodesProjector
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
 
+AS_JSON = {"Content-Type": "application/json"}
+
 
 @dataclass
 class Api:
@@ -40,8 +43,11 @@ class Api:
     async def post(
         self, path: str, body: Any, client: str = "kent", **kw: Any
     ) -> httpx.Response:
-        headers = {**self.auth(client), **kw.pop("headers", {})}
-        return await self.http.post(path, json=body, headers=headers, **kw)
+        """``body`` as JSON with every non-ASCII character escaped, so that a lone
+        surrogate, which JSON can carry and UTF-8 cannot, reaches the server."""
+        headers = {**self.auth(client), **AS_JSON, **kw.pop("headers", {})}
+        content = json.dumps(body).encode()
+        return await self.http.post(path, content=content, headers=headers, **kw)
 
     async def get(self, path: str, client: str = "kent", **kw: Any) -> httpx.Response:
         return await self.http.get(path, headers=self.auth(client), **kw)

@@ -14,6 +14,8 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 64 * 1024
+MALFORMED = {"detail": "malformed JSON body"}
+_PLACES = ("body", "query", "path", "header", "cookie")
 
 
 class Rejected(Exception):
@@ -24,9 +26,9 @@ class Rejected(Exception):
 
 
 def _field(loc: Sequence[Any]) -> str:
-    parts = (
-        [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path") else []
-    )
+    """``child.given_name``, ``limit``, ``Idempotency-Key``: the place in the body,
+    or the parameter's name."""
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in _PLACES else []
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
@@ -34,13 +36,27 @@ def problems_body(problems: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return {"detail": [{"field": f, "reason": r} for f, r in problems]}
 
 
+def _unparsable(exc: StarletteHTTPException) -> bool:
+    """FastAPI turns a syntax error in a JSON body into a validation error, but any
+    other failure of the parser (invalid UTF-8, nesting too deep, an integer over
+    Python's 4,300 digits) into a 400 of its own, raised from that failure."""
+    return exc.status_code == 400 and isinstance(
+        exc.__cause__, ValueError | RecursionError
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def invalid(_: Request, exc: Exception) -> JSONResponse:
         errors = cast(RequestValidationError, exc).errors()
         if any(e["type"] == "json_invalid" for e in errors):
-            return JSONResponse({"detail": "malformed JSON body"}, status_code=400)
+            return JSONResponse(MALFORMED, status_code=400)
         problems = [(_field(e["loc"]), e["msg"]) for e in errors]
         return JSONResponse(problems_body(problems), status_code=422)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if _unparsable(cast(StarletteHTTPException, exc)):
+            return JSONResponse(MALFORMED, status_code=400)
+        return await http_exception_handler(request, cast(StarletteHTTPException, exc))
 
     async def rejected(_: Request, exc: Exception) -> JSONResponse:
         rejection = cast(Rejected, exc)
@@ -49,6 +65,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Rejected, rejected)
     app.add_exception_handler(StarletteHTTPException, _allowing_every_method)
 

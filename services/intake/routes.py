@@ -31,6 +31,7 @@ from services.api.errors import Rejected
 from services.api.openapi import Conflict, Problems
 from services.intake import decide
 from services.intake.schemas import (
+    CHILD_ID,
     ChildRecordPut,
     EpisodeAccepted,
     EpisodePage,
@@ -343,7 +344,7 @@ async def list_episodes(
     summary="Record a child in the children's records (case-management feed)",
 )
 async def put_child(
-    la_child_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_]{1,40}$")],
+    la_child_id: Annotated[str, Path(pattern=CHILD_ID)],
     body: ChildRecordPut,
     client: Integrator,
     deps: Deps,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -30,6 +31,7 @@ from events.streams import Category, stream_name
 from events.subscriptions import wait_any
 from services.api.container import Container
 from services.api.deps import Deps, Staff
+from services.api.schemas import Natural
 from services.notifier.channels.notify_receipts import (
     InvalidReceiptError,
     callback_authorised,
@@ -44,6 +46,7 @@ Status = Literal["open", "acknowledged", "closed"]
 HEARTBEAT_S = 15.0
 MAX_OFFSET = 1_000_000
 """Past any list of alerts a person pages through; past 2**63 the database fails."""
+_POSITION = re.compile(r"[0-9]{1,19}")
 
 
 class AlertSummary(BaseModel):
@@ -116,7 +119,7 @@ async def acknowledge(alert_id: uuid.UUID, client: Staff, deps: Deps) -> Acknowl
     "/alerts/{alert_id}/ack-link", response_class=HTMLResponse, include_in_schema=False
 )
 async def ack_link_page(
-    alert_id: uuid.UUID, deps: Deps, d: str = "", e: int = 0, s: str = ""
+    alert_id: uuid.UUID, deps: Deps, d: str = "", e: Natural = 0, s: str = ""
 ) -> HTMLResponse:
     """A link only shows a button: mail scanners open links, and must not
     acknowledge an alert that nobody has read."""
@@ -134,7 +137,7 @@ async def ack_link_page(
     "/alerts/{alert_id}/ack-link", response_class=HTMLResponse, include_in_schema=False
 )
 async def ack_link(
-    alert_id: uuid.UUID, deps: Deps, d: str = "", e: int = 0, s: str = ""
+    alert_id: uuid.UUID, deps: Deps, d: str = "", e: Natural = 0, s: str = ""
 ) -> HTMLResponse:
     _check_link(deps, alert_id, d, e, s)
     done = await _acknowledge(deps, alert_id, actor=f"link:{d}", via="link")
@@ -153,9 +156,15 @@ async def alert_stream_feed(
     request: Request,
     _: Staff,
     deps: Deps,
-    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="The id of the last event received: resume after it",
+        ),
+    ] = None,
 ) -> StreamingResponse:
-    after = last_event_id if last_event_id is not None else await deps.store.head()
+    after = await _resume_after(deps, last_event_id)
     return StreamingResponse(
         _feed(request, deps, after),
         media_type="text/event-stream",
@@ -278,6 +287,18 @@ def _page(title: str, content: str) -> HTMLResponse:
         f"<title>{html.escape(title)} - Lantern</title>"
         f"<h1>{html.escape(title)}</h1>{content}</html>"
     )
+
+
+async def _resume_after(deps: Container, last_event_id: str | None) -> int:
+    """After the client's last event, else from now. An id the stream cannot have
+    sent (not a position, or past the log's head) is a 400: the stream would
+    otherwise fail on it, or wait for ever for events after it."""
+    head = await deps.store.head()
+    if last_event_id is None:
+        return head
+    if _POSITION.fullmatch(last_event_id) and int(last_event_id) <= head:
+        return int(last_event_id)
+    raise HTTPException(400, "Last-Event-ID is not the id of an event in this stream")
 
 
 async def _feed(request: Request, deps: Container, after: int) -> AsyncIterator[str]:

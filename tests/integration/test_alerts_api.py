@@ -249,6 +249,17 @@ class TestListAlerts:
         bogus = await api.get("/v1/alerts", params={"status": "bogus"})
         assert bogus.status_code == 422
 
+    async def test_a_number_past_the_databases_integers_is_422(self, api):
+        await api.raise_alert()
+        largest = 2**63 - 1
+
+        beyond = await api.get("/v1/alerts", params={"offset": largest + 1})
+        last = await api.get("/v1/alerts", params={"offset": largest})
+
+        assert beyond.status_code == 422
+        assert beyond.json()["detail"][0]["field"] == "offset"
+        assert (last.status_code, last.json()["items"]) == (200, [])
+
 
 class TestAcknowledge:
     async def test_staff_acknowledge_once(self, api):
@@ -450,6 +461,20 @@ class TestAlertStream:
             closed = await first_event(events, "AlertClosed", earlier)
 
         assert int(raised["id"]) < int(closed["id"])
+
+    @pytest.mark.parametrize("last_event_id", [str(2**63), "-1", "1.0", "x", "10"])
+    async def test_a_last_event_id_the_stream_never_sent_is_400(
+        self, api, last_event_id
+    ):
+        """Beyond the log's head (10, in a log of two events) the stream would wait
+        for ever: the client must hear it asked for something that is not there."""
+        await api.raise_alert()
+
+        async with self.stream(api, **{"Last-Event-ID": last_event_id}) as response:
+            assert response.status_code == 400
+            await response.aread()
+
+        assert "Last-Event-ID" in response.json()["detail"]
 
     async def test_staff_only(self, api):
         police = await api.get(self.STREAM, client="kent")

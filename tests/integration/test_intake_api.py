@@ -7,16 +7,17 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import event, select
 
 from events.contracts.alerts import AlertContact, AlertRaised
-from events.contracts.missing import RiskGrade
+from events.contracts.missing import Child, ChildMatch, RiskGrade
 from events.envelope import NewEvent
 from events.store import Append, Commit
 from services.api import auth
+from services.records.children import ChildMatcher
 from services.records.tables import alerted_roles, children, episodes
 from tests.api import Api, a_report_body, serve_api
 
@@ -25,6 +26,14 @@ from tests.api import Api, a_report_body, serve_api
 async def api(database_url: str) -> AsyncIterator[Api]:
     async with serve_api(database_url) as api:
         yield api
+
+
+CHILD = a_report_body()["child"]
+PLACEMENT = a_report_body()["placement"]
+NOW = datetime.now(UTC).isoformat()
+AN_HOUR_AGO = str(int(datetime.now(UTC).timestamp()) - 3600)  # a Unix time
+DAY = 1_300_060_800  # 2011-03-14 as a Unix time
+FOUND = {"found_at": NOW, "returned_to": "placement", "safe_and_well_check": True}
 
 
 async def _stream_length(api: Api, episode_id: str) -> int:
@@ -120,6 +129,23 @@ class TestBadInput:
                 "child.date_of_birth",
             ),
             ({"unexpected": 1}, "unexpected"),
+            ({"missing_since": 12345}, "missing_since"),  # not a Unix time
+            ({"missing_since": "12345"}, "missing_since"),
+            ({"child": {**CHILD, "date_of_birth": DAY}}, "child.date_of_birth"),
+            (
+                {"child": {**CHILD, "date_of_birth": "2011-05-14T00:00:00Z"}},
+                "child.date_of_birth",
+            ),
+            ({"child": {**CHILD, "given_name": "B\ud800d"}}, "child.given_name"),
+            ({"child": {**CHILD, "family_name": "B\x00d"}}, "child.family_name"),
+            ({"circumstances": "Seen at\x00 the station"}, "circumstances"),
+            ({"last_seen": {"description": "\udc00"}}, "last_seen.description"),
+            ({"child": {**CHILD, "given_name": ""}}, "child.given_name"),
+            ({"child": {**CHILD, "family_name": " \t "}}, "child.family_name"),
+            ({"child": {**CHILD, "given_name": "S" * 60_000}}, "child.given_name"),
+            ({"child": {**CHILD, "la_child_id": "C" * 201}}, "child.la_child_id"),
+            ({"child": {**CHILD, "la_child_id": " "}}, "child.la_child_id"),
+            ({"placement": {**PLACEMENT, "postcode": "x" * 201}}, "placement.postcode"),
         ],
     )
     async def test_invalid_body_is_422_naming_the_field(self, api: Api, change, field):
@@ -128,6 +154,40 @@ class TestBadInput:
         assert response.status_code == 422, response.text
         assert field in [p["field"] for p in response.json()["detail"]]
         assert await api.store.head() == head
+
+    @pytest.mark.parametrize(
+        ("path", "body", "field"),
+        [
+            ("updates", {"received_at": int(AN_HOUR_AGO), "information": "x"},
+             "received_at"),
+            ("updates", {"received_at": NOW, "information": "\x00"}, "information"),
+            ("updates", {"received_at": NOW, "sighting": {"seen_at": AN_HOUR_AGO}},
+             "sighting.seen_at"),
+            ("found", {**FOUND, "safe_and_well_check": "yes"}, "safe_and_well_check"),
+            ("found", {**FOUND, "safe_and_well_check": 1}, "safe_and_well_check"),
+            ("found", {**FOUND, "found_location": "\ud800"}, "found_location"),
+            ("withdrawal", {"reason": "cancelled", "note": " "}, "note"),
+        ],
+    )  # fmt: skip
+    async def test_invalid_episode_command_is_422_naming_the_field(
+        self, api: Api, path, body, field
+    ):
+        episode_id = await _report(api)
+        head = await api.store.head()
+        response = await api.post(f"/v1/episodes/{episode_id}/{path}", body)
+        assert response.status_code == 422, response.text
+        assert field in [p["field"] for p in response.json()["detail"]]
+        assert await api.store.head() == head
+
+    async def test_an_overlong_header_is_422_naming_the_header(self, api: Api):
+        episode_id = await _report(api)
+        response = await api.post(
+            f"/v1/episodes/{episode_id}/updates",
+            {"received_at": NOW, "information": "Phone back on"},
+            headers={"Idempotency-Key": "k" * 101},
+        )
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["field"] == "Idempotency-Key"
 
     async def test_missing_since_in_the_future_is_refused(self, api: Api):
         future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
@@ -154,6 +214,27 @@ class TestBadInput:
             await post("/v1/missing-reports", content=big, headers=as_json)
         ).status_code == 413
         assert await api.store.head() == 0
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            pytest.param(b"[" * 30_000 + b"]" * 30_000, id="nested too deep"),
+            pytest.param(b'{"circumstances": "\xff\xfe"}', id="invalid UTF-8"),
+            pytest.param(b'{"police_force": 1' + b"0" * 5000 + b"}", id="huge integer"),
+            pytest.param(b'{"police_force": "KENT"', id="cut short"),
+        ],
+    )
+    async def test_a_body_that_is_not_json_is_400_malformed(
+        self, api: Api, content: bytes
+    ):
+        as_json = {**api.auth("kent"), "Content-Type": "application/json"}
+        response = await api.http.post(
+            "/v1/missing-reports", content=content, headers=as_json
+        )
+        assert (response.status_code, response.json()) == (
+            400,
+            {"detail": "malformed JSON body"},
+        )
 
     async def test_a_body_sent_in_chunks_is_counted_as_it_arrives(self, api: Api):
         """No Content-Length to check: the guard counts what arrives."""
@@ -446,6 +527,55 @@ class TestChildrenDirectory:
             "id:C2",
             "name:nobody taylor|2011-05-14",
         ]
+
+    async def test_a_poisoned_report_fails_alone(self, api: Api):
+        """Reports arriving together share one lookup of the children's records:
+        a report with text no database takes must not take the others down."""
+        await self._put(api, "C1")
+        poisoned = {**CHILD, "given_name": "B\ud800d"}
+
+        def post(n: int) -> Any:
+            force, client = ("KENT", "kent") if n % 2 else ("MET", "met")
+            body = a_report_body(f"REF-{n}", police_force=force)
+            if n % 6 == 0:
+                body["child"] = poisoned
+            return api.post("/v1/missing-reports", body, client=client)
+
+        responses = await asyncio.gather(*(post(n) for n in range(30)))
+
+        codes = [r.status_code for r in responses]
+        assert codes == [422 if n % 6 == 0 else 202 for n in range(30)], codes
+
+    async def test_a_lookup_failing_for_one_child_fails_for_that_child_alone(
+        self, api: Api
+    ):
+        await self._put(api, "C1")
+        matcher = ChildMatcher(api.store)
+        known = Child.model_validate(CHILD)
+        unstorable = known.model_copy(update={"family_name": "T\ud800"})
+
+        results = await asyncio.gather(
+            matcher.match(known),
+            matcher.match(unstorable),
+            matcher.match(known.model_copy(update={"la_child_id": "C1"})),
+            return_exceptions=True,
+        )
+
+        first, failed, last = results
+        assert isinstance(failed, Exception)
+        assert (first, last) == (
+            ChildMatch(status="matched", la_child_id="C1", candidates=1),
+            ChildMatch(status="matched", la_child_id="C1", candidates=1),
+        )
+
+    async def test_names_and_ids_are_bounded_like_other_text(self, api: Api):
+        assert await self._put(api, "C" * 41) == 422
+        assert await self._put(api, "C1", given_name=" ") == 422
+        assert await self._put(api, "C1", family_name="T" * 201) == 422
+        assert await self._put(api, "C1", social_worker={"name": "\x00"}) == 422
+        assert await self._put(api, "C1", looked_after="true") == 422
+        assert await self._put(api, "C1", date_of_birth=DAY) == 422
+        assert await self._put(api, "C1") == 200
 
     async def test_only_integrators_feed_it(self, api: Api):
         response = await api.http.put(
