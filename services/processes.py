@@ -55,7 +55,12 @@ log = structlog.get_logger()
 REFERENCE_MOUNT = "/reference-sources"
 
 
-class RunSettings(HttpSettings, TriageSettings, NotifierSettings):
+class ApiSettings(HttpSettings, NotifierSettings):
+    """The API also takes acknowledgements and Notify's delivery receipts, and
+    checks the recipients' webhooks."""
+
+
+class RunSettings(ApiSettings, TriageSettings):
     """`lantern run` runs every service, so it reads every service's settings."""
 
     demo: bool = Field(
@@ -89,10 +94,6 @@ def _loopback(host: str) -> bool:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-class ApiSettings(HttpSettings, NotifierSettings):
-    """The API also takes acknowledgements and Notify's delivery receipts."""
 
 
 def projectors() -> list[Projector]:
@@ -152,7 +153,7 @@ async def serve_app(app: FastAPI, host: str, port: int) -> None:
 
 
 async def serve(
-    settings: HttpSettings,
+    settings: ApiSettings,
     policy: Policy | None,
     *,
     embedded: bool,
@@ -165,17 +166,14 @@ async def serve(
         open_store(settings, projectors()) as store,
         workers(settings, store, names, policy, links) as running,
     ):
-        callback = (
-            settings.channels.notify.callback_token
-            if isinstance(settings, NotifierSettings)
-            else None
-        )
+        callback = settings.channels.notify.callback_token
         container = container_for(
             settings,
             store,
             workers=running,
             links=links,
             notify_callback_token=callback.get_secret_value() if callback else None,
+            webhook_hosts=settings.channels.webhook.allowed_hosts,
         )
         app = create_app(container, routers())
         if reference:  # read-only: faults are `lantern sources serve`'s alone

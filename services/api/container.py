@@ -28,6 +28,8 @@ class Container:
     workers: Sequence[Worker] = ()
     links: AckLinks | None = None
     notify_callback_token: str | None = None
+    webhook_hosts: frozenset[str] = frozenset()
+    """Hosts a recipient's webhook may name whatever they are (the allow-list)."""
     now: Callable[[], datetime] = utcnow
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -39,6 +41,7 @@ def container_for(
     workers: Sequence[Worker] = (),
     links: AckLinks | None = None,
     notify_callback_token: str | None = None,
+    webhook_hosts: frozenset[str] = frozenset(),
 ) -> Container:
     return Container(
         store=store,
@@ -48,4 +51,5 @@ def container_for(
         workers=workers,
         links=links,
         notify_callback_token=notify_callback_token,
+        webhook_hosts=webhook_hosts,
     )
