@@ -1,4 +1,5 @@
-"""A real intake HTTP server on loopback, with a police client per force."""
+"""A real HTTP API server on loopback, with every read model, a police client per
+force, an integrator and a member of staff on call."""
 
 from __future__ import annotations
 
@@ -17,11 +18,10 @@ from events.store.sql import SqlEventStore
 from services.api.app import create_app
 from services.api.auth import ClientRegistry, Role
 from services.api.container import Container
+from services.api.links import AckLinks
 from services.api.ratelimit import RateLimiter
-from services.notifier.recipients.projector import RecipientsProjector
-from services.processes import routers
-from services.records.children import ChildMatcher, ChildrenProjector
-from services.records.episodes import EpisodesProjector
+from services.processes import projectors, routers
+from services.records.children import ChildMatcher
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
 
@@ -48,28 +48,36 @@ class Api:
 
 WEBHOOK_HOSTS = frozenset({"127.0.0.1"})
 """The allow-list of the tests, as of the demo: webhooks to loopback over http."""
+LINK_SECRET = b"link-secret-for-tests-only-0123456789"
+NOTIFY_CALLBACK_TOKEN = "notify-callback-token-for-tests"
 
 
 @asynccontextmanager
 async def serve_api(
-    database_url: str, *, per_minute: int = 100_000
+    database_url: str,
+    *,
+    per_minute: int = 100_000,
+    failures: RateLimiter | None = None,
 ) -> AsyncIterator[Api]:
-    store = SqlEventStore(
-        create_engine(database_url),
-        projectors=[EpisodesProjector(), ChildrenProjector(), RecipientsProjector()],
-    )
+    """``failures``: the budget of failed authentications per address (by default
+    more than any test spends: they all come from 127.0.0.1)."""
+    store = SqlEventStore(create_engine(database_url), projectors=projectors())
     clients = ClientRegistry(store.engine)
     tokens = {
         "kent": await clients.create("kent", Role.police, "KENT"),
         "met": await clients.create("met", Role.police, "MET"),
         "cms": await clients.create("cms", Role.integrator, None),
+        "oncall": await clients.create("oncall", Role.staff, None),
     }
     limiter = RateLimiter(per_minute, burst=min(per_minute, 1000))
     container = Container(
         store=store,
         clients=clients,
         limiter=limiter,
+        auth_failures=failures or RateLimiter(100_000, burst=100_000),
         children=ChildMatcher(store),
+        links=AckLinks(LINK_SECRET, "http://lantern.test"),
+        notify_callback_token=NOTIFY_CALLBACK_TOKEN,
         webhook_hosts=WEBHOOK_HOSTS,
     )
     app = create_app(container, routers())

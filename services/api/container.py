@@ -24,6 +24,9 @@ class Container:
     store: SqlEventStore
     clients: ClientRegistry
     limiter: RateLimiter
+    """Requests, by API client."""
+    auth_failures: RateLimiter
+    """Failed authentications, by source address."""
     children: ChildMatcher
     workers: Sequence[Worker] = ()
     links: AckLinks | None = None
@@ -47,6 +50,9 @@ def container_for(
         store=store,
         clients=ClientRegistry(store.engine),
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        auth_failures=RateLimiter(
+            settings.auth_failures_per_minute, settings.auth_failures_burst
+        ),
         children=ChildMatcher(store),
         workers=workers,
         links=links,

@@ -29,7 +29,7 @@ from events.store import Append, Commit, ConcurrencyError
 from events.streams import Category, stream_name
 from events.subscriptions import wait_any
 from services.api.container import Container
-from services.api.deps import Deps, Staff
+from services.api.deps import Deps, Staff, admit, refuse
 from services.notifier.channels.notify_receipts import (
     InvalidReceiptError,
     callback_authorised,
@@ -164,9 +164,10 @@ async def notify_receipt(
     authorization: Annotated[str | None, Header()] = None,
 ) -> None:
     """GOV.UK Notify's delivery receipts (docs/channels.md)."""
+    admit(request, deps)
     token = deps.notify_callback_token
     if token is None or not callback_authorised(token, authorization):
-        raise HTTPException(401, "not a Notify callback")
+        raise refuse(request, deps, "not a Notify callback")
     try:
         receipt = parse_delivery_receipt(await request.body())
     except InvalidReceiptError as exc:

@@ -169,6 +169,7 @@ async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
         store=store,
         clients=clients,
         limiter=RateLimiter(100_000, burst=1000),
+        auth_failures=RateLimiter(100_000, burst=100_000),
         children=ChildMatcher(store),
         links=links,
         notify_callback_token=CALLBACK_TOKEN,
