@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
@@ -32,6 +33,7 @@ class Api:
     store: SqlEventStore
     tokens: dict[str, str]
     clients: ClientRegistry
+    app: FastAPI
 
     def auth(self, client: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[client]}"}
@@ -89,7 +91,7 @@ async def serve_api(
     await eventually(lambda: server.started, what="intake listening")
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            yield Api(http, store, tokens, clients)
+            yield Api(http, store, tokens, clients, app)
     finally:
         server.should_exit = True
         await task

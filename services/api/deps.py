@@ -1,5 +1,6 @@
 """What every route depends on: the container, and the API client behind the bearer
-token with its role (``Police``, ``Staff``, ``Integrator``).
+token with its role (``Police``, ``Integrator``, and ``OnCall``: staff, or police,
+whose routes narrow what each may see).
 
 Failed authentication is limited by source address: past a burst of failures, an
 address gets 429 before its credentials are even looked at, until its budget
@@ -41,19 +42,20 @@ Deps = Annotated[Container, Depends(container)]
 
 
 class _Client(HTTPBearer):
-    """The bearer token's client, rate limited, with the ``required`` role. One
+    """The bearer token's client, rate limited, with one of the ``allowed`` roles. One
     dependency taking only the request, its headers read here: FastAPI's cost per
     request grows with each parameter and sub-dependency it solves (a sixth of a
     stored report's CPU when the token and correlation id were two of them). Being
     an ``HTTPBearer``, it still puts the scheme in the OpenAPI document."""
 
-    def __init__(self, required: Role) -> None:
+    def __init__(self, *allowed: Role) -> None:
         super().__init__(
             auto_error=False,
             scheme_name="HTTPBearer",
             description="Token from `lantern clients create`",
         )
-        self.required = required
+        self.allowed = allowed
+        self.refusal = f"this needs an API client with the {' or '.join(allowed)} role"
 
     async def __call__(self, request: Request) -> ApiClient:  # type: ignore[override]
         deps = await container(request)
@@ -69,10 +71,8 @@ class _Client(HTTPBearer):
         structlog.contextvars.bind_contextvars(
             client=client.name, correlation_id=str(_correlation_id(request))
         )
-        if client.role is not self.required:
-            raise HTTPException(
-                403, f"this needs an API client with the {self.required} role"
-            )
+        if client.role not in self.allowed:
+            raise HTTPException(403, self.refusal)
         return client
 
 
@@ -128,4 +128,6 @@ def _correlation_id(request: Request) -> uuid.UUID:
 
 Police = Annotated[ApiClient, Depends(_Client(Role.police))]
 Integrator = Annotated[ApiClient, Depends(_Client(Role.integrator))]
-Staff = Annotated[ApiClient, Depends(_Client(Role.staff))]
+OnCall = Annotated[ApiClient, Depends(_Client(Role.staff, Role.police))]
+"""Who is alerted: the council's staff, and police teams through their force's
+client. The route decides which alerts each sees."""
