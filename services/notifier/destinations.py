@@ -34,9 +34,9 @@ def url_problem(url: str, allowed_hosts: Set[str]) -> str | None:
         host, _ = parts.hostname, parts.port  # a bad port raises too
     except ValueError:
         return NOT_A_URL
-    if any(c.isspace() for c in url) or parts.scheme not in ("http", "https"):
+    if not host or parts.scheme not in ("http", "https"):
         return NOT_A_URL
-    if not host:
+    if any(c.isspace() for c in url):
         return NOT_A_URL
     if "@" in parts.netloc:
         return "must not carry credentials: Lantern signs each webhook instead"
