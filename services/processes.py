@@ -5,16 +5,19 @@ processes, and the relay. The one module that imports more than one service."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import signal
 import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from typing import Self
 
 import httpx
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from pydantic import Field, model_validator
 from sqlalchemy.exc import SQLAlchemyError
 
 from events.relay import KafkaRelay
@@ -41,8 +44,6 @@ from services.records.children import ChildrenProjector
 from services.records.episodes import EpisodesProjector
 from services.reference_sources.server import (
     DEFAULT_DATA,
-    Fault,
-    Faults,
     create_reference_app,
     load_reference_data,
 )
@@ -57,12 +58,45 @@ log = structlog.get_logger()
 REFERENCE_MOUNT = "/reference-sources"
 
 
-class RunSettings(HttpSettings, TriageSettings, NotifierSettings):
+class ApiSettings(HttpSettings, NotifierSettings):
+    """The API also takes acknowledgements and Notify's delivery receipts, and
+    checks the recipients' webhooks."""
+
+
+class RunSettings(ApiSettings, TriageSettings):
     """`lantern run` runs every service, so it reads every service's settings."""
 
+    demo: bool = Field(
+        False,
+        description="A demo: the reference sources' fictional data may be served"
+        " beyond loopback",
+    )
 
-class ApiSettings(HttpSettings, NotifierSettings):
-    """The API also takes acknowledgements and Notify's delivery receipts."""
+    @property
+    def reference_sources(self) -> bool:
+        """No source configured, in dev: the reference servers stand in for them."""
+        configured = any(self.sources.of(name).configured for name in SourceName)
+        return not configured and self.environment == "dev"  # fictional data: dev
+
+    @model_validator(mode="after")
+    def _reference_sources_stay_on_loopback(self) -> Self:
+        """A real deployment that forgot its sources must not go live scoring
+        children against made-up records, reachable by anyone."""
+        if self.reference_sources and not self.demo and not _loopback(self.host):
+            raise ValueError(
+                f"LANTERN_HOST: {self.host} is not a loopback address, and with no"
+                " LANTERN_SOURCES__*__BASE_URL set the reference sources' fictional"
+                " data would be served there: configure the sources, or set"
+                " LANTERN_DEMO=true for a demo"
+            )
+        return self
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def projectors() -> list[Projector]:
@@ -108,8 +142,7 @@ async def links_for(settings: CoreSettings, store: SqlEventStore) -> AckLinks | 
 def embedded_sources(settings: RunSettings) -> tuple[RunSettings, bool]:
     """With no source configured, point triage at the reference servers mounted in
     this very process, so a newcomer sees whole assessments with nothing installed."""
-    configured = any(settings.sources.of(name).configured for name in SourceName)
-    if configured or settings.environment != "dev":  # fictional data: dev only
+    if not settings.reference_sources:
         return settings, False
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
     base = f"http://{host}:{settings.port}{REFERENCE_MOUNT}"
@@ -166,7 +199,7 @@ async def serve_app(app: FastAPI, sock: socket.socket) -> None:
 
 
 async def serve(
-    settings: HttpSettings,
+    settings: ApiSettings,
     policy: Policy | None,
     sock: socket.socket,
     *,
@@ -191,12 +224,11 @@ async def serve(
                 checks=running.checks,
                 links=links,
                 notify_callback_token=callback.get_secret_value() if callback else None,
+                webhook_hosts=settings.channels.webhook.allowed_hosts,
             )
             app = create_app(container, routers())
-            if reference:
-                reference_app = create_reference_app(
-                    load_reference_data(DEFAULT_DATA), Faults.at_start(Fault())
-                )
+            if reference:  # read-only: faults are `lantern sources serve`'s alone
+                reference_app = create_reference_app(load_reference_data(DEFAULT_DATA))
                 app.mount(REFERENCE_MOUNT, reference_app)
             log.info("http_listening", host=settings.host, port=settings.port)
             settle_after_start()

@@ -26,11 +26,16 @@ class Container:
     store: SqlEventStore
     clients: ClientRegistry
     limiter: RateLimiter
+    """Requests, by API client."""
+    auth_failures: RateLimiter
+    """Failed authentications, by source address."""
     children: ChildMatcher
     workers: Sequence[Worker] = ()
     checks: Mapping[str, Check] = field(default_factory=dict)
     links: AckLinks | None = None
     notify_callback_token: str | None = None
+    webhook_hosts: frozenset[str] = frozenset()
+    """Hosts a recipient's webhook may name whatever they are (the allow-list)."""
     now: Callable[[], datetime] = utcnow
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -43,14 +48,19 @@ def container_for(
     checks: Mapping[str, Check] | None = None,
     links: AckLinks | None = None,
     notify_callback_token: str | None = None,
+    webhook_hosts: frozenset[str] = frozenset(),
 ) -> Container:
     return Container(
         store=store,
         clients=ClientRegistry(store.engine),
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        auth_failures=RateLimiter(
+            settings.auth_failures_per_minute, settings.auth_failures_burst
+        ),
         children=ChildMatcher(store),
         workers=workers,
         checks=checks or {},
         links=links,
         notify_callback_token=notify_callback_token,
+        webhook_hosts=webhook_hosts,
     )

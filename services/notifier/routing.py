@@ -143,6 +143,10 @@ def _once_each(
     return unique
 
 
+POLICE_TEAMS = frozenset({Role.mcet})
+"""Roles that are police teams: their alerts are the police's to read and
+acknowledge, and the council's staff are not shown them (api.py)."""
+
 CHANNEL_ORDER: tuple[ChannelName, ...] = ("webhook", "email", "sms")
 ESCALATING = frozenset(
     {

@@ -16,8 +16,10 @@ from services.cli import app
 from services.intake.children_csv import COLUMNS
 
 
-def _lantern(database: str, *args: str):
-    return CliRunner().invoke(app, list(args), env={"LANTERN_DATABASE_URL": database})
+def _lantern(database: str, *args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(
+        app, list(args), env={"LANTERN_DATABASE_URL": database, **(env or {})}
+    )
 
 
 def _authenticates(database: str, token: str) -> bool:
@@ -125,10 +127,14 @@ def test_one_bad_row_records_nothing_and_names_line_and_field(
 
 
 DEMO_RECIPIENTS = str(Path(__file__).parents[2] / "deploy" / "demo" / "recipients.csv")
+DEMO_RECEIVER = {"LANTERN_CHANNELS__WEBHOOK__ALLOWED_HOSTS": "127.0.0.1"}
+"""The demo's webhooks go to `lantern webhooks receive` on loopback (README)."""
 
 
 def test_recipients_import_list_and_remove(sqlite_database: str):
-    imported = _lantern(sqlite_database, "recipients", "import", DEMO_RECIPIENTS)
+    imported = _lantern(
+        sqlite_database, "recipients", "import", DEMO_RECIPIENTS, env=DEMO_RECEIVER
+    )
     assert imported.exit_code == 0, imported.output
     assert "recorded 7 recipient(s), 0 unchanged" in imported.output
     [event] = _events(sqlite_database, stream_name(Category.recipient, "duty-team"))
@@ -142,7 +148,9 @@ def test_recipients_import_list_and_remove(sqlite_database: str):
     shown = _lantern(sqlite_database, "recipients", "list", "--show-addresses")
     assert "edt@council.example\t+447700900001\t-" in shown.output
 
-    again = _lantern(sqlite_database, "recipients", "import", DEMO_RECIPIENTS)
+    again = _lantern(
+        sqlite_database, "recipients", "import", DEMO_RECIPIENTS, env=DEMO_RECEIVER
+    )
     assert "recorded 0 recipient(s), 7 unchanged" in again.output
     removed = _lantern(sqlite_database, "recipients", "remove", "escalation-2")
     assert removed.exit_code == 0
@@ -152,6 +160,17 @@ def test_recipients_import_list_and_remove(sqlite_database: str):
     unknown = _lantern(sqlite_database, "recipients", "remove", "escalation-2")
     assert unknown.exit_code == 2
     assert "no recipient 'escalation-2'" in unknown.stderr
+
+
+def test_recipients_import_refuses_webhooks_to_hosts_not_allowed(
+    sqlite_database: str,
+):
+    result = _lantern(sqlite_database, "recipients", "import", DEMO_RECIPIENTS)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"line {line}: webhook_url: must be https" for line in (2, 4, 7)
+    ]
+    assert _stored(sqlite_database) == 0
 
 
 def test_recipients_import_with_a_bad_row_records_nothing(

@@ -69,6 +69,44 @@ async def test_embedded_default_serves_health_ready_and_docs(tmp_path: Path):
     assert code == 0, log_of(process)
 
 
+async def test_the_embedded_reference_sources_answer_lookups_but_take_no_faults(
+    tmp_path: Path,
+):
+    """Anyone who reaches the port must not make every source "down" (and so lower
+    a child's assessed risk): fault injection is `lantern sources serve`'s alone."""
+    port = free_port()
+    env = {"LANTERN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/lantern.db"}
+    process = lantern("run", "--port", str(port), env=env)
+    base = f"http://127.0.0.1:{port}/reference-sources"
+    try:
+        await until_healthy(f"http://127.0.0.1:{port}")
+        async with httpx.AsyncClient(base_url=base) as client:
+            lookup = await client.post(
+                "/youth_justice/v1/lookup", json=ADA_REPORT["child"]
+            )
+            down = await client.put("/_faults/youth_justice", json={"down": True})
+            faults = await client.get("/_faults")
+            after = await client.post(
+                "/youth_justice/v1/lookup", json=ADA_REPORT["child"]
+            )
+    finally:
+        code = await asyncio.to_thread(terminate, process)
+
+    assert lookup.status_code == 200 and lookup.json()["found"] is True
+    assert (down.status_code, faults.status_code) == (404, 404)
+    assert after.json() == lookup.json()
+    assert code == 0, log_of(process)
+
+
+def test_run_refuses_to_serve_the_reference_data_beyond_loopback(tmp_path: Path):
+    env = {"LANTERN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/lantern.db"}
+    result = CliRunner().invoke(app, ["run", "--host", "0.0.0.0"], env=env)  # noqa: S104
+    assert result.exit_code == 2
+    assert "invalid setting LANTERN_HOST" in result.stderr
+    assert "LANTERN_DEMO=true" in result.stderr
+    assert not (tmp_path / "lantern.db").exists()  # stopped before anything
+
+
 async def test_a_report_is_triaged_by_separate_processes_on_postgres_and_kafka(
     pg_database: str, kafka_servers: str, topic_prefix: str
 ):

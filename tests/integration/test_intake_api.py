@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
+import httpx
 import pytest
 from sqlalchemy import event, select
 
@@ -17,6 +18,7 @@ from events.contracts.missing import Child, ChildMatch, RiskGrade
 from events.envelope import NewEvent
 from events.store import Append, Commit
 from services.api import auth
+from services.api.ratelimit import RateLimiter
 from services.records.children import ChildMatcher
 from services.records.tables import alerted_roles, children, episodes
 from tests.api import Api, a_report_body, serve_api
@@ -317,6 +319,31 @@ class TestWhoMayCall:
             assert (await api.http.get("/v1/episodes", headers=bad)).status_code == 401
         assert (await api.get("/v1/episodes")).status_code == 200
         assert len(api.clients._cache) <= 5
+
+    async def test_failed_authentication_is_limited_per_address(self, database_url):
+        """A burst of bad tokens, then 429 with Retry-After for anything from that
+        address (its tokens are no longer even looked up); other addresses go on."""
+        async with serve_api(database_url, failures=RateLimiter(6, burst=5)) as api:
+            bad = {"Authorization": "Bearer lnt_guess"}
+            codes = [
+                (await api.http.get("/v1/episodes", headers=bad)).status_code
+                for _ in range(20)
+            ]
+            missing = await api.http.get("/v1/episodes")
+            good_here = await api.get("/v1/episodes")
+            elsewhere = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+            async with httpx.AsyncClient(
+                base_url=str(api.http.base_url), transport=elsewhere
+            ) as other:
+                good_elsewhere = await other.get(
+                    "/v1/episodes", headers=api.auth("kent")
+                )
+                bad_elsewhere = await other.get("/v1/episodes", headers=bad)
+
+        assert codes == [401] * 5 + [429] * 15
+        assert (missing.status_code, good_here.status_code) == (429, 429)
+        assert 1 <= int(good_here.headers["Retry-After"]) <= 10
+        assert (good_elsewhere.status_code, bad_elsewhere.status_code) == (200, 401)
 
     async def test_requests_with_an_expired_token_share_one_lookup(self, api: Api):
         """Under load every request misses when a cached token expires: one query

@@ -203,8 +203,9 @@ async def rig(
                 "email": SmtpEmailChannel(SmtpSettings(
                     host="127.0.0.1", port=smtp_port, starttls=False, timeout_s=5,
                     from_address="lantern@council.example")),
-                "webhook": WebhookChannel(
-                    WebhookSettings(secret=WEBHOOK_SECRET, timeout_s=5), client),
+                "webhook": WebhookChannel(WebhookSettings(
+                    secret=WEBHOOK_SECRET, timeout_s=5,
+                    allowed_hosts=frozenset({"127.0.0.1"})), client),
                 "sms": NotifySmsChannel(NotifySettings(
                     base_url=notify.base_url, sms_template_id=SMS_TEMPLATE,
                     api_key=f"test-{SERVICE_ID}-{NOTIFY_SECRET}"), client),
@@ -485,6 +486,23 @@ class TestAlerts:
                 rows = sorted(tuple(row) for row in await conn.execute(query))
             assert ("alert", "failed", "http_410") in rows
 
+    async def test_a_webhook_to_a_private_address_fails_for_good_and_is_reported(
+        self, database_url
+    ):
+        """Not tried at all: the cloud's metadata service is not a police team."""
+        metadata = Contact("mcet", webhook_url="https://169.254.169.254/latest")
+        async with rig(database_url, mcet=metadata) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            [failed] = await failures(r)
+            assert (failed.data["code"], failed.data["permanent"]) == (
+                "invalid_url",
+                True,
+            )
+            [notice] = mail_to(r.inbox, DUTY)
+            assert "mcet" in notice.get_content()
+
     async def test_a_recipient_no_channel_reaches_is_named_to_the_duty_team(
         self, database_url
     ):
@@ -627,7 +645,7 @@ class Dies:
         raise Died
 
 
-async def failures(r: Rig) -> list[object]:
+async def failures(r: Rig) -> list[Envelope]:
     return [
         e for e in await r.store.read_all(after=0) if e.type == "AlertDeliveryFailed"
     ]

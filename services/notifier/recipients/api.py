@@ -48,7 +48,9 @@ async def put_recipient(
     response: Response,
 ) -> RecipientRecorded:
     entry, problems = checked(
-        RecipientRecorded(recipient_id=recipient_id, **body.model_dump()), la_codes()
+        RecipientRecorded(recipient_id=recipient_id, **body.model_dump()),
+        la_codes(),
+        deps.webhook_hosts,
     )
     if problems:
         raise Rejected(422, problems)
