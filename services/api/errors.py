@@ -54,9 +54,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(problems_body(problems), status_code=422)
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        if _unparsable(cast(StarletteHTTPException, exc)):
+        error = cast(StarletteHTTPException, exc)
+        if _unparsable(error):
             return JSONResponse(MALFORMED, status_code=400)
-        return await http_exception_handler(request, cast(StarletteHTTPException, exc))
+        if error.status_code == 405:
+            error.headers = {**(error.headers or {}), "Allow": _allowed(request)}
+        return await http_exception_handler(request, error)
 
     async def rejected(_: Request, exc: Exception) -> JSONResponse:
         rejection = cast(Rejected, exc)
@@ -67,28 +70,23 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Rejected, rejected)
-    app.add_exception_handler(StarletteHTTPException, _allowing_every_method)
 
 
 METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
-async def _allowing_every_method(request: Request, exc: Exception) -> Response:
-    """A 405's ``Allow`` lists every method of the path: Starlette lists only those
+def _allowed(request: Request) -> str:
+    """Every method of the path, for a 405's ``Allow``: Starlette lists only those
     of the first route that matched the path (PUT, not DELETE, for a recipient).
     Each method is asked of the router as a request would be."""
-    error = cast(StarletteHTTPException, exc)
-    if error.status_code == 405:
-        allowed = [
-            method
-            for method in METHODS
-            if any(
-                route.matches({**request.scope, "method": method})[0] is Match.FULL
-                for route in request.app.router.routes
-            )
-        ]
-        error.headers = {**(error.headers or {}), "Allow": ", ".join(allowed)}
-    return await http_exception_handler(request, error)
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    )
 
 
 class BodyGuard:

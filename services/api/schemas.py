@@ -52,12 +52,20 @@ def _not_blank(value: str) -> str:
     return value
 
 
+NOT_BLANK = Field(json_schema_extra={"pattern": r"\S"})
+"""The same rule as ``_not_blank``, said in the document for clients and fuzzers."""
 ShortText = Annotated[
-    str, StringConstraints(min_length=1, max_length=200), AfterValidator(_not_blank)
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_not_blank),
+    NOT_BLANK,
 ]
 """Names, places, ids: 1 to 200 characters, not blank."""
 LongText = Annotated[
-    str, StringConstraints(min_length=1, max_length=4000), AfterValidator(_not_blank)
+    str,
+    StringConstraints(min_length=1, max_length=4000),
+    AfterValidator(_not_blank),
+    NOT_BLANK,
 ]
 """Circumstances, information, notes: 1 to 4,000 characters, not blank."""
 

@@ -24,6 +24,7 @@ def map_case(_: Any, case: Any) -> Any:
         return case
     if not isinstance(case.body, dict):
         return case
+    case.body = _storable(case.body)
     path, method = case.operation.path, case.method.upper()
     now = datetime.now(UTC)
     if (method, path) == ("POST", "/v1/missing-reports"):
@@ -59,6 +60,22 @@ def _update(body: dict[str, Any], now: datetime) -> None:
         body["information"] = body.get("information") or "Generated information"
     if body.get("reason") and not body.get("police_risk_grade"):
         body["police_risk_grade"] = "high"
+
+
+def _storable(value: Any) -> Any:
+    """Text as the API takes it (docs/api.md): no NUL, no lone surrogate, not blank
+    by Python's reckoning. The document says "not blank" as a pattern, and its
+    dialect's whitespace is narrower than Python's (U+0085, U+001F)."""
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, str):
+        kept = "".join(
+            c for c in value if c != "\x00" and not 0xD800 <= ord(c) <= 0xDFFF
+        )
+        return kept if kept and not kept.isspace() else "x"
+    return value
 
 
 def _at(moment: datetime) -> str:

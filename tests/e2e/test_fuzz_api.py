@@ -69,6 +69,8 @@ def running_lantern(
             # 429 is in the document)
             "LANTERN_RATE_LIMIT_PER_MINUTE": "1000000",
             "LANTERN_RATE_LIMIT_BURST": "100000",
+            "LANTERN_AUTH_FAILURES_PER_MINUTE": "1000000",  # every no-token case is 401
+            "LANTERN_AUTH_FAILURES_BURST": "100000",
         },
     )
     base = f"http://127.0.0.1:{port}"

@@ -314,6 +314,7 @@ async def test_an_ack_link_sent_before_a_restart_works_after_it(tmp_path: Path):
         "LANTERN_PORT": str(port),
         "LANTERN_NOTIFIER_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "LANTERN_CHANNELS__WEBHOOK__SECRET": WEBHOOK_SECRET,
+        "LANTERN_CHANNELS__WEBHOOK__ALLOWED_HOSTS": "127.0.0.1",  # the receiver
     }  # and no LANTERN_NOTIFIER_LINK_SECRET
     base = f"http://127.0.0.1:{port}"
     async with serve_app(hooks.app()) as hooks_root:

@@ -271,12 +271,13 @@ class TestListAlerts:
 
     async def test_a_number_past_the_databases_integers_is_422(self, api):
         await api.raise_alert()
-        largest = 2**63 - 1
+        largest = 1_000_000  # docs/notifier.md: offset 0-1,000,000
 
-        beyond = await api.get("/v1/alerts", params={"offset": largest + 1})
+        beyond = await api.get("/v1/alerts", params={"offset": 2**63})
+        past_cap = await api.get("/v1/alerts", params={"offset": largest + 1})
         last = await api.get("/v1/alerts", params={"offset": largest})
 
-        assert beyond.status_code == 422
+        assert (beyond.status_code, past_cap.status_code) == (422, 422)
         assert beyond.json()["detail"][0]["field"] == "offset"
         assert (last.status_code, last.json()["items"]) == (200, [])
 

@@ -108,7 +108,6 @@ MATRIX = [
     Case("GET /openapi.json", (200, 200, 200, 200, 200)),
     Case("GET /docs", (200, 200, 200, 200, 200)),
     Case("GET /docs/oauth2-redirect", (200, 200, 200, 200, 200)),
-    Case("GET /redoc", (200, 200, 200, 200, 200)),
 ]  # fmt: skip
 
 
