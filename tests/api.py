@@ -59,6 +59,7 @@ async def serve_api(
         "kent": await clients.create("kent", Role.police, "KENT"),
         "met": await clients.create("met", Role.police, "MET"),
         "cms": await clients.create("cms", Role.integrator, None),
+        "oncall": await clients.create("oncall", Role.staff, None),
     }
     limiter = RateLimiter(per_minute, burst=min(per_minute, 1000))
     container = Container(

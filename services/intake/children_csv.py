@@ -21,6 +21,8 @@ COLUMNS = (
     "social_worker_name", "social_worker_email", "social_worker_phone",
     "team_name", "team_email", "team_phone",
 )  # fmt: skip
+OPTIONAL = ("placing_authority_child_id",)
+"""Columns a file may leave out: files written before they existed stay valid."""
 
 
 def _contact(row: dict[str, str], prefix: str) -> dict[str, str | None] | None:
@@ -46,7 +48,7 @@ def parse_children(
         la_child_id = row["la_child_id"] or ""
         plain = [k for k in COLUMNS[1:] if not k.startswith(("social", "team"))]
         body = {
-            **{k: row[k] or None for k in plain},
+            **{k: row.get(k) or None for k in (*plain, *OPTIONAL)},
             "social_worker": _contact(row, "social_worker"),
             "team": _contact(row, "team"),
         }

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from events.contracts.missing import (
     ChildFound,
+    EpisodeReclassified,
     MissingReported,
     PoliceRiskGradeChanged,
     ReportWithdrawn,
@@ -19,7 +20,6 @@ from events.envelope import Envelope
 from services.records.children import name_key
 from services.records.tables import episodes
 
-_STATUS = {ChildFound.type_name: "found", ReportWithdrawn.type_name: "withdrawn"}
 INSERT = insert(episodes)
 
 
@@ -33,8 +33,13 @@ class EpisodesProjector:
         for envelope in envelopes:
             if envelope.type == PoliceRiskGradeChanged.type_name:
                 _update(conn, envelope, police_risk_grade=envelope.data["grade"])
-            elif envelope.type in _STATUS:
-                _update(conn, envelope, status=_STATUS[envelope.type])
+            elif envelope.type == EpisodeReclassified.type_name:
+                _update(conn, envelope, episode_type=envelope.data["episode_type"])
+            elif envelope.type == ReportWithdrawn.type_name:
+                reason = envelope.data["reason"]
+                _update(conn, envelope, status="withdrawn", withdrawal_reason=reason)
+            elif envelope.type == ChildFound.type_name:
+                _update(conn, envelope, status="found")
 
 
 def _opened(envelope: Envelope) -> dict[str, object]:
@@ -45,6 +50,7 @@ def _opened(envelope: Envelope) -> dict[str, object]:
         "police_reference": report.police_reference,
         "child_key": child_key(report),
         "status": "open",
+        "withdrawal_reason": None,
         "episode_type": report.episode_type,
         "police_risk_grade": report.police_risk_grade,
         "missing_since": report.missing_since,
