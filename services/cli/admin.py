@@ -193,7 +193,7 @@ def projections_rebuild() -> None:
     try:
         replayed = asyncio.run(rebuild())
     except OperationalError as exc:
-        typer.echo(f"error: the database is busy, try again ({exc.orig})", err=True)
+        typer.echo(f"error: nothing rebuilt, nothing changed ({exc.orig})", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"replayed {replayed} events")
 
