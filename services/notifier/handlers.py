@@ -18,8 +18,6 @@ from datetime import datetime, timedelta
 from typing import cast
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, select
-
 from events.contracts.alerts import (
     AlertClosed,
     AlertContact,
@@ -30,15 +28,7 @@ from events.contracts.alerts import (
     AlertUpdated,
 )
 from events.contracts.children import ChildRecorded
-from events.contracts.missing import (
-    ChildFound,
-    ChildSighted,
-    EpisodeReclassified,
-    InformationAdded,
-    MissingReported,
-    PoliceRiskGradeChanged,
-    ReportWithdrawn,
-)
+from events.contracts.missing import ChildFound, MissingReported, ReportWithdrawn
 from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, utcnow
 from events.ids import derive_id
@@ -46,13 +36,8 @@ from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
 from events.subscriptions import Handler, Output, Subscriber
 from services.notifier.calendar import OfficeHours
-from services.notifier.messages import (
-    SINCE,
-    EpisodeFacts,
-    News,
-    is_news,
-    update_occasion,
-)
+from services.notifier.episode import EPISODE_ALERTS, NEWS, EpisodeAlert, fold
+from services.notifier.messages import EpisodeFacts, update_occasion
 from services.notifier.projector import delivery_id
 from services.notifier.routing import (
     Case,
@@ -63,46 +48,10 @@ from services.notifier.routing import (
     escalate_at,
     recipients_for,
 )
-from services.notifier.tables import alerts, deliveries
 from services.records.children import child_record
 from services.records.council import home_authority
 
 NAME = "notifier"
-NEWS = (ChildSighted, PoliceRiskGradeChanged, InformationAdded, EpisodeReclassified)
-_first, _waiting = deliveries.alias("first"), deliveries.alias("waiting")
-EPISODE_ALERTS = (
-    select(
-        alerts.c.alert_id,
-        alerts.c.role,
-        alerts.c.status,
-        _first.c.contact,
-        _waiting.c.occasion,
-    )
-    .join(
-        _first, and_(_first.c.alert_id == alerts.c.alert_id, _first.c.kind == "alert")
-    )
-    .outerjoin(
-        _waiting,
-        and_(
-            _waiting.c.alert_id == alerts.c.alert_id,
-            _waiting.c.kind == "update",
-            _waiting.c.status == "pending",
-            _waiting.c.occasion.startswith(SINCE),
-        ),
-    )
-    .where(alerts.c.episode_id == bindparam("episode_id"))
-)
-"""Each alert of an episode, whom it told, and the update still waiting to go."""
-
-
-@dataclass(frozen=True)
-class EpisodeAlert:
-    alert_id: UUID
-    role: str
-    status: str
-    contact: Contact
-    waiting_update: str | None
-    """The occasion of its update message still waiting to be sent, if any."""
 
 
 def alert_id_for(episode_id: UUID, recipient_id: str) -> UUID:
@@ -116,44 +65,6 @@ def alert_contact(contact: Contact) -> AlertContact:
         phone=contact.phone,
         webhook_url=contact.webhook_url,
     )
-
-
-def _contact(contact: AlertContact) -> Contact:
-    return Contact(
-        contact.recipient_id,
-        email=contact.email,
-        phone=contact.phone,
-        webhook_url=contact.webhook_url,
-    )
-
-
-def fold(envelopes: Sequence[Envelope]) -> EpisodeFacts | None:
-    """The episode as far as the messages need it, with its news (repeats left
-    out) where each stands in the stream."""
-    facts: EpisodeFacts | None = None
-    for envelope in envelopes:
-        event = envelope.event
-        if isinstance(event, MissingReported):
-            facts = EpisodeFacts(event, event.police_risk_grade)
-            continue
-        if facts is None:
-            continue
-        if isinstance(event, RiskAssessed):  # and RiskReassessed
-            facts = replace(
-                facts,
-                level=event.level,
-                factors=tuple(event.factors),
-                actions=tuple(event.actions),
-            )
-        elif isinstance(event, EpisodeReclassified):
-            facts = replace(facts, episode_type=event.episode_type)
-        elif isinstance(event, ChildFound | ReportWithdrawn):
-            ended = "found" if isinstance(event, ChildFound) else "withdrawn"
-            facts = replace(facts, ended=ended)
-        if isinstance(event, (*NEWS, RiskReassessed)) and is_news(event, facts.news):
-            news = News(envelope.stream_version, event)
-            facts = replace(facts, news=(*facts.news, news))
-    return facts
 
 
 @dataclass(frozen=True)
@@ -218,16 +129,7 @@ class Notifier:
 
     async def alerts_of(self, episode_id: UUID) -> list[EpisodeAlert]:
         rows = await self.store.select(EPISODE_ALERTS, {"episode_id": episode_id})
-        return [
-            EpisodeAlert(
-                row.alert_id,
-                row.role,
-                row.status,
-                _contact(AlertContact.model_validate(row.contact)),
-                row.occasion,
-            )
-            for row in rows
-        ]
+        return [EpisodeAlert.of(row) for row in rows]
 
     def raised(
         self,

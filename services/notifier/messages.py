@@ -114,29 +114,49 @@ def words(
     since: int | None = None,
 ) -> Words:
     """``since``: for an update, the first version of the news it tells."""
-    report = facts.report
-    ref = f"{report.police_force}/{report.police_reference}"
-    level = _upper(facts.level)
     news = _news_told(kind, facts, since)
-    raised = any(isinstance(n.event, RiskReassessed) for n in news) or (
-        kind == "update" and since is None
-    )
-    away = _type(facts) is EpisodeType.away
-    subject = {
-        "alert": f"Lantern: child {'away' if away else 'missing'} from care - "
-        f"{level} risk ({ref})",
-        "update": f"Lantern: risk raised to {level} ({ref})"
-        if raised
-        else f"Lantern: update - {level} risk ({ref})",
+    told = [f"- {_told(n.event, scope)}" for n in news]
+    if kind == "alert" and told:
+        told.insert(0, "Since the report:")
+    lead = _lead(kind, scope, facts, step, failed_role, since)
+    body = "\n".join([lead, *told, "", *_details(scope, facts)])
+    return Words(subject=_subject(kind, facts, news, since), body=body)
+
+
+def _subject(
+    kind: DeliveryKind, facts: EpisodeFacts, news: list[News], since: int | None
+) -> str:
+    ref = f"{facts.report.police_force}/{facts.report.police_reference}"
+    level = _upper(facts.level)
+    if kind == "update":
+        raised = since is None or any(isinstance(n.event, RiskReassessed) for n in news)
+        if raised:
+            return f"Lantern: risk raised to {level} ({ref})"
+        return f"Lantern: update - {level} risk ({ref})"
+    what = "away" if _type(facts) is EpisodeType.away else "missing"
+    return {
+        "alert": f"Lantern: child {what} from care - {level} risk ({ref})",
         "closed": f"Lantern: episode over - {facts.ended or 'closed'} ({ref})",
         "escalation": f"Lantern: NOT ACKNOWLEDGED - {level} risk ({ref})",
         "failure": f"Lantern: an alert could not be delivered ({ref})",
     }[kind]
-    lead = {
-        "alert": _reported(scope, away),
-        "update": "New about this episode:"
-        if since is not None
-        else f"The risk for this episode has been raised to {level}.",
+
+
+def _lead(
+    kind: DeliveryKind,
+    scope: Scope,
+    facts: EpisodeFacts,
+    step: int,
+    failed_role: str | None,
+    since: int | None,
+) -> str:
+    level = _upper(facts.level)
+    if kind == "update":
+        if since is None:  # an update of before news was told: a raised level
+            return f"The risk for this episode has been raised to {level}."
+        return "New about this episode:"
+    return {
+        "alert": _reported(scope, _type(facts) is EpisodeType.away),
         "closed": _ended(facts),
         "escalation": (
             f"Escalation step {step}: nobody has acknowledged this {level} risk alert."
@@ -146,11 +166,6 @@ def words(
             "on any channel. Please make sure they are told."
         ),
     }[kind]
-    told = [f"- {_told(n.event, scope)}" for n in news]
-    if kind == "alert" and told:
-        told.insert(0, "Since the report:")
-    lines = [lead, *told, "", *_details(scope, facts)]
-    return Words(subject=subject, body="\n".join(lines))
 
 
 def _upper(level: RiskGrade) -> str:
