@@ -34,19 +34,20 @@ Deps = Annotated[Container, Depends(container)]
 
 
 class _Client(HTTPBearer):
-    """The bearer token's client, rate limited, with one of the ``accepted`` roles. One
+    """The bearer token's client, rate limited, with one of the ``allowed`` roles. One
     dependency taking only the request, its headers read here: FastAPI's cost per
     request grows with each parameter and sub-dependency it solves (a sixth of a
     stored report's CPU when the token and correlation id were two of them). Being
     an ``HTTPBearer``, it still puts the scheme in the OpenAPI document."""
 
-    def __init__(self, *accepted: Role) -> None:
+    def __init__(self, *allowed: Role) -> None:
         super().__init__(
             auto_error=False,
             scheme_name="HTTPBearer",
             description="Token from `lantern clients create`",
         )
-        self.accepted = accepted
+        self.allowed = allowed
+        self.refusal = f"this needs an API client with the {' or '.join(allowed)} role"
 
     async def __call__(self, request: Request) -> ApiClient:  # type: ignore[override]
         deps = await container(request)
@@ -65,9 +66,8 @@ class _Client(HTTPBearer):
         structlog.contextvars.bind_contextvars(
             client=client.name, correlation_id=str(_correlation_id(request))
         )
-        if client.role not in self.accepted:
-            roles = " or ".join(self.accepted)
-            raise HTTPException(403, f"this needs an API client with the {roles} role")
+        if client.role not in self.allowed:
+            raise HTTPException(403, self.refusal)
         return client
 
 
@@ -85,4 +85,6 @@ def _correlation_id(request: Request) -> uuid.UUID:
 Police = Annotated[ApiClient, Depends(_Client(Role.police))]
 Integrator = Annotated[ApiClient, Depends(_Client(Role.integrator))]
 Staff = Annotated[ApiClient, Depends(_Client(Role.staff))]
-PoliceOrStaff = Annotated[ApiClient, Depends(_Client(Role.police, Role.staff))]
+OnCall = Annotated[ApiClient, Depends(_Client(Role.staff, Role.police))]
+"""The council's staff, or the police through their force's client: the route
+narrows what each may see."""

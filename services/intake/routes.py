@@ -27,7 +27,7 @@ from events.store import ConcurrencyError
 from events.streams import Category, stream_name
 from services.api.auth import ApiClient, Role
 from services.api.container import Container
-from services.api.deps import Deps, Integrator, Police, PoliceOrStaff
+from services.api.deps import Deps, Integrator, OnCall, Police
 from services.api.errors import Rejected
 from services.intake import decide
 from services.intake.schemas import (
@@ -250,7 +250,7 @@ async def withdraw(
 async def reclassify(
     episode_id: EpisodeId,
     body: Reclassification,
-    client: PoliceOrStaff,
+    client: OnCall,
     deps: Deps,
     response: Response,
 ) -> EpisodeAccepted:
