@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from events.cloudevents import schema_id
 from events.registry import Event, event_types
@@ -178,14 +179,23 @@ def _with_clients(action: Callable[[ClientRegistry], Awaitable[T]]) -> T:
 
 @projections_app.command("rebuild")
 def projections_rebuild() -> None:
-    """Empty the read models and replay the log into them (stop services first)."""
+    """Empty the read models and replay the log into them. Safe while the services
+    run: their appends wait until it is done (docs/operations.md)."""
     settings = read_settings(CoreSettings)
+
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"replayed {done} of {total} events", err=True)
 
     async def rebuild() -> int:
         async with open_store(settings, projectors()) as store:
-            return await store.rebuild_projections()
+            return await store.rebuild_projections(progress=progress)
 
-    typer.echo(f"replayed {asyncio.run(rebuild())} events")
+    try:
+        replayed = asyncio.run(rebuild())
+    except OperationalError as exc:
+        typer.echo(f"error: nothing rebuilt, nothing changed ({exc.orig})", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"replayed {replayed} events")
 
 
 @policy_app.command("check")
@@ -208,12 +218,8 @@ def policy_explain(episode_id: uuid.UUID) -> None:
 
     async def read() -> list[Event]:
         async with open_store(settings) as store:
-            return [
-                e.event
-                for e in await store.read_stream(
-                    stream_name(Category.episode, episode_id)
-                )
-            ]
+            stream = stream_name(Category.episode, episode_id)
+            return [e.event for e in await store.read_stream(stream)]
 
     events = asyncio.run(read())
     if not events:

@@ -22,6 +22,8 @@ COLUMNS = (
     "social_worker_name", "social_worker_email", "social_worker_phone",
     "team_name", "team_email", "team_phone",
 )  # fmt: skip
+OPTIONAL = ("placing_authority_child_id",)
+"""Columns a file may leave out: files written before they existed stay valid."""
 
 
 class ChildRow(ChildRecordPut):
@@ -52,7 +54,7 @@ def parse_children(
     for line, row in enumerate(reader, start=2):
         plain = [k for k in COLUMNS if not k.startswith(("social", "team"))]
         body = {
-            **{k: row[k] or None for k in plain},
+            **{k: row.get(k) or None for k in (*plain, *OPTIONAL)},
             "social_worker": _contact(row, "social_worker"),
             "team": _contact(row, "team"),
         }

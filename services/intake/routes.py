@@ -1,4 +1,5 @@
-"""The police-facing API, v1: thin routes over the pure decisions in decide.py."""
+"""The police-facing API, v1: thin routes over the pure decisions in decide.py. Council
+staff may reclassify an episode too (missing or away), as the police may."""
 
 from __future__ import annotations
 
@@ -24,9 +25,9 @@ from events.ids import derive_id
 from events.registry import Event
 from events.store import ConcurrencyError
 from events.streams import Category, stream_name
-from services.api.auth import ApiClient
+from services.api.auth import ApiClient, Role
 from services.api.container import Container
-from services.api.deps import Deps, Integrator, Police
+from services.api.deps import Deps, Integrator, OnCall, Police
 from services.api.errors import Rejected
 from services.api.openapi import Conflict, Problems
 from services.intake import decide
@@ -40,6 +41,7 @@ from services.intake.schemas import (
     EpisodeUpdate,
     FoundReport,
     MissingReportCreate,
+    Reclassification,
     RiskSummary,
     TimelineEntry,
     Withdrawal,
@@ -76,9 +78,15 @@ async def _load(deps: Container, episode_id: uuid.UUID) -> tuple[list[Envelope],
 
 
 def _visible(envelopes: Sequence[Envelope], client: ApiClient) -> decide.Episode:
-    """Another force's episode is a 404, indistinguishable from a missing one."""
+    """To the police, another force's episode is a 404, indistinguishable from a
+    missing one; council staff see every episode."""
     episode = decide.fold([e.event for e in envelopes])
-    if episode is None or episode.report.police_force != client.police_force:
+    other_force = (
+        client.role is Role.police
+        and episode is not None
+        and episode.report.police_force != client.police_force
+    )
+    if episode is None or other_force:
         raise HTTPException(404, "episode not found")
     return episode
 
@@ -243,6 +251,32 @@ async def withdraw(
     return await _command(deps, response, client, episode_id, decision, ids=ids)
 
 
+@router.post(
+    "/episodes/{episode_id}/reclassification",
+    status_code=202,
+    responses={**REPEAT, **CONFLICT, **NOT_FOUND},
+    summary="Missing or away: whereabouts unknown (SSDA903 M) or known (A), and why",
+)
+async def reclassify(
+    episode_id: EpisodeId,
+    body: Reclassification,
+    client: OnCall,
+    deps: Deps,
+    response: Response,
+) -> EpisodeAccepted:
+    """The police, or council staff (a `staff` client), for any episode."""
+    role: Literal["police", "staff"] = (
+        "police" if client.role is Role.police else "staff"
+    )
+
+    def decision(episode: decide.Episode, _: set[uuid.UUID]) -> decide.Decision:
+        return decide.reclassify(
+            body, episode, by=client.actor, role=role, now=deps.now()
+        )
+
+    return await _command(deps, response, client, episode_id, decision, ids=())
+
+
 async def _command(
     deps: Container,
     response: Response,
@@ -278,7 +312,7 @@ async def read_episode(
         police_force=report.police_force,
         police_reference=report.police_reference,
         status=episode.status,
-        episode_type=report.episode_type,
+        episode_type=episode.current_type,
         police_risk_grade=episode.grade,
         missing_since=report.missing_since,
         reported_at=report.reported_at,

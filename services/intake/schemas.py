@@ -158,6 +158,24 @@ class Withdrawal(Body):
     note: LongText | None = None
 
 
+class Reclassification(Body):
+    """Missing (whereabouts unknown, SSDA903 M) or away (known, A), and why."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "episode_type": "away",
+                    "reason": "Carer has spoken to her; she is at her aunt's",
+                }
+            ]
+        }
+    )
+
+    episode_type: EpisodeType
+    reason: Text
+
+
 class EpisodeAccepted(BaseModel):
     episode_id: UUID
     status: str
@@ -254,6 +272,11 @@ class ChildRecordPut(Body):
     uasc: Flag = Field(description="Unaccompanied asylum-seeking child")
     placing_authority: ShortText = Field(
         description="DfE LA code of the responsible authority"
+    )
+    placing_authority_child_id: ShortText | None = Field(
+        None,
+        description="The placing authority's own id for a child placed here by "
+        "another council: its home authority is told this id",
     )
     placement_district: ShortText | None = None
     ola: Flag = Field(description="Placed here by another local authority")

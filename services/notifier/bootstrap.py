@@ -84,7 +84,9 @@ def bootstrap(
         store,
         directory or recipients,
         configured_channels=frozenset(channels),
+        council=settings.council_la_code,
         escalate_after=timedelta(minutes=settings.notifier_escalate_after_minutes),
+        update_window=timedelta(seconds=settings.notifier_update_window_s),
         lease=lease,
         now=now,
     )

@@ -7,11 +7,11 @@ from typing import Self
 
 from pydantic import Field, SecretStr, model_validator
 
-from events.settings import CoreSettings
 from services.notifier.channels.settings import ChannelsSettings
+from services.records.settings import CouncilSettings
 
 
-class NotifierSettings(CoreSettings, ChannelsSettings):
+class NotifierSettings(CouncilSettings, ChannelsSettings):
     notifier_public_url: str = Field(
         "http://127.0.0.1:8000",
         pattern=r"^https?://[^\s/]+(/\S*)?$",
@@ -25,6 +25,12 @@ class NotifierSettings(CoreSettings, ChannelsSettings):
     )
     notifier_escalate_after_minutes: float = Field(
         15, gt=0, le=1440, description="Unacknowledged high risk goes up a step"
+    )
+    notifier_update_window_s: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="News within this time of an update's first news goes in it",
     )
     notifier_attempts_per_channel: int = Field(
         8, ge=1, le=50, description="Temporary failures before the next channel"

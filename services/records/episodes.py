@@ -18,6 +18,7 @@ from sqlalchemy.sql import Executable
 from events.contracts.alerts import AlertRaised
 from events.contracts.missing import (
     ChildFound,
+    EpisodeReclassified,
     MissingReported,
     PoliceRiskGradeChanged,
     ReportWithdrawn,
@@ -27,7 +28,6 @@ from events.store import Reads
 from services.records.children import name_key
 from services.records.tables import alerted_roles, episodes
 
-_STATUS = {ChildFound.type_name: "found", ReportWithdrawn.type_name: "withdrawn"}
 INSERT = insert(episodes)
 ROLES = (
     select(alerted_roles.c.role)
@@ -49,8 +49,13 @@ class EpisodesProjector:
         for envelope in envelopes:
             if envelope.type == PoliceRiskGradeChanged.type_name:
                 _update(conn, envelope, police_risk_grade=envelope.data["grade"])
-            elif envelope.type in _STATUS:
-                _update(conn, envelope, status=_STATUS[envelope.type])
+            elif envelope.type == EpisodeReclassified.type_name:
+                _update(conn, envelope, episode_type=envelope.data["episode_type"])
+            elif envelope.type == ReportWithdrawn.type_name:
+                reason = envelope.data["reason"]
+                _update(conn, envelope, status="withdrawn", withdrawal_reason=reason)
+            elif envelope.type == ChildFound.type_name:
+                _update(conn, envelope, status="found")
 
 
 async def roles_alerted(reads: Reads, episode_id: UUID) -> list[str]:
@@ -66,6 +71,7 @@ def _opened(envelope: Envelope) -> dict[str, object]:
         "police_reference": report.police_reference,
         "child_key": child_key(report),
         "status": "open",
+        "withdrawal_reason": None,
         "episode_type": report.episode_type,
         "police_risk_grade": report.police_risk_grade,
         "missing_since": report.missing_since,

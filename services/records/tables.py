@@ -23,6 +23,7 @@ episodes = Table(
     Column("police_reference", String(50), nullable=False),
     Column("child_key", String(260), nullable=False),
     Column("status", String(20), nullable=False),
+    Column("withdrawal_reason", String(30), nullable=True),
     Column("episode_type", String(20), nullable=False),
     Column("police_risk_grade", String(20), nullable=False),
     Column("missing_since", UtcDateTime(), nullable=False),

@@ -489,6 +489,72 @@ class TestEpisodeLifecycle:
         assert rest["next_cursor"] is None
 
 
+class TestReclassification:
+    """Missing (whereabouts unknown, SSDA903 M) or away (known, A): the police or
+    council staff say which, and why; the episode records who (DOMAIN 1.2, 3.2)."""
+
+    AWAY: ClassVar[dict[str, str]] = {
+        "episode_type": "away",
+        "reason": "carer has spoken to her: she is at her aunt's",
+    }
+
+    async def test_the_police_reclassify_their_episode(self, api: Api):
+        episode_id = await _report(api)
+        path = f"/v1/episodes/{episode_id}/reclassification"
+        response = await api.post(path, self.AWAY)
+        assert (response.status_code, response.json()["recorded"]) == (
+            202, ["EpisodeReclassified"],
+        )  # fmt: skip
+        *_, event = await api.store.read_stream(f"episode-{episode_id}")
+        assert {**event.data, "reclassified_at": None} == {
+            "episode_id": episode_id, "previous": "missing", "episode_type": "away",
+            "reason": self.AWAY["reason"], "by": "client:kent", "role": "police",
+            "reclassified_at": None,
+        }  # fmt: skip
+        assert event.actor == "client:kent"
+        episode = (await api.get(f"/v1/episodes/{episode_id}")).json()
+        assert episode["episode_type"] == "away"
+        async with api.store.engine.connect() as conn:
+            kind = await conn.scalar(
+                select(episodes.c.episode_type).where(
+                    episodes.c.episode_id == uuid.UUID(episode_id)
+                )
+            )
+        assert kind == "away"
+
+    async def test_council_staff_reclassify_any_episode_back_again(self, api: Api):
+        episode_id = await _report(api)
+        path = f"/v1/episodes/{episode_id}/reclassification"
+        assert (await api.post(path, self.AWAY)).status_code == 202
+        back = {"episode_type": "missing", "reason": "she has left her aunt's"}
+        response = await api.post(path, back, client="oncall")
+        assert response.status_code == 202
+        *_, event = await api.store.read_stream(f"episode-{episode_id}")
+        assert (event.data["previous"], event.data["episode_type"]) == (
+            "away", "missing",
+        )  # fmt: skip
+        assert (event.data["role"], event.data["by"]) == ("staff", "client:oncall")
+
+    async def test_the_type_it_has_already_is_a_repeat(self, api: Api):
+        episode_id = await _report(api)
+        path = f"/v1/episodes/{episode_id}/reclassification"
+        same = {"episode_type": "missing", "reason": "still missing"}
+        assert (await api.post(path, same)).status_code == 200
+        assert await _stream_length(api, episode_id) == 1
+
+    async def test_who_may_and_what_is_refused(self, api: Api):
+        episode_id = await _report(api)
+        path = f"/v1/episodes/{episode_id}/reclassification"
+        assert (await api.post(path, self.AWAY, client="met")).status_code == 404
+        assert (await api.post(path, self.AWAY, client="cms")).status_code == 403
+        no_reason = await api.post(path, {"episode_type": "away"})
+        assert no_reason.status_code == 422
+        assert no_reason.json()["detail"][0]["field"] == "reason"
+        await api.post(f"/v1/episodes/{episode_id}/withdrawal", {"reason": "cancelled"})
+        assert (await api.post(path, self.AWAY)).status_code == 409
+        assert await _stream_length(api, episode_id) == 2
+
+
 class TestChildrenDirectory:
     CHILD: ClassVar[dict[str, object]] = {
         "given_name": "Sam",
@@ -657,6 +723,26 @@ async def test_read_models_rebuild_from_the_log_to_the_same_state(api: Api):
 
     assert replayed == await api.store.head()
     assert await _read_models(api) == before
+
+
+async def test_a_rebuild_while_reports_arrive_projects_each_once(api: Api):
+    """The rebuild holds the append lock: a report arriving meanwhile waits for it,
+    then is projected by its own append, once (docs/operations.md)."""
+    ids = [await _report(api, f"KNT-{n}") for n in range(3)]
+    late: list[asyncio.Future[str]] = []
+    seen: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        if not late:  # a report arrives while the rebuild is under way
+            late.append(asyncio.ensure_future(_report(api, "KNT-LATE")))
+
+    replayed = await api.store.rebuild_projections(page_size=1, progress=progress)
+
+    assert replayed == 3 and seen == [(1, 3), (2, 3), (3, 3)]
+    ids.append(await late[0])
+    rows, _, _ = await _read_models(api)
+    assert sorted(str(row[0]) for row in rows) == sorted(ids)  # episode_id first
 
 
 async def _read_models(api: Api) -> tuple[list, list, list]:
