@@ -205,6 +205,7 @@ def _common_env(url: str, port: int) -> dict[str, str]:
         "LANTERN_RATE_LIMIT_PER_MINUTE": "100000000",  # one client sends 50/s
         "LANTERN_RATE_LIMIT_BURST": "100000",
         "LANTERN_CHANNELS__WEBHOOK__SECRET": SECRET,
+        "LANTERN_CHANNELS__WEBHOOK__ALLOWED_HOSTS": "127.0.0.1",  # the receiver
         "LANTERN_NOTIFIER_LINK_SECRET": "a-link-secret-for-the-bench-only-0123",
     }
 

@@ -116,7 +116,7 @@ async def _run(
             ADAPTERS[n](SourceSettings(base_url=f"{root}/{n}"), client)
             for n in SourceName
         ]
-        triage = Triage(store, sources, load_policy())
+        triage = Triage(store, sources, load_policy(), council="886")
         latencies: list[float] = []
         queue = list(episodes)
 

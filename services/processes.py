@@ -5,15 +5,20 @@ processes, and the relay. The one module that imports more than one service."""
 from __future__ import annotations
 
 import asyncio
-import secrets
+import ipaddress
 import signal
+import socket
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from typing import Self
 
 import httpx
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
+from pydantic import Field, model_validator
+from sqlalchemy.exc import SQLAlchemyError
 
 from events.relay import KafkaRelay
 from events.runtime import (
@@ -28,7 +33,8 @@ from events.store import Projector
 from events.store.sql import SqlEventStore
 from services.api.app import create_app
 from services.api.container import container_for
-from services.api.links import AckLinks
+from services.api.links import AckLinks, stored_link_key
+from services.api.readiness import Check
 from services.api.settings import HttpSettings
 from services.intake.routes import router as intake_router
 from services.notifier import bootstrap as notifier
@@ -38,8 +44,6 @@ from services.records.children import ChildrenProjector
 from services.records.episodes import EpisodesProjector
 from services.reference_sources.server import (
     DEFAULT_DATA,
-    Fault,
-    Faults,
     create_reference_app,
     load_reference_data,
 )
@@ -56,12 +60,45 @@ log = structlog.get_logger()
 REFERENCE_MOUNT = "/reference-sources"
 
 
-class RunSettings(HttpSettings, TriageSettings, NotifierSettings, ReturnsSettings):
+class ApiSettings(HttpSettings, NotifierSettings):
+    """The API also takes acknowledgements and Notify's delivery receipts, and
+    checks the recipients' webhooks."""
+
+
+class RunSettings(ApiSettings, TriageSettings, ReturnsSettings):
     """`lantern run` runs every service, so it reads every service's settings."""
 
+    demo: bool = Field(
+        False,
+        description="A demo: the reference sources' fictional data may be served"
+        " beyond loopback",
+    )
 
-class ApiSettings(HttpSettings, NotifierSettings):
-    """The API also takes acknowledgements and Notify's delivery receipts."""
+    @property
+    def reference_sources(self) -> bool:
+        """No source configured, in dev: the reference servers stand in for them."""
+        configured = any(self.sources.of(name).configured for name in SourceName)
+        return not configured and self.environment == "dev"  # fictional data: dev
+
+    @model_validator(mode="after")
+    def _reference_sources_stay_on_loopback(self) -> Self:
+        """A real deployment that forgot its sources must not go live scoring
+        children against made-up records, reachable by anyone."""
+        if self.reference_sources and not self.demo and not _loopback(self.host):
+            raise ValueError(
+                f"LANTERN_HOST: {self.host} is not a loopback address, and with no"
+                " LANTERN_SOURCES__*__BASE_URL set the reference sources' fictional"
+                " data would be served there: configure the sources, or set"
+                " LANTERN_DEMO=true for a demo"
+            )
+        return self
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def projectors() -> list[Projector]:
@@ -79,22 +116,36 @@ def routers() -> list[APIRouter]:
     return [intake_router, *notifier.routers(), *returns.routers()]
 
 
-def links_for(settings: CoreSettings) -> AckLinks | None:
-    """Signed ack links; in dev with no secret set, one made up for this process."""
+class StartupError(Exception):
+    """The process cannot start; the message says what to do."""
+
+
+async def links_for(settings: CoreSettings, store: SqlEventStore) -> AckLinks | None:
+    """Signed ack links, for the processes that send or check them. With no key
+    set (refused in production), the key kept in the database: links outlive a
+    restart, and every process of one database checks them alike."""
     if not isinstance(settings, NotifierSettings):
         return None
     secret = settings.notifier_link_secret
-    if secret is None and settings.environment != "dev":
-        return None
-    key = secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+    if secret is not None:
+        return AckLinks(
+            secret.get_secret_value().encode(), settings.notifier_public_url
+        )
+    try:
+        key = await stored_link_key(store.engine)
+    except (SQLAlchemyError, OSError) as exc:
+        raise StartupError(
+            "LANTERN_NOTIFIER_LINK_SECRET is not set and the link key kept in the "
+            f"database could not be read ({type(exc).__name__}): is the database "
+            "up, and migrated (`lantern db upgrade`)?"
+        ) from exc
     return AckLinks(key, settings.notifier_public_url)
 
 
 def embedded_sources(settings: RunSettings) -> tuple[RunSettings, bool]:
     """With no source configured, point triage at the reference servers mounted in
     this very process, so a newcomer sees whole assessments with nothing installed."""
-    configured = any(settings.sources.of(name).configured for name in SourceName)
-    if configured or settings.environment != "dev":  # fictional data: dev only
+    if not settings.reference_sources:
         return settings, False
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
     base = f"http://{host}:{settings.port}{REFERENCE_MOUNT}"
@@ -115,58 +166,93 @@ class Server(uvicorn.Server):
         yield
 
 
-async def serve_app(app: FastAPI, host: str, port: int) -> None:
+class CannotListenError(Exception):
+    def __init__(self, host: str, port: int, reason: str) -> None:
+        super().__init__(f"cannot listen on {host}:{port}: {reason}")
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """Bound and listening before anything else starts: a port another process holds
+    stops the command at once, not after its workers have started and a database was
+    migrated; and no other process can take the port in between. Connections that
+    arrive meanwhile wait in the backlog."""
+    try:
+        family, kind, _, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind)
+    except OSError as exc:
+        raise CannotListenError(host, port, exc.strerror or str(exc)) from None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise CannotListenError(host, port, exc.strerror or str(exc)) from None
+    return sock
+
+
+async def serve_app(app: FastAPI, sock: socket.socket) -> None:
+    host, port = sock.getsockname()[:2]
     config = uvicorn.Config(
         app, host=host, port=port, log_config=None, access_log=False
     )
-    await Server(config).serve()
+    await Server(config).serve(sockets=[sock])
 
 
 async def serve(
-    settings: HttpSettings,
+    settings: ApiSettings,
     policy: Policy | None,
+    sock: socket.socket,
     *,
     embedded: bool,
     reference: bool = False,
 ) -> None:
-    """The HTTP API; embedded, with triage, the notifier and the relay beside it."""
+    """The HTTP API on ``sock``; embedded, with triage, the notifier and the relay
+    beside it."""
     names = ["triage", "notifier", "returns", "relay"] if embedded else []
-    links = links_for(settings)
-    async with (
-        open_store(settings, projectors()) as store,
-        workers(settings, store, names, policy, links) as running,
-    ):
-        callback = (
-            settings.channels.notify.callback_token
-            if isinstance(settings, NotifierSettings)
-            else None
-        )
-        container = container_for(
-            settings,
-            store,
-            workers=running,
-            links=links,
-            notify_callback_token=callback.get_secret_value() if callback else None,
-        )
-        app = create_app(container, routers())
-        if reference:
-            reference_app = create_reference_app(
-                load_reference_data(DEFAULT_DATA), Faults.at_start(Fault())
+    async with open_store(settings, projectors()) as store:
+        links = await links_for(settings, store)
+        async with workers(settings, store, names, policy, links) as running:
+            callback = (
+                settings.channels.notify.callback_token
+                if isinstance(settings, NotifierSettings)
+                else None
             )
-            app.mount(REFERENCE_MOUNT, reference_app)
-        log.info("http_listening", host=settings.host, port=settings.port)
-        settle_after_start()
-        await serve_app(app, settings.host, settings.port)
+            container = container_for(
+                settings,
+                store,
+                workers=running.workers,
+                checks=running.checks,
+                links=links,
+                notify_callback_token=callback.get_secret_value() if callback else None,
+                webhook_hosts=settings.channels.webhook.allowed_hosts,
+            )
+            app = create_app(container, routers())
+            if reference:  # read-only: faults are `lantern sources serve`'s alone
+                reference_app = create_reference_app(load_reference_data(DEFAULT_DATA))
+                app.mount(REFERENCE_MOUNT, reference_app)
+            log.info("http_listening", host=settings.host, port=settings.port)
+            settle_after_start()
+            await serve_app(app, sock)
 
 
 async def work(settings: CoreSettings, names: list[str], policy: Policy | None) -> None:
     """A worker process: the named services' workers until SIGTERM."""
-    async with (
-        open_store(settings, projectors()) as store,
-        workers(settings, store, names, policy, links_for(settings)) as running,
-    ):
-        settle_after_start()
-        await run_workers(running, stop_on_signals())
+    async with open_store(settings, projectors()) as store:
+        links = await links_for(settings, store)
+        async with workers(settings, store, names, policy, links) as running:
+            settle_after_start()
+            await run_workers(running.workers, stop_on_signals())
+
+
+@dataclass
+class Running:
+    """A process's workers, and their services' checks for ``/ready``."""
+
+    workers: list[Worker] = field(default_factory=list)
+    checks: dict[str, Check] = field(default_factory=dict)
 
 
 @asynccontextmanager
@@ -176,7 +262,7 @@ async def workers(
     names: list[str],
     policy: Policy | None,
     links: AckLinks | None,
-) -> AsyncIterator[list[Worker]]:
+) -> AsyncIterator[Running]:
     """The workers a process runs, with the HTTP clients they use."""
     async with AsyncExitStack() as clients:
 
@@ -185,15 +271,17 @@ async def workers(
             clients.push_async_callback(client.aclose)
             return client
 
-        running: list[Worker] = []
+        running = Running()
         if "triage" in names and isinstance(settings, TriageSettings) and policy:
-            running += triage.bootstrap(
+            running.workers += triage.bootstrap(
                 settings, store, policy, new_client=new_client
             ).workers
         if "notifier" in names and isinstance(settings, NotifierSettings):
-            running += notifier.bootstrap(settings, store, new_client(), links).workers
+            service = notifier.bootstrap(settings, store, new_client(), links)
+            running.workers += service.workers
+            running.checks |= service.checks
         if "returns" in names and isinstance(settings, ReturnsSettings):
-            running += returns.bootstrap(settings, store).workers
+            running.workers += returns.bootstrap(settings, store).workers
         if "relay" in names and settings.kafka_bootstrap_servers:
             relay = KafkaRelay(
                 store,
@@ -203,5 +291,5 @@ async def workers(
                 replication_factor=settings.kafka_replication_factor,
                 retention_ms=settings.kafka_retention_ms,
             )
-            running.append(relay)
+            running.workers.append(relay)
         yield running

@@ -1,9 +1,11 @@
-"""A real intake HTTP server on loopback, with a police client per force."""
+"""A real HTTP API server on loopback, with every read model, a police client per
+force, an integrator and a member of staff on call."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -11,20 +13,22 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from services.api.app import create_app
 from services.api.auth import ClientRegistry, Role
 from services.api.container import Container
+from services.api.links import AckLinks
 from services.api.ratelimit import RateLimiter
-from services.notifier.recipients.projector import RecipientsProjector
-from services.processes import routers
-from services.records.children import ChildMatcher, ChildrenProjector
-from services.records.episodes import EpisodesProjector
-from services.returns.projector import ReturnInterviewsProjector
+from services.api.readiness import Check
+from services.processes import projectors, routers
+from services.records.children import ChildMatcher
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
+
+AS_JSON = {"Content-Type": "application/json"}
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Api:
     store: SqlEventStore
     tokens: dict[str, str]
     clients: ClientRegistry
+    app: FastAPI
 
     def auth(self, client: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[client]}"}
@@ -40,39 +45,51 @@ class Api:
     async def post(
         self, path: str, body: Any, client: str = "kent", **kw: Any
     ) -> httpx.Response:
-        headers = {**self.auth(client), **kw.pop("headers", {})}
-        return await self.http.post(path, json=body, headers=headers, **kw)
+        """``body`` as JSON with every non-ASCII character escaped, so that a lone
+        surrogate, which JSON can carry and UTF-8 cannot, reaches the server."""
+        headers = {**self.auth(client), **AS_JSON, **kw.pop("headers", {})}
+        content = json.dumps(body).encode()
+        return await self.http.post(path, content=content, headers=headers, **kw)
 
     async def get(self, path: str, client: str = "kent", **kw: Any) -> httpx.Response:
         return await self.http.get(path, headers=self.auth(client), **kw)
 
 
+WEBHOOK_HOSTS = frozenset({"127.0.0.1"})
+"""The allow-list of the tests, as of the demo: webhooks to loopback over http."""
+LINK_SECRET = b"link-secret-for-tests-only-0123456789"
+NOTIFY_CALLBACK_TOKEN = "notify-callback-token-for-tests"
+
+
 @asynccontextmanager
 async def serve_api(
-    database_url: str, *, per_minute: int = 100_000
+    database_url: str,
+    *,
+    per_minute: int = 100_000,
+    checks: Mapping[str, Check] | None = None,
+    failures: RateLimiter | None = None,
 ) -> AsyncIterator[Api]:
-    store = SqlEventStore(
-        create_engine(database_url),
-        projectors=[
-            EpisodesProjector(),
-            ChildrenProjector(),
-            RecipientsProjector(),
-            ReturnInterviewsProjector(),
-        ],
-    )
+    """``failures``: the budget of failed authentications per address (by default
+    more than any test spends: they all come from 127.0.0.1)."""
+    store = SqlEventStore(create_engine(database_url), projectors=projectors())
     clients = ClientRegistry(store.engine)
     tokens = {
         "kent": await clients.create("kent", Role.police, "KENT"),
         "met": await clients.create("met", Role.police, "MET"),
         "cms": await clients.create("cms", Role.integrator, None),
-        "staff": await clients.create("staff", Role.staff, None),
+        "oncall": await clients.create("oncall", Role.staff, None),
     }
     limiter = RateLimiter(per_minute, burst=min(per_minute, 1000))
     container = Container(
         store=store,
         clients=clients,
         limiter=limiter,
+        auth_failures=failures or RateLimiter(100_000, burst=100_000),
         children=ChildMatcher(store),
+        checks=checks or {},
+        links=AckLinks(LINK_SECRET, "http://lantern.test"),
+        notify_callback_token=NOTIFY_CALLBACK_TOKEN,
+        webhook_hosts=WEBHOOK_HOSTS,
     )
     app = create_app(container, routers())
     port = free_port()
@@ -83,7 +100,7 @@ async def serve_api(
     await eventually(lambda: server.started, what="intake listening")
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            yield Api(http, store, tokens, clients)
+            yield Api(http, store, tokens, clients, app)
     finally:
         server.should_exit = True
         await task

@@ -93,7 +93,8 @@ class Receiver:
             body = await request.body()
             header = request.headers.get("lantern-signature")
             valid = verify_signature(WEBHOOK_SECRET, header, body)
-            self.received.append((valid, dict(request.headers), body))
+            headers = {**request.headers, "x-path": f"/hooks/{name}"}
+            self.received.append((valid, headers, body))
             if self.hang:
                 await self.release.wait()
             return Response(status_code=self.status, headers=self.headers)

@@ -11,7 +11,7 @@ from one it never tried.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from events.contracts.missing import RiskGrade
@@ -45,13 +45,38 @@ class AlertRaised(Event):
 
 
 class AlertUpdated(Event):
-    """A re-assessment raised the level: the recipient is told again."""
+    """A re-assessment raised the level: the recipient is told again, at once.
+
+    v2: ``occasion`` names the update message it goes into. News still waiting to be
+    told (``AlertNewsAdded``) goes in the same message, sent now; v1 updates each had
+    a message of their own, named by the level."""
+
+    schema_version = 2
 
     alert_id: UUID
     level: RiskGrade
     previous_level: RiskGrade
     escalate_at: datetime | None
     updated_at: datetime
+    occasion: str
+
+    @staticmethod
+    def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "occasion": data["level"]}
+
+
+class AlertNewsAdded(Event):
+    """News of the episode for the recipient (a sighting, a new police grade, new
+    information, a reclassification): told in one update message with whatever else
+    arrives before ``send_at``, the end of the window the first of it opened."""
+
+    alert_id: UUID
+    news: str
+    """The type of the episode's event that brought it."""
+    occasion: str
+    """The update message it goes into: news within one window share one."""
+    send_at: datetime
+    added_at: datetime
 
 
 class AlertClosed(Event):

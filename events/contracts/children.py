@@ -28,8 +28,11 @@ class CarePeriod(Value):
 class ChildRecorded(Event):
     """The directory's whole record of a child, as of now (last one wins).
 
-    v2: the child's periods of care. A v1 record said nothing of them, so it is
-    read with none (not "never in care": ``looked_after`` still says that)."""
+    v2: the child's periods of care, and ``placing_authority_child_id``, the placing
+    authority's own id for a child placed here by another council, so its home
+    authority is told its own id, never this council's. A v1 record said nothing of
+    either, so it is read with none (no periods is not "never in care":
+    ``looked_after`` still says that)."""
 
     schema_version = 2
 
@@ -40,6 +43,7 @@ class ChildRecorded(Event):
     looked_after: bool
     uasc: bool
     placing_authority: str
+    placing_authority_child_id: str | None = None
     placement_district: str | None = None
     ola: bool
     social_worker: Contact | None = None
@@ -48,4 +52,4 @@ class ChildRecorded(Event):
 
     @staticmethod
     def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
-        return {**data, "care_periods": []}
+        return {**data, "care_periods": [], "placing_authority_child_id": None}

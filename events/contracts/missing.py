@@ -152,3 +152,17 @@ class ReportWithdrawn(Event):
     withdrawn_at: datetime
     reason: WithdrawalReason
     note: str | None = None
+
+
+class EpisodeReclassified(Event):
+    """Police or council staff found the child's whereabouts known (away, SSDA903 A)
+    or not (missing, M) after all: who said so, and why. Triage assesses again."""
+
+    episode_id: UUID
+    previous: EpisodeType
+    episode_type: EpisodeType
+    reason: str
+    by: str
+    """The API client that reclassified it (``client:<name>``), as the actor."""
+    role: Literal["police", "staff"]
+    reclassified_at: datetime

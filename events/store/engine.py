@@ -11,6 +11,10 @@ WRITE = "lantern_write"
 """Execution option marking a connection that will write: SQLite then takes its write
 lock at BEGIN, so two writers queue instead of deadlocking on a lock upgrade."""
 
+APPEND_LOCK = 0x4C414E54
+""""LANT": the one advisory lock every appender takes on PostgreSQL (SQLite: its
+write lock, taken at BEGIN by a ``WRITE`` connection)."""
+
 ONE_STATEMENT = "lantern_one_statement"
 """Execution option marking a connection that runs single statements: on SQLite no
 BEGIN around them (a statement on its own is its own snapshot)."""

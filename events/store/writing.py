@@ -30,13 +30,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from events.envelope import Envelope, NewEvent
 from events.store import Append, Commit, Recorded
 from events.store.bookkeeping import write_bookkeeping
-from events.store.engine import sqlite_writer
+from events.store.engine import APPEND_LOCK, sqlite_writer
 from events.store.notifications import CommitSignals
 from events.store.planning import load_plan, plan_commit
 from events.store.projections import Projections
 from events.store.tables import events
 
-APPEND_LOCK = 0x4C414E54  # "LANT": the one advisory lock every appender takes
 LOCK = text(
     "SELECT pg_advisory_xact_lock(:key),"
     " set_config('plan_cache_mode', 'force_custom_plan', true)"

@@ -1,21 +1,20 @@
 """The one HTTP application: every service's router mounted on the shared web layer,
-with health and readiness."""
+with health and readiness (services/api/readiness.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
-from sqlalchemy import text
 
 from events.runtime import run_workers
-from events.store.migrate import is_up_to_date
 from services.api.container import Container
-from services.api.deps import CORRELATION_PARAMETER
+from services.api.docs import serve_docs
 from services.api.errors import BodyGuard, install_error_handlers
+from services.api.openapi import document_the_web_layer
+from services.api.readiness import Readiness, readiness
 
 
 def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
@@ -33,13 +32,16 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
         summary="Missing-from-care notifications, risk triage and alerts",
         version="1",
         lifespan=lifespan,
+        docs_url=None,  # served from the package's own assets: services/api/docs.py
+        redoc_url=None,
     )
     app.state.container = container
     app.add_middleware(BodyGuard)
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)
-    _document_correlation_header(app)
+    document_the_web_layer(app)
+    serve_docs(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:
@@ -48,44 +50,13 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
     @app.get(
         "/ready",
         tags=["operations"],
-        summary="Readiness: database reachable, migrations applied, workers running",
-        responses={503: {"description": "Not ready; the body says which check failed"}},
+        summary="Readiness: database, migrations and workers; degraded when a "
+        "service is set up so that part of its work cannot be done",
+        responses={503: {"model": Readiness, "description": "Not ready"}},
     )
-    async def ready(response: Response) -> dict[str, object]:
-        checks = await _checks(container)
-        ok = all(checks.values())
-        response.status_code = 200 if ok else 503
-        return {"status": "ready" if ok else "not_ready", "checks": checks}
+    async def ready(response: Response) -> Readiness:
+        state = await readiness(container.store, container.workers, container.checks)
+        response.status_code = 503 if state.status == "not_ready" else 200
+        return state
 
     return app
-
-
-def _document_correlation_header(app: FastAPI) -> None:
-    """The optional ``X-Correlation-ID`` on every operation that authenticates: the
-    client dependency reads it from the request itself, out of FastAPI's sight."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            for path in build()["paths"].values():
-                for operation in path.values():
-                    if "security" in operation:
-                        parameters = operation.setdefault("parameters", [])
-                        parameters.append(CORRELATION_PARAMETER)
-        return app.openapi_schema  # type: ignore[return-value]
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-async def _checks(container: Container) -> dict[str, bool]:
-    database = migrations = False
-    try:
-        async with asyncio.timeout(2):
-            async with container.store.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            database = True
-            migrations = await is_up_to_date(container.store.engine)
-    except Exception:  # noqa: S110 - any failure is what readiness reports
-        pass
-    workers = all(w.running for w in container.workers)
-    return {"database": database, "migrations": migrations, "workers": workers}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -13,21 +13,29 @@ from events.store.sql import SqlEventStore
 from services.api.auth import ClientRegistry
 from services.api.links import AckLinks
 from services.api.ratelimit import RateLimiter
+from services.api.readiness import Check
 from services.api.settings import HttpSettings
 from services.records.children import ChildMatcher
 
 
 @dataclass
 class Container:
-    """``workers`` run beside the app: the embedded default runs every service here."""
+    """``workers`` run beside the app: the embedded default runs every service here;
+    ``checks`` are theirs, for ``/ready`` (services/api/readiness.py)."""
 
     store: SqlEventStore
     clients: ClientRegistry
     limiter: RateLimiter
+    """Requests, by API client."""
+    auth_failures: RateLimiter
+    """Failed authentications, by source address."""
     children: ChildMatcher
     workers: Sequence[Worker] = ()
+    checks: Mapping[str, Check] = field(default_factory=dict)
     links: AckLinks | None = None
     notify_callback_token: str | None = None
+    webhook_hosts: frozenset[str] = frozenset()
+    """Hosts a recipient's webhook may name whatever they are (the allow-list)."""
     now: Callable[[], datetime] = utcnow
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -37,15 +45,22 @@ def container_for(
     store: SqlEventStore,
     *,
     workers: Sequence[Worker] = (),
+    checks: Mapping[str, Check] | None = None,
     links: AckLinks | None = None,
     notify_callback_token: str | None = None,
+    webhook_hosts: frozenset[str] = frozenset(),
 ) -> Container:
     return Container(
         store=store,
         clients=ClientRegistry(store.engine),
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        auth_failures=RateLimiter(
+            settings.auth_failures_per_minute, settings.auth_failures_burst
+        ),
         children=ChildMatcher(store),
         workers=workers,
+        checks=checks or {},
         links=links,
         notify_callback_token=notify_callback_token,
+        webhook_hosts=webhook_hosts,
     )

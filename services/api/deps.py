@@ -1,8 +1,16 @@
 """What every route depends on: the container, and the API client behind the bearer
-token with its role (``Police``, ``Staff``, ``Integrator``)."""
+token with its role (``Police``, ``Integrator``, and ``OnCall``: staff, or police,
+whose routes narrow what each may see).
+
+Failed authentication is limited by source address: past a burst of failures, an
+address gets 429 before its credentials are even looked at, until its budget
+refills. Every bad token otherwise costs a database lookup, and nothing would slow
+down someone trying tokens.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 import uuid
@@ -34,42 +42,77 @@ Deps = Annotated[Container, Depends(container)]
 
 
 class _Client(HTTPBearer):
-    """The bearer token's client, rate limited, with the ``required`` role. One
+    """The bearer token's client, rate limited, with one of the ``allowed`` roles. One
     dependency taking only the request, its headers read here: FastAPI's cost per
     request grows with each parameter and sub-dependency it solves (a sixth of a
     stored report's CPU when the token and correlation id were two of them). Being
     an ``HTTPBearer``, it still puts the scheme in the OpenAPI document."""
 
-    def __init__(self, required: Role) -> None:
+    def __init__(self, *allowed: Role) -> None:
         super().__init__(
             auto_error=False,
             scheme_name="HTTPBearer",
             description="Token from `lantern clients create`",
         )
-        self.required = required
+        self.allowed = allowed
+        self.refusal = f"this needs an API client with the {' or '.join(allowed)} role"
 
     async def __call__(self, request: Request) -> ApiClient:  # type: ignore[override]
         deps = await container(request)
+        admit(request, deps)
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        challenge = {"WWW-Authenticate": "Bearer"}
         if scheme.lower() != "bearer" or not token:
-            raise HTTPException(401, "a bearer token is required", headers=challenge)
+            raise refuse(request, deps, "a bearer token is required", BEARER)
         client = await deps.clients.authenticate(token)
         if client is None:
-            raise HTTPException(401, "the token is not valid", headers=challenge)
-        wait = deps.limiter.take(client.client_id, time.monotonic())
-        if wait:
-            raise HTTPException(
-                429, "rate limit exceeded", {"Retry-After": str(math.ceil(wait))}
-            )
+            raise refuse(request, deps, "the token is not valid", BEARER)
+        if wait := deps.limiter.take(client.client_id, time.monotonic()):
+            raise _too_many(wait, "rate limit exceeded")
         structlog.contextvars.bind_contextvars(
             client=client.name, correlation_id=str(_correlation_id(request))
         )
-        if client.role is not self.required:
-            raise HTTPException(
-                403, f"this needs an API client with the {self.required} role"
-            )
+        if client.role not in self.allowed:
+            raise HTTPException(403, self.refusal)
         return client
+
+
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+def admit(request: Request, deps: Container) -> None:
+    """429 for an address that has spent its failed authentications, before its
+    credentials are looked at: call it first on any route that checks a token."""
+    if wait := deps.auth_failures.wait(_source(request), time.monotonic()):
+        raise _too_many(wait, "too many failed authentications from this address")
+
+
+def refuse(
+    request: Request,
+    deps: Container,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> HTTPException:
+    """The 401 for credentials that failed, counted against the address."""
+    deps.auth_failures.take(_source(request), time.monotonic())
+    return HTTPException(401, detail, headers=headers)
+
+
+def _source(request: Request) -> str:
+    """The caller's address as uvicorn has it (from X-Forwarded-For only behind a
+    proxy it trusts: FORWARDED_ALLOW_IPS); an IPv6 one by its /64, which one
+    machine may hold whole."""
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return host
+
+
+def _too_many(wait: float, detail: str) -> HTTPException:
+    return HTTPException(429, detail, {"Retry-After": str(math.ceil(wait))})
 
 
 def _correlation_id(request: Request) -> uuid.UUID:
@@ -86,3 +129,7 @@ def _correlation_id(request: Request) -> uuid.UUID:
 Police = Annotated[ApiClient, Depends(_Client(Role.police))]
 Integrator = Annotated[ApiClient, Depends(_Client(Role.integrator))]
 Staff = Annotated[ApiClient, Depends(_Client(Role.staff))]
+"""The council's staff alone: what the police never see (return interviews)."""
+OnCall = Annotated[ApiClient, Depends(_Client(Role.staff, Role.police))]
+"""Who is alerted: the council's staff, and police teams through their force's
+client. The route decides which alerts each sees."""

@@ -6,11 +6,16 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 MAX_BODY = 64 * 1024
+MALFORMED = {"detail": "malformed JSON body"}
+_PLACES = ("body", "query", "path", "header", "cookie")
 
 
 class Rejected(Exception):
@@ -21,9 +26,9 @@ class Rejected(Exception):
 
 
 def _field(loc: Sequence[Any]) -> str:
-    parts = (
-        [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path") else []
-    )
+    """``child.given_name``, ``limit``, ``Idempotency-Key``: the place in the body,
+    or the parameter's name."""
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in _PLACES else []
     return ".".join(parts) or str(loc[0] if loc else "body")
 
 
@@ -31,13 +36,30 @@ def problems_body(problems: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return {"detail": [{"field": f, "reason": r} for f, r in problems]}
 
 
+def _unparsable(exc: StarletteHTTPException) -> bool:
+    """FastAPI turns a syntax error in a JSON body into a validation error, but any
+    other failure of the parser (invalid UTF-8, nesting too deep, an integer over
+    Python's 4,300 digits) into a 400 of its own, raised from that failure."""
+    return exc.status_code == 400 and isinstance(
+        exc.__cause__, ValueError | RecursionError
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def invalid(_: Request, exc: Exception) -> JSONResponse:
         errors = cast(RequestValidationError, exc).errors()
         if any(e["type"] == "json_invalid" for e in errors):
-            return JSONResponse({"detail": "malformed JSON body"}, status_code=400)
+            return JSONResponse(MALFORMED, status_code=400)
         problems = [(_field(e["loc"]), e["msg"]) for e in errors]
         return JSONResponse(problems_body(problems), status_code=422)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        error = cast(StarletteHTTPException, exc)
+        if _unparsable(error):
+            return JSONResponse(MALFORMED, status_code=400)
+        if error.status_code == 405:
+            error.headers = {**(error.headers or {}), "Allow": _allowed(request)}
+        return await http_exception_handler(request, error)
 
     async def rejected(_: Request, exc: Exception) -> JSONResponse:
         rejection = cast(Rejected, exc)
@@ -46,7 +68,25 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Rejected, rejected)
+
+
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def _allowed(request: Request) -> str:
+    """Every method of the path, for a 405's ``Allow``: Starlette lists only those
+    of the first route that matched the path (PUT, not DELETE, for a recipient).
+    Each method is asked of the router as a request would be."""
+    return ", ".join(
+        method
+        for method in METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    )
 
 
 class BodyGuard:

@@ -1,7 +1,9 @@
-"""Per-client token buckets: a burst is allowed, a sustained flood gets 429."""
+"""Token buckets by key: a burst is allowed, a sustained flood gets 429. Keyed by
+API client for requests, and by source address for failed authentications."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 
 
@@ -15,15 +17,30 @@ class _Bucket:
 class RateLimiter:
     per_minute: int
     burst: int
-    _buckets: dict[object, _Bucket] = field(default_factory=dict)
+    max_keys: int = 100_000
+    """Buckets kept; past it the oldest goes (a full bucket is no bucket): a flood
+    from many addresses must not grow memory without end."""
+    _buckets: dict[Hashable, _Bucket] = field(default_factory=dict)
 
-    def take(self, key: object, now: float) -> float:
+    def take(self, key: Hashable, now: float) -> float:
         """Take one token; returns 0 if allowed, else seconds until one is free."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.max_keys:
+                del self._buckets[next(iter(self._buckets))]
+            bucket = self._buckets[key] = _Bucket(self.burst, now)
+        wait = self._refill(bucket, now)
+        if not wait:
+            bucket.tokens -= 1
+        return wait
+
+    def wait(self, key: Hashable, now: float) -> float:
+        """Seconds until ``key`` has a token, taking none; 0 if it has one now."""
+        bucket = self._buckets.get(key)
+        return self._refill(bucket, now) if bucket else 0.0
+
+    def _refill(self, bucket: _Bucket, now: float) -> float:
         rate = self.per_minute / 60
-        bucket = self._buckets.setdefault(key, _Bucket(self.burst, now))
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * rate)
         bucket.updated = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return 0.0
-        return (1 - bucket.tokens) / rate
+        return 0.0 if bucket.tokens >= 1 else (1 - bucket.tokens) / rate

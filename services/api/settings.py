@@ -1,4 +1,5 @@
-"""The web layer's settings: where to listen, and how fast each API client may go."""
+"""The web layer's settings: where to listen, how fast each API client may go, and
+how many failed authentications an address gets before it must wait."""
 
 from pydantic import Field
 
@@ -12,3 +13,9 @@ class HttpSettings(CoreSettings):
         600, ge=1, description="Sustained requests per minute per API client"
     )
     rate_limit_burst: int = Field(100, ge=1, description="Requests allowed at once")
+    auth_failures_per_minute: int = Field(
+        30, ge=1, description="Failed authentications a minute per source address"
+    )
+    auth_failures_burst: int = Field(
+        20, ge=1, description="Failed authentications from one address before 429"
+    )

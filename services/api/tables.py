@@ -1,4 +1,5 @@
-"""Intake's own table: the API clients."""
+"""The web layer's own tables: the API clients, and the key that signs acknowledgement
+links when no key is configured."""
 
 from sqlalchemy import Column, String, Table, Uuid
 
@@ -16,3 +17,12 @@ api_clients = Table(
     Column("rotated_at", UtcDateTime(), nullable=True),
     Column("revoked_at", UtcDateTime(), nullable=True),
 )
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+"""Outside production only: a key made once and kept with the data it signs for."""

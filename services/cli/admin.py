@@ -5,20 +5,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.exc import OperationalError
 
 from events.cloudevents import schema_id
-from events.registry import event_types
+from events.registry import Event, event_types
 from events.runtime import open_store
 from events.settings import CoreSettings
 from events.store import migrate
+from events.streams import Category, stream_name
 from services.api.auth import ClientError, ClientRegistry, Role
-from services.cli.settings import read_settings
+from services.cli.settings import read_policy, read_settings
 from services.processes import projectors
+from services.triage.explain import explain
+from services.triage.settings import TriageSettings
 
 T = TypeVar("T")
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
@@ -126,7 +131,7 @@ def parked_redrive(
 @clients_app.command("create")
 def clients_create(
     name: Annotated[str, typer.Option(help="Unique name, recorded as the actor")],
-    role: Annotated[Role, typer.Option(help="police or integrator")],
+    role: Annotated[Role, typer.Option(help="police, staff or integrator")],
     force: Annotated[
         str | None, typer.Option(help="Police force code (police only)")
     ] = None,
@@ -174,11 +179,50 @@ def _with_clients(action: Callable[[ClientRegistry], Awaitable[T]]) -> T:
 
 @projections_app.command("rebuild")
 def projections_rebuild() -> None:
-    """Empty the read models and replay the log into them (stop services first)."""
+    """Empty the read models and replay the log into them. Safe while the services
+    run: their appends wait until it is done (docs/operations.md)."""
     settings = read_settings(CoreSettings)
+
+    def progress(done: int, total: int) -> None:
+        typer.echo(f"replayed {done} of {total} events", err=True)
 
     async def rebuild() -> int:
         async with open_store(settings, projectors()) as store:
-            return await store.rebuild_projections()
+            return await store.rebuild_projections(progress=progress)
 
-    typer.echo(f"replayed {asyncio.run(rebuild())} events")
+    try:
+        replayed = asyncio.run(rebuild())
+    except OperationalError as exc:
+        typer.echo(f"error: nothing rebuilt, nothing changed ({exc.orig})", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"replayed {replayed} events")
+
+
+@policy_app.command("check")
+def policy_check(
+    file: Annotated[
+        Path | None, typer.Argument(help="Default: the configured one")
+    ] = None,
+) -> None:
+    """Validate a policy file, as `lantern triage` does at start."""
+    settings = read_settings(TriageSettings)
+    if file is not None:
+        settings = settings.model_copy(update={"triage_policy_file": file})
+    typer.echo(f"policy {read_policy(settings).version} is valid")
+
+
+@policy_app.command("explain")
+def policy_explain(episode_id: uuid.UUID) -> None:
+    """Why an episode has its risk level: every factor, its source, evidence, weight."""
+    settings = read_settings(CoreSettings)
+
+    async def read() -> list[Event]:
+        async with open_store(settings) as store:
+            stream = stream_name(Category.episode, episode_id)
+            return [e.event for e in await store.read_stream(stream)]
+
+    events = asyncio.run(read())
+    if not events:
+        typer.echo(f"no episode {episode_id}", err=True)
+        raise typer.Exit(2)
+    typer.echo(explain(events))

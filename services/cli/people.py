@@ -22,6 +22,7 @@ from services.notifier.recipients.projector import (
     record,
     remove,
 )
+from services.notifier.settings import NotifierSettings
 from services.processes import projectors
 from services.records.authorities import la_codes
 
@@ -60,12 +61,15 @@ def recipients_import(
     file: Annotated[typer.FileText, typer.Argument(help="CSV; see docs/recipients.md")],
 ) -> None:
     """Record every recipient in a CSV file; nothing is recorded if any row is bad."""
-    settings = read_settings(CoreSettings)
+    settings = read_settings(NotifierSettings)
+    webhook_hosts = settings.channels.webhook.allowed_hosts
 
     async def record_all() -> tuple[int, int, list[str]]:
         async with open_store(settings, projectors()) as store:
             existing = await list_recipients(store)
-            entries, problems = parse_recipients(file, la_codes(), existing)
+            entries, problems = parse_recipients(
+                file, la_codes(), existing, webhook_hosts
+            )
             changed = [e for e in entries if e not in existing]
             if changed and not problems:
                 await record(store, changed, actor="cli:recipients-import")

@@ -3,7 +3,8 @@ to services/processes.py, which composes the process."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Coroutine
+from typing import Annotated, Any
 
 import typer
 
@@ -11,7 +12,7 @@ from events.runtime import run_loop
 from events.settings import CoreSettings
 from events.store import migrate
 from services import processes
-from services.cli.settings import read_policy, read_settings, required
+from services.cli.settings import listen, read_policy, read_settings, required
 from services.notifier.settings import NotifierSettings
 from services.returns.settings import ReturnsSettings
 from services.triage.settings import TriageSettings
@@ -31,27 +32,29 @@ def run(host: Host = None, port: Port = None) -> None:
         read_settings(processes.RunSettings, host=host, port=port)
     )
     policy = read_policy(settings)
+    sock = listen(settings.host, settings.port)  # before migrating, before workers
     migrate.upgrade(settings.database_url)
-    run_loop(processes.serve(settings, policy, embedded=True, reference=reference))
+    start(processes.serve(settings, policy, sock, embedded=True, reference=reference))
 
 
 def intake(host: Host = None, port: Port = None) -> None:
     """Run the HTTP API alone: police reports, directories, alerts and their acks."""
     settings = read_settings(processes.ApiSettings, host=host, port=port)
-    run_loop(processes.serve(settings, None, embedded=False))
+    sock = listen(settings.host, settings.port)
+    start(processes.serve(settings, None, sock, embedded=False))
 
 
 def triage() -> None:
     """Run triage alone: risk assessments and reviews (Kafka consumer group `triage`
     when configured)."""
     settings = read_settings(TriageSettings)
-    run_loop(processes.work(settings, ["triage"], read_policy(settings)))
+    start(processes.work(settings, ["triage"], read_policy(settings)))
 
 
 def notifier() -> None:
     """Run the notifier alone: alerts, their delivery and escalation (Kafka consumer
     group `notifier` when configured)."""
-    run_loop(processes.work(read_settings(NotifierSettings), ["notifier"], None))
+    start(processes.work(read_settings(NotifierSettings), ["notifier"], None))
 
 
 def returns() -> None:
@@ -65,4 +68,13 @@ def relay() -> None:
     settings = read_settings(CoreSettings)
     if not settings.kafka_bootstrap_servers:
         raise required("LANTERN_KAFKA_BOOTSTRAP_SERVERS")
-    run_loop(processes.work(settings, ["relay"], None))
+    start(processes.work(settings, ["relay"], None))
+
+
+def start(process: Coroutine[Any, Any, None]) -> None:
+    """Run a process; one that cannot start says why, with exit status 1."""
+    try:
+        run_loop(process)
+    except processes.StartupError as exc:
+        typer.echo(f"cannot start: {exc}", err=True)
+        raise typer.Exit(1) from None

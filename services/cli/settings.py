@@ -1,8 +1,9 @@
-"""Settings and the policy file as every command reads them: a bad one stops the
-command, naming the variable and the reason."""
+"""Settings, the policy file and the port as every command reads or takes them: a bad
+one stops the command (exit status 2), naming the variable and the reason."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any, TypeVar
 
 import typer
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 
 from events.logs import configure_logging
 from events.settings import CoreSettings
+from services.processes import CannotListenError, listening_socket
 from services.triage.policy import Policy
 from services.triage.policy_file import PolicyFileError, load_policy
 from services.triage.settings import TriageSettings
@@ -48,3 +50,16 @@ def read_policy(settings: TriageSettings) -> Policy:
 def required(name: str) -> typer.Exit:
     typer.echo(f"invalid setting {name}: required", err=True)
     return typer.Exit(2)
+
+
+def listen(
+    host: str, port: int, *, option: str = "--port (LANTERN_PORT)"
+) -> socket.socket:
+    """The command's port, taken before anything starts; one already taken stops it."""
+    try:
+        return listening_socket(host, port)
+    except CannotListenError as exc:
+        typer.echo(
+            f"{exc}; is it running already? Choose another with {option}", err=True
+        )
+        raise typer.Exit(2) from None

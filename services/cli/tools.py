@@ -10,9 +10,9 @@ import typer
 
 from events.runtime import run_loop
 from events.settings import CoreSettings
-from services.cli.settings import read_settings, required
+from services.cli.settings import listen, read_settings, required
+from services.notifier.channels.settings import ChannelsSettings
 from services.notifier.receiver import create_receiver_app
-from services.notifier.settings import NotifierSettings
 from services.processes import serve_app
 from services.reference_sources.server import (
     DEFAULT_DATA,
@@ -66,7 +66,12 @@ def sources_serve(
     app = create_reference_app(
         reference, Faults.at_start(fault, down=down or ()), token=token
     )
-    run_loop(serve_app(app, host, port))
+    sock = listen(host, port, option="--port")
+    typer.echo(
+        f"serving the reference sources on http://{host}:{port}/"
+        "{youth_justice,cme,cse}"
+    )
+    run_loop(serve_app(app, sock))
 
 
 @webhooks_app.command("receive")
@@ -76,8 +81,17 @@ def webhooks_receive(
 ) -> None:
     """Receive Lantern's webhooks on any path, check their signatures with
     LANTERN_CHANNELS__WEBHOOK__SECRET, and print each message (docs/notifier.md)."""
-    secret = read_settings(NotifierSettings).channels.webhook.secret
+    secret = read_settings(ReceiverSettings).channels.webhook.secret
     if secret is None:
         raise required("LANTERN_CHANNELS__WEBHOOK__SECRET")
     app = create_receiver_app(secret.get_secret_value(), show=typer.echo)
-    run_loop(serve_app(app, host, port))
+    sock = listen(host, port, option="--port")
+    typer.echo(
+        f"receiving webhooks on http://{host}:{port}/ (any path), checking their "
+        "signatures with LANTERN_CHANNELS__WEBHOOK__SECRET; the alerts follow"
+    )
+    run_loop(serve_app(app, sock))
+
+
+class ReceiverSettings(CoreSettings, ChannelsSettings):
+    """The receiver needs the webhook secret only, not a notifier's settings."""

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Protocol
 
 from events.contracts.children import CarePeriod
 
 Problem = tuple[str, str]
 
 
-def care_period_problems(periods: Sequence[CarePeriod]) -> list[Problem]:
+class Period(Protocol):
+    """A period as the API's body or the event carries it."""
+
+    @property
+    def start_date(self) -> date: ...
+    @property
+    def end_date(self) -> date | None: ...
+
+
+def care_period_problems(periods: Sequence[Period]) -> list[Problem]:
     """(field, reason) for each bad period, naming it by its place in the list."""
     problems: list[Problem] = [
         (f"care_periods[{i}].end_date", "is before start_date")
@@ -37,7 +47,7 @@ def care_period_problems(periods: Sequence[CarePeriod]) -> list[Problem]:
     return problems
 
 
-def _end(period: CarePeriod) -> date:
+def _end(period: Period) -> date:
     return period.end_date or date.max
 
 

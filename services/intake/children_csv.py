@@ -11,12 +11,13 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable
 from datetime import date
+from typing import Annotated
 
-from pydantic import ValidationError
+from pydantic import StringConstraints, ValidationError
 
 from events.contracts.children import ChildRecorded
 from services.intake.care_periods import care_period_problems, parse_care_periods
-from services.intake.schemas import ChildRecordPut
+from services.intake.schemas import CHILD_ID, ChildRecordPut
 
 COLUMNS = (
     "la_child_id", "given_name", "family_name", "date_of_birth", "looked_after", "uasc",
@@ -24,7 +25,14 @@ COLUMNS = (
     "social_worker_name", "social_worker_email", "social_worker_phone",
     "team_name", "team_email", "team_phone",
 )  # fmt: skip
-OPTIONAL = ("care_periods",)
+OPTIONAL = ("placing_authority_child_id", "care_periods")
+"""Columns a file may leave out: files written before they existed stay valid."""
+
+
+class ChildRow(ChildRecordPut):
+    """A row: the API's body and the id the API takes from the path."""
+
+    la_child_id: Annotated[str, StringConstraints(pattern=CHILD_ID)]
 
 
 def _contact(row: dict[str, str], prefix: str) -> dict[str, str | None] | None:
@@ -47,36 +55,33 @@ def parse_children(
         return [], [f"line 1: missing columns: {', '.join(sorted(missing))}"]
     records, problems = [], []
     for line, row in enumerate(reader, start=2):
-        la_child_id = row["la_child_id"] or ""
-        plain = [k for k in COLUMNS[1:] if not k.startswith(("social", "team"))]
+        plain = [k for k in COLUMNS if not k.startswith(("social", "team"))]
         try:
             periods = parse_care_periods(row.get("care_periods") or "")
         except ValueError as exc:
             problems.append(f"line {line}: {exc}")
             continue
         body = {
-            **{k: row[k] or None for k in plain},
+            **{k: row.get(k) or None for k in (*plain, "placing_authority_child_id")},
             "social_worker": _contact(row, "social_worker"),
             "team": _contact(row, "team"),
-            "care_periods": periods,
+            "care_periods": [p.model_dump() for p in periods],
         }
-        try:
-            put = ChildRecordPut.model_validate(body)
+        try:  # a cell is text: its flags are words ("true", "yes", "1"), not JSON
+            child = ChildRow.model_validate(body, strict=False)
         except ValidationError as exc:
             problems += [
                 f"line {line}: {'.'.join(map(str, e['loc']))}: {e['msg']}"
                 for e in exc.errors()
             ]
             continue
-        if not la_child_id.replace("_", "").isalnum():
-            problems.append(f"line {line}: la_child_id: letters, digits and _ only")
-        if put.placing_authority not in la_codes:
+        if child.placing_authority not in la_codes:
             problems.append(f"line {line}: placing_authority: not a known LA code")
-        if put.date_of_birth > today:
+        if child.date_of_birth > today:
             problems.append(f"line {line}: date_of_birth: is in the future")
         problems += [
             f"line {line}: {field}: {why}"
-            for field, why in care_period_problems(put.care_periods)
+            for field, why in care_period_problems(child.care_periods)
         ]
-        records.append(ChildRecorded(la_child_id=la_child_id, **put.model_dump()))
+        records.append(ChildRecorded(**child.model_dump()))
     return (records, problems) if not problems else ([], problems)

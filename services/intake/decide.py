@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from events.contracts.missing import (
     ChildFound,
     ChildMatch,
     ChildSighted,
+    EpisodeReclassified,
+    EpisodeType,
     InformationAdded,
     MissingReported,
     PoliceRiskGradeChanged,
@@ -29,6 +31,7 @@ from services.intake.schemas import (
     EpisodeUpdate,
     FoundReport,
     MissingReportCreate,
+    Reclassification,
     Withdrawal,
 )
 
@@ -43,6 +46,12 @@ class Episode:
     status: str = "open"
     grade: RiskGrade = RiskGrade.no_apparent_risk
     closing: ChildFound | ReportWithdrawn | None = None
+    episode_type: EpisodeType | None = None
+    """As reclassified since the report; None: as reported."""
+
+    @property
+    def current_type(self) -> EpisodeType:
+        return self.episode_type or self.report.episode_type
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,8 @@ def fold(events: Sequence[Event]) -> Episode | None:
             continue
         elif isinstance(event, PoliceRiskGradeChanged):
             episode = replace(episode, grade=event.grade)
+        elif isinstance(event, EpisodeReclassified):
+            episode = replace(episode, episode_type=event.episode_type)
         elif isinstance(event, ChildFound):
             episode = replace(episode, status="found", closing=event)
         elif isinstance(event, ReportWithdrawn):
@@ -174,6 +185,33 @@ def update_episode(command: EpisodeUpdate, episode: Episode) -> Decision:
             )
         )
     return events
+
+
+def reclassify(
+    command: Reclassification,
+    episode: Episode,
+    *,
+    by: str,
+    role: Literal["police", "staff"],
+    now: datetime,
+) -> Decision:
+    """Whereabouts known after all (away, SSDA903 A), or not (missing, M): who says
+    so and why is recorded. The type it already has is a repeat."""
+    if episode.status != "open":
+        return Conflict(f"the episode is closed ({episode.status})")
+    if command.episode_type is episode.current_type:
+        return Repeat()
+    return [
+        EpisodeReclassified(
+            episode_id=episode.report.episode_id,
+            previous=episode.current_type,
+            episode_type=command.episode_type,
+            reason=command.reason,
+            by=by,
+            role=role,
+            reclassified_at=_utc(now),
+        )
+    ]
 
 
 def record_found(command: FoundReport, episode: Episode) -> Decision:

@@ -1,4 +1,5 @@
-"""The police-facing API, v1: thin routes over the pure decisions in decide.py."""
+"""The police-facing API, v1: thin routes over the pure decisions in decide.py. Council
+staff may reclassify an episode too (missing or away), as the police may."""
 
 from __future__ import annotations
 
@@ -24,13 +25,15 @@ from events.ids import derive_id
 from events.registry import Event
 from events.store import ConcurrencyError
 from events.streams import Category, stream_name
-from services.api.auth import ApiClient
+from services.api.auth import ApiClient, Role
 from services.api.container import Container
-from services.api.deps import Deps, Integrator, Police
+from services.api.deps import Deps, Integrator, OnCall, Police
 from services.api.errors import Rejected
+from services.api.openapi import Conflict, Problems
 from services.intake import decide
 from services.intake.care_periods import care_period_problems
 from services.intake.schemas import (
+    CHILD_ID,
     ChildRecordPut,
     EpisodeAccepted,
     EpisodePage,
@@ -39,6 +42,7 @@ from services.intake.schemas import (
     EpisodeUpdate,
     FoundReport,
     MissingReportCreate,
+    Reclassification,
     RiskSummary,
     TimelineEntry,
     Withdrawal,
@@ -46,6 +50,7 @@ from services.intake.schemas import (
 from services.intake.validation import found_problems, report_problems, update_problems
 from services.records.authorities import la_codes
 from services.records.children import child_record
+from services.records.episodes import roles_alerted
 from services.records.tables import episodes
 
 router = APIRouter(prefix="/v1")
@@ -57,7 +62,10 @@ IdempotencyKey = Annotated[
 ]
 Responses = dict[int | str, dict[str, Any]]
 CONFLICT: Responses = {
-    409: {"description": "Conflicts with what is recorded; the body says why"}
+    409: {
+        "model": Conflict,
+        "description": "Conflicts with what is recorded; the body says why",
+    }
 }
 NOT_FOUND: Responses = {404: {"description": "No such episode for this force"}}
 REPEAT: Responses = {
@@ -71,9 +79,15 @@ async def _load(deps: Container, episode_id: uuid.UUID) -> tuple[list[Envelope],
 
 
 def _visible(envelopes: Sequence[Envelope], client: ApiClient) -> decide.Episode:
-    """Another force's episode is a 404, indistinguishable from a missing one."""
+    """To the police, another force's episode is a 404, indistinguishable from a
+    missing one; council staff see every episode."""
     episode = decide.fold([e.event for e in envelopes])
-    if episode is None or episode.report.police_force != client.police_force:
+    other_force = (
+        client.role is Role.police
+        and episode is not None
+        and episode.report.police_force != client.police_force
+    )
+    if episode is None or other_force:
         raise HTTPException(404, "episode not found")
     return episode
 
@@ -134,7 +148,11 @@ def _status_after(events: Sequence[Event], status: str) -> str:
 @router.post(
     "/missing-reports",
     status_code=202,
-    responses={**REPEAT, **CONFLICT, 403: {"description": "Another force's report"}},
+    responses={
+        **REPEAT,
+        **CONFLICT,
+        403: {"model": Problems, "description": "A report for another force"},
+    },
     summary="Report a child missing",
 )
 async def report_missing(
@@ -234,6 +252,32 @@ async def withdraw(
     return await _command(deps, response, client, episode_id, decision, ids=ids)
 
 
+@router.post(
+    "/episodes/{episode_id}/reclassification",
+    status_code=202,
+    responses={**REPEAT, **CONFLICT, **NOT_FOUND},
+    summary="Missing or away: whereabouts unknown (SSDA903 M) or known (A), and why",
+)
+async def reclassify(
+    episode_id: EpisodeId,
+    body: Reclassification,
+    client: OnCall,
+    deps: Deps,
+    response: Response,
+) -> EpisodeAccepted:
+    """The police, or council staff (a `staff` client), for any episode."""
+    role: Literal["police", "staff"] = (
+        "police" if client.role is Role.police else "staff"
+    )
+
+    def decision(episode: decide.Episode, _: set[uuid.UUID]) -> decide.Decision:
+        return decide.reclassify(
+            body, episode, by=client.actor, role=role, now=deps.now()
+        )
+
+    return await _command(deps, response, client, episode_id, decision, ids=())
+
+
 async def _command(
     deps: Container,
     response: Response,
@@ -269,7 +313,7 @@ async def read_episode(
         police_force=report.police_force,
         police_reference=report.police_reference,
         status=episode.status,
-        episode_type=report.episode_type,
+        episode_type=episode.current_type,
         police_risk_grade=episode.grade,
         missing_since=report.missing_since,
         reported_at=report.reported_at,
@@ -279,6 +323,7 @@ async def read_episode(
             for e in envelopes
         ],
         risk_assessment=_latest_assessment(envelopes),
+        alerted_roles=await roles_alerted(deps.store, episode_id),
     )
 
 
@@ -334,7 +379,7 @@ async def list_episodes(
     summary="Record a child in the children's records (case-management feed)",
 )
 async def put_child(
-    la_child_id: Annotated[str, Path(pattern=r"^[A-Za-z0-9_]{1,40}$")],
+    la_child_id: Annotated[str, Path(pattern=CHILD_ID)],
     body: ChildRecordPut,
     client: Integrator,
     deps: Deps,

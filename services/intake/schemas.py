@@ -1,30 +1,34 @@
-"""Request and response bodies of the police-facing API (contract v1)."""
+"""Request and response bodies of the police-facing API (contract v1).
+
+The parts of a report are request types of their own, not the event's value
+objects: the event keeps every report ever recorded readable, while a new report
+meets today's bounds (services/api/schemas.py).
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from events.contracts.children import CarePeriod, Contact
 from events.contracts.missing import (
-    Child,
     EpisodeType,
-    LastSeen,
-    Placement,
+    Gender,
+    PlacementType,
     ReturnedTo,
     RiskGrade,
     WithdrawalReason,
 )
-from services.api.schemas import Body, ShortText
+from services.api.schemas import Body, Date, Flag, LongText, Moment, ShortText
 
 ForceCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")]
 Reference = Annotated[
     str, StringConstraints(min_length=1, max_length=50, pattern=r"^\S+$")
 ]
-Text = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+CHILD_ID = r"^[A-Za-z0-9_]{1,40}$"
+"""A child's id in the children's records (``PUT /v1/children/{la_child_id}``)."""
 ReportedGrade = Literal[
     "no_apparent_risk", "very_low", "low", "medium", "high", "absent"
 ]  # fmt: skip
@@ -56,26 +60,45 @@ REPORT_EXAMPLE: dict[str, Any] = {
 }
 
 
+class ChildDetails(Body):
+    la_child_id: ShortText | None = None
+    given_name: ShortText
+    family_name: ShortText
+    date_of_birth: Date
+    gender: Gender
+
+
+class PlacementDetails(Body):
+    placing_authority: ShortText
+    placement_type: PlacementType
+    postcode: ShortText | None = None
+
+
+class LastSeenDetails(Body):
+    description: LongText | None = None
+    postcode: ShortText | None = None
+
+
 class MissingReportCreate(Body):
     model_config = ConfigDict(json_schema_extra={"examples": [REPORT_EXAMPLE]})
 
     police_force: ForceCode
     police_reference: Reference
-    reported_at: AwareDatetime
-    missing_since: AwareDatetime
+    reported_at: Moment
+    missing_since: Moment
     episode_type: EpisodeType
     police_risk_grade: ReportedGrade
-    child: Child
-    placement: Placement
-    last_seen: LastSeen | None = None
-    circumstances: Text | None = None
+    child: ChildDetails
+    placement: PlacementDetails
+    last_seen: LastSeenDetails | None = None
+    circumstances: LongText | None = None
     reporting_officer: ShortText | None = None
 
 
 class Sighting(Body):
-    seen_at: AwareDatetime
+    seen_at: Moment
     postcode: ShortText | None = None
-    description: Text | None = None
+    description: LongText | None = None
 
 
 class EpisodeUpdate(Body):
@@ -97,11 +120,11 @@ class EpisodeUpdate(Body):
         }
     )
 
-    received_at: AwareDatetime
+    received_at: Moment
     police_risk_grade: ReportedGrade | None = None
-    reason: Text | None = None
+    reason: LongText | None = None
     sighting: Sighting | None = None
-    information: Text | None = None
+    information: LongText | None = None
 
 
 class FoundReport(Body):
@@ -118,10 +141,10 @@ class FoundReport(Body):
         }
     )
 
-    found_at: AwareDatetime
+    found_at: Moment
     found_location: ShortText | None = None
     returned_to: ReturnedTo
-    safe_and_well_check: bool
+    safe_and_well_check: Flag
 
 
 class Withdrawal(Body):
@@ -132,7 +155,25 @@ class Withdrawal(Body):
     )
 
     reason: WithdrawalReason
-    note: Text | None = None
+    note: LongText | None = None
+
+
+class Reclassification(Body):
+    """Missing (whereabouts unknown, SSDA903 M) or away (known, A), and why."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "episode_type": "away",
+                    "reason": "Carer has spoken to her; she is at her aunt's",
+                }
+            ]
+        }
+    )
+
+    episode_type: EpisodeType
+    reason: LongText
 
 
 class EpisodeAccepted(BaseModel):
@@ -195,6 +236,17 @@ class EpisodePage(BaseModel):
     )
 
 
+class ContactDetails(Body):
+    name: ShortText
+    email: ShortText | None = None
+    phone: ShortText | None = None
+
+
+class CarePeriodDetails(Body):
+    start_date: Date
+    end_date: Date | None = None
+
+
 class ChildRecordPut(Body):
     model_config = ConfigDict(
         json_schema_extra={
@@ -224,17 +276,22 @@ class ChildRecordPut(Body):
 
     given_name: ShortText
     family_name: ShortText
-    date_of_birth: date
-    looked_after: bool
-    uasc: bool = Field(description="Unaccompanied asylum-seeking child")
-    placing_authority: str = Field(
+    date_of_birth: Date
+    looked_after: Flag
+    uasc: Flag = Field(description="Unaccompanied asylum-seeking child")
+    placing_authority: ShortText = Field(
         description="DfE LA code of the responsible authority"
     )
+    placing_authority_child_id: ShortText | None = Field(
+        None,
+        description="The placing authority's own id for a child placed here by "
+        "another council: its home authority is told this id",
+    )
     placement_district: ShortText | None = None
-    ola: bool = Field(description="Placed here by another local authority")
-    social_worker: Contact | None = None
-    team: Contact | None = None
-    care_periods: list[CarePeriod] = Field(
+    ola: Flag = Field(description="Placed here by another local authority")
+    social_worker: ContactDetails | None = None
+    team: ContactDetails | None = None
+    care_periods: list[CarePeriodDetails] = Field(
         default_factory=list,
         max_length=100,
         description="Periods of care (SSDA903 DECOM/DEC); end_date null while in care",

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from events.contracts.missing import Child
 from services.intake.schemas import (
+    ChildDetails,
     EpisodeUpdate,
     FoundReport,
     MissingReportCreate,
@@ -28,7 +28,7 @@ def _future(field: str, value: datetime, now: datetime) -> list[Problem]:
 
 
 def child_problems(
-    child: Child, missing_since: datetime, now: datetime
+    child: ChildDetails, missing_since: datetime, now: datetime
 ) -> list[Problem]:
     if child.date_of_birth > now.date():
         return [("child.date_of_birth", "is in the future")]

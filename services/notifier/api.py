@@ -1,47 +1,61 @@
 """Alerts over HTTP: on-call staff list and acknowledge them (with their token, or the
 signed one-click link in a message), follow them live as server-sent events, and GOV.UK
-Notify reports deliveries. Answers carry roles and ids, never contact details."""
+Notify reports deliveries. Answers carry roles and ids, never contact details.
+
+Each alert belongs to whoever it was raised for. Staff tokens are the council's: they
+see its alerts (social workers, teams, duty, out of hours, managers, home authorities)
+but not those of a police team (the MCET), which are the police's business, seen by
+the force's own client for the episodes that force reported. Another's alert is a
+404 on acknowledgement, as if it did not exist, and absent from lists and the feed.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel
-from sqlalchemy import case, select
+from sqlalchemy import ColumnElement, Select, and_, case, not_, select, true
 
 from events.contracts.alerts import (
     AlertAcknowledged,
     AlertDelivered,
     AlertDeliveryFailed,
 )
-from events.envelope import NewEvent
+from events.envelope import Envelope, NewEvent
 from events.ids import derive_id
 from events.registry import Event
 from events.store import Append, Commit, ConcurrencyError
 from events.streams import Category, stream_name
 from events.subscriptions import wait_any
+from services.api.auth import ApiClient, Role
 from services.api.container import Container
-from services.api.deps import Deps, Staff
+from services.api.deps import Deps, OnCall, admit, refuse
+from services.api.schemas import Natural
 from services.notifier.channels.notify_receipts import (
     InvalidReceiptError,
     callback_authorised,
     parse_delivery_receipt,
 )
 from services.notifier.projector import TYPES
+from services.notifier.routing import POLICE_TEAMS
 from services.notifier.tables import alerts, deliveries
 from services.records.tables import episodes
 
 router = APIRouter(prefix="/v1", tags=["alerts"])
 Status = Literal["open", "acknowledged", "closed"]
 HEARTBEAT_S = 15.0
+MAX_OFFSET = 1_000_000
+"""Past any list of alerts a person pages through; past 2**63 the database fails."""
+_POSITION = re.compile(r"[0-9]{1,19}")
 
 
 class AlertSummary(BaseModel):
@@ -68,18 +82,42 @@ class Acknowledged(BaseModel):
     acknowledged_at: datetime | None
 
 
-@router.get("/alerts", summary="Alerts for on-call staff, most urgent first")
+def _seen_by(client: ApiClient | None) -> ColumnElement[bool]:
+    """The alerts a client may see (with ``episodes`` joined): a police client its
+    own force's police teams', staff the council's; a signed link (no client) the
+    one alert it names."""
+    police_team = alerts.c.role.in_(POLICE_TEAMS)
+    if client is None:
+        return true()
+    if client.role is Role.police:
+        return and_(police_team, episodes.c.police_force == client.police_force)
+    return not_(police_team)
+
+
+def _alerts_seen_by(client: ApiClient | None, *columns: Any) -> Select[Any]:
+    return (
+        select(*columns)
+        .join_from(alerts, episodes, episodes.c.episode_id == alerts.c.episode_id)
+        .where(_seen_by(client))
+    )
+
+
+@router.get(
+    "/alerts",
+    summary="Alerts, most urgent first: the council's for staff, the force's"
+    " police teams' for a police client",
+)
 async def list_alerts(
-    _: Staff,
+    client: OnCall,
     deps: Deps,
     status: Status = "open",
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> AlertPage:
     urgency = case({"high": 0, "medium": 1, "low": 2}, value=alerts.c.level, else_=3)
+    columns = (alerts, episodes.c.police_force, episodes.c.police_reference)
     query = (
-        select(alerts, episodes.c.police_force, episodes.c.police_reference)
-        .join(episodes, episodes.c.episode_id == alerts.c.episode_id)
+        _alerts_seen_by(client, *columns)
         .where(alerts.c.status == status)
         .order_by(urgency, alerts.c.raised_at, alerts.c.alert_id)
         .offset(offset)
@@ -98,19 +136,23 @@ async def list_alerts(
     "/alerts/{alert_id}/ack",
     summary="Acknowledge an alert: I have seen it and I am acting on it",
     responses={
-        404: {"description": "No such alert"},
+        404: {"description": "No such alert, or another's"},
         409: {"description": "The episode is over"},
+        503: {
+            "description": "The alert is changing under many hands: try again",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        },
     },
 )
-async def acknowledge(alert_id: uuid.UUID, client: Staff, deps: Deps) -> Acknowledged:
-    return await _acknowledge(deps, alert_id, actor=client.actor, via="api")
+async def acknowledge(alert_id: uuid.UUID, client: OnCall, deps: Deps) -> Acknowledged:
+    return await _acknowledge(deps, alert_id, client)
 
 
 @router.get(
     "/alerts/{alert_id}/ack-link", response_class=HTMLResponse, include_in_schema=False
 )
 async def ack_link_page(
-    alert_id: uuid.UUID, deps: Deps, d: str = "", e: int = 0, s: str = ""
+    alert_id: uuid.UUID, deps: Deps, d: str = "", e: Natural = 0, s: str = ""
 ) -> HTMLResponse:
     """A link only shows a button: mail scanners open links, and must not
     acknowledge an alert that nobody has read."""
@@ -128,10 +170,10 @@ async def ack_link_page(
     "/alerts/{alert_id}/ack-link", response_class=HTMLResponse, include_in_schema=False
 )
 async def ack_link(
-    alert_id: uuid.UUID, deps: Deps, d: str = "", e: int = 0, s: str = ""
+    alert_id: uuid.UUID, deps: Deps, d: str = "", e: Natural = 0, s: str = ""
 ) -> HTMLResponse:
     _check_link(deps, alert_id, d, e, s)
-    done = await _acknowledge(deps, alert_id, actor=f"link:{d}", via="link")
+    done = await _acknowledge(deps, alert_id, None, delivery_id=d)
     if done.status == "closed":
         return _page("This episode is over", "<p>Nothing more is needed.</p>")
     return _page("Acknowledged", "<p>Thank you. The alert is acknowledged.</p>")
@@ -145,13 +187,19 @@ async def ack_link(
 )
 async def alert_stream_feed(
     request: Request,
-    _: Staff,
+    client: OnCall,
     deps: Deps,
-    last_event_id: Annotated[int | None, Header(alias="Last-Event-ID", ge=0)] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            alias="Last-Event-ID",
+            description="The id of the last event received: resume after it",
+        ),
+    ] = None,
 ) -> StreamingResponse:
-    after = last_event_id if last_event_id is not None else await deps.store.head()
+    after = await _resume_after(deps, last_event_id)
     return StreamingResponse(
-        _feed(request, deps, after),
+        _feed(request, deps, client, after),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
@@ -164,9 +212,10 @@ async def notify_receipt(
     authorization: Annotated[str | None, Header()] = None,
 ) -> None:
     """GOV.UK Notify's delivery receipts (docs/channels.md)."""
+    admit(request, deps)
     token = deps.notify_callback_token
     if token is None or not callback_authorised(token, authorization):
-        raise HTTPException(401, "not a Notify callback")
+        raise refuse(request, deps, "not a Notify callback")
     try:
         receipt = parse_delivery_receipt(await request.body())
     except InvalidReceiptError as exc:
@@ -217,10 +266,17 @@ async def notify_receipt(
 
 
 async def _acknowledge(
-    deps: Container, alert_id: uuid.UUID, *, actor: str, via: Literal["api", "link"]
+    deps: Container,
+    alert_id: uuid.UUID,
+    client: ApiClient | None,
+    *,
+    delivery_id: str = "",
 ) -> Acknowledged:
+    """By a client, or (with no client) by the signed link of ``delivery_id``."""
+    actor = client.actor if client else f"link:{delivery_id}"
+    via: Literal["api", "link"] = "api" if client else "link"
     for _ in range(5):  # a concurrent delivery record moves the stream: read again
-        row = await _alert(deps, alert_id)
+        row = await _alert(deps, alert_id, client)
         if row.status != "open":
             if row.status == "closed" and via == "api":
                 raise HTTPException(409, "the episode is over: nothing to acknowledge")
@@ -248,10 +304,9 @@ async def _acknowledge(
     raise HTTPException(503, "the alert is busy; try again", {"Retry-After": "1"})
 
 
-async def _alert(deps: Container, alert_id: uuid.UUID) -> Any:
-    query = select(alerts.c.status, alerts.c.version, alerts.c.acknowledged_at).where(
-        alerts.c.alert_id == alert_id
-    )
+async def _alert(deps: Container, alert_id: uuid.UUID, client: ApiClient | None) -> Any:
+    columns = (alerts.c.status, alerts.c.version, alerts.c.acknowledged_at)
+    query = _alerts_seen_by(client, *columns).where(alerts.c.alert_id == alert_id)
     async with deps.store.engine.connect() as conn:
         row = (await conn.execute(query)).first()
     if row is None:
@@ -274,17 +329,33 @@ def _page(title: str, content: str) -> HTMLResponse:
     )
 
 
-async def _feed(request: Request, deps: Container, after: int) -> AsyncIterator[str]:
-    """Alert events after ``after``, then each one as it is recorded; a comment line
-    every 15 s keeps proxies from closing an idle stream."""
+async def _resume_after(deps: Container, last_event_id: str | None) -> int:
+    """After the client's last event, else from now. An id the stream cannot have
+    sent (not a position, or past the log's head) is a 400: the stream would
+    otherwise fail on it, or wait for ever for events after it."""
+    head = await deps.store.head()
+    if last_event_id is None:
+        return head
+    if _POSITION.fullmatch(last_event_id) and int(last_event_id) <= head:
+        return int(last_event_id)
+    raise HTTPException(400, "Last-Event-ID is not the id of an event in this stream")
+
+
+async def _feed(
+    request: Request, deps: Container, client: ApiClient, after: int
+) -> AsyncIterator[str]:
+    """The events of the alerts ``client`` may see after ``after``, then each one as
+    it is recorded; a comment line every 15 s keeps proxies from closing an idle
+    stream."""
     yield "retry: 2000\n\n"
     quiet_since = time.monotonic()
     while not deps.stop.is_set() and not await request.is_disconnected():
         changes = deps.store.changes(TYPES)  # a new one after each commit of alerts
         page = await deps.store.read_all(after=after, limit=500)
+        seen = await _seen(deps, client, page)
         for envelope in page:
             after = envelope.position
-            if envelope.type in TYPES:
+            if envelope.type in TYPES and envelope.data["alert_id"] in seen:
                 data = {k: v for k, v in envelope.data.items() if k != "contact"}
                 text = json.dumps(data, separators=(",", ":"))
                 yield f"id: {after}\nevent: {envelope.type}\ndata: {text}\n\n"
@@ -294,3 +365,16 @@ async def _feed(request: Request, deps: Container, after: int) -> AsyncIterator[
         if time.monotonic() - quiet_since > HEARTBEAT_S:
             yield ": keep-alive\n\n"
             quiet_since = time.monotonic()
+
+
+async def _seen(
+    deps: Container, client: ApiClient, page: Sequence[Envelope]
+) -> set[str]:
+    """The ids of the alerts of ``page`` that ``client`` may see: the read model is
+    kept in each append's transaction, so it has every alert the page names."""
+    ids = {uuid.UUID(e.data["alert_id"]) for e in page if e.type in TYPES}
+    if not ids:
+        return set()
+    query = _alerts_seen_by(client, alerts.c.alert_id).where(alerts.c.alert_id.in_(ids))
+    async with deps.store.engine.connect() as conn:
+        return {str(alert_id) for alert_id in await conn.scalars(query)}

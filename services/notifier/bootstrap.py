@@ -4,6 +4,7 @@ the escalation scheduler). Tests pass their own channels, directory or clock."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from events.store import Projector
 from events.store.sql import SqlEventStore
 from events.subscriptions import RetryPolicy, Subscriber
 from services.api.links import AckLinks
+from services.api.readiness import Check
 from services.notifier import api, handlers
 from services.notifier.channels import Channel
 from services.notifier.channels.settings import build_channels
@@ -25,6 +27,7 @@ from services.notifier.dispatcher import Dispatcher
 from services.notifier.escalation import EscalationScheduler
 from services.notifier.failures import DeliveryPolicy
 from services.notifier.projector import AlertsProjector
+from services.notifier.readiness import unreachable
 from services.notifier.recipients import api as recipients_api
 from services.notifier.recipients.projector import (
     RecipientsProjector,
@@ -45,6 +48,11 @@ class NotifierService:
     def workers(self) -> list[Worker]:
         """In stopping order: the dispatcher sends what the handlers claimed."""
         return [self.subscription, self.dispatcher, self.escalation]
+
+    @property
+    def checks(self) -> dict[str, Check]:
+        """For ``/ready``: degraded while a recipient has no channel set up."""
+        return {"channels": functools.partial(unreachable, self.notifier)}
 
 
 def routers() -> list[APIRouter]:
@@ -76,7 +84,9 @@ def bootstrap(
         store,
         directory or recipients,
         configured_channels=frozenset(channels),
+        council=settings.council_la_code,
         escalate_after=timedelta(minutes=settings.notifier_escalate_after_minutes),
+        update_window=timedelta(seconds=settings.notifier_update_window_s),
         lease=lease,
         now=now,
     )

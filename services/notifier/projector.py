@@ -1,5 +1,7 @@
 """Keeps the alerts and deliveries read models from the alert events, in the same
-transaction as the events: a delivery is queued exactly when its cause is recorded."""
+transaction as the events: a delivery is queued exactly when its cause is recorded.
+News and a raised level that go into one update message queue one delivery, due at
+the earliest time any of them asked for."""
 
 from __future__ import annotations
 
@@ -9,7 +11,17 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Boolean, Table, Update, bindparam, case, insert, select, update
+from sqlalchemy import (
+    Boolean,
+    Table,
+    Update,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -23,6 +35,7 @@ from events.contracts.alerts import (
     AlertDeliveryFailed,
     AlertEscalated,
     AlertFailureReported,
+    AlertNewsAdded,
     AlertRaised,
     AlertSendAttempted,
     AlertSent,
@@ -40,6 +53,7 @@ TYPES = frozenset(
     for cls in (
         AlertRaised,
         AlertUpdated,
+        AlertNewsAdded,
         AlertClosed,
         AlertAcknowledged,
         AlertEscalated,
@@ -55,6 +69,7 @@ QUEUEING = frozenset(
     for cls in (
         AlertRaised,
         AlertUpdated,
+        AlertNewsAdded,
         AlertEscalated,
         AlertFailureReported,
         AlertClosed,
@@ -93,29 +108,38 @@ class _Writes:
     merged in event order; ``flush`` before reading what they change."""
 
     def __init__(self) -> None:
-        self.inserts: dict[Table, list[dict[str, Any]]] = {alerts: [], deliveries: []}
+        self.inserts: dict[Table, dict[Any, dict[str, Any]]] = {
+            alerts: {},
+            deliveries: {},
+        }
         self.changes: dict[Table, dict[Any, dict[str, Any]]] = {
             alerts: {},
             deliveries: {},
         }
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
-        self.inserts[table].append(row)
+        """A row queued twice in one group (one message asked for twice) is one, due
+        at the earlier time: a statement may not write one row twice."""
+        key = row[KEYS[table].name]
+        queued = self.inserts[table].setdefault(key, row)
+        if queued is not row:  # a delivery: alerts are raised once
+            queued["due_at"] = min(queued["due_at"], row["due_at"])
 
     def change(self, table: Table, key: Any, values: dict[str, Any]) -> None:
         self.changes[table].setdefault(key, {}).update(values)
 
     def flush(self, conn: Connection) -> None:
         if self.inserts[alerts]:
-            conn.execute(INSERT_ALERTS, self.inserts[alerts])
+            conn.execute(INSERT_ALERTS, list(self.inserts[alerts].values()))
         if self.inserts[deliveries]:
             postgres = conn.dialect.name == "postgresql"
-            conn.execute(_insert_deliveries(postgres), self.inserts[deliveries])
+            rows = list(self.inserts[deliveries].values())
+            conn.execute(_insert_deliveries(postgres), rows)
         for table, changes in self.changes.items():
             if changes:
                 conn.execute(*_changes(table, changes))
-        for rows in self.inserts.values():
-            rows.clear()
+        for queued in self.inserts.values():
+            queued.clear()
         for changed in self.changes.values():
             changed.clear()
 
@@ -155,9 +179,17 @@ def _change_statement(
 
 @functools.cache
 def _insert_deliveries(postgres: bool) -> Executable:
-    """A redelivered AlertRaised finds its deliveries there already."""
-    upsert = pg_insert if postgres else sqlite_insert
-    return upsert(deliveries).on_conflict_do_nothing(index_elements=["delivery_id"])
+    """A message queued again (news for an update still waiting, a failure reported
+    again) stays one; while unsent, it goes at the earliest time asked for."""
+    stmt = (pg_insert if postgres else sqlite_insert)(deliveries)
+    earliest = (func.least if postgres else func.min)(
+        deliveries.c.due_at, stmt.excluded.due_at
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["delivery_id"],
+        set_={"due_at": earliest},
+        where=deliveries.c.status == "pending",
+    )
 
 
 def _apply(conn: Connection, writes: _Writes, envelope: Envelope) -> None:
@@ -194,7 +226,13 @@ def _apply(conn: Connection, writes: _Writes, envelope: Envelope) -> None:
         contact, channels = _raised(conn, writes, alert_id)
         _queue(
             writes, alert_id, "update", contact, channels, due=event.updated_at,
-            occasion=event.level,
+            occasion=event.occasion,
+        )  # fmt: skip
+    elif isinstance(event, AlertNewsAdded):
+        contact, channels = _raised(conn, writes, alert_id)
+        _queue(
+            writes, alert_id, "update", contact, channels, due=event.send_at,
+            occasion=event.occasion,
         )  # fmt: skip
     elif isinstance(event, AlertAcknowledged):
         changes |= {

@@ -7,19 +7,24 @@ acknowledges. Pure.
 - The police Missing Children Exploitation Team for the placement district when the
   level is medium or high, or any exploitation flag is present.
 - The home local authority of a child placed here by another authority, for every
-  episode, with only what that authority needs (DOMAIN.md 1.6, 9.18).
+  episode, matched in the children's records or not: it keeps statutory
+  responsibility for its child and manages the episode (DOMAIN.md 1.6, 9.18).
 - The duty team for a child the directory does not know.
 - A team manager when the risk is high.
-- A high-risk alert to the child's own council that nobody acknowledges in time goes
-  up the council's escalation chain, one step at a time.
+- One message per address: two roles that reach the same inbox, phone or endpoint
+  are told once.
+- Escalation follows the episode: a high-risk episode that nobody of the child's
+  care team acknowledges in time goes up the council's escalation chain, one step
+  at a time, each step told once; any of them acknowledging stops it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from uuid import UUID
 
 from events.contracts.alerts import AlertContact, ChannelName
 from events.contracts.children import ChildRecorded
@@ -42,7 +47,7 @@ class Scope(StrEnum):
 
     full = "full"  # the child's own council: name, circumstances, risk and reasons
     police = "police"  # MCET: identity, risk level and exploitation reasons
-    home_authority = "home_authority"  # placing LA: identity, dates, risk level only
+    home_authority = "home_authority"  # placing LA: as full, with its own child id
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class Case:
     exploitation: bool
     child: ChildRecorded | None
     at: datetime
+    home_authority: str | None = None
+    """The placing authority's code when it is another council (records/council.py)."""
 
 
 @dataclass(frozen=True)
@@ -87,8 +94,14 @@ OFFICE_HOURS = OfficeHours()
 
 
 def recipients_for(
-    case: Case, directory: Directory, hours: OfficeHours = OFFICE_HOURS
+    case: Case,
+    directory: Directory,
+    hours: OfficeHours = OFFICE_HOURS,
+    *,
+    told: Iterable[Contact] = (),
 ) -> list[Recipient]:
+    """Who is told, once each; none of those ``told`` already (the episode's alerts)
+    nor anyone reached at an address they were told at."""
     out: list[tuple[Role, Contact | None, Scope]] = []
     child = case.child
     if child is None:
@@ -101,10 +114,10 @@ def recipients_for(
         district = child.placement_district if child else None
         mcet = directory.mcet_by_district.get(district or "", directory.mcet_default)
         out.append((Role.mcet, mcet, Scope.police))
-    if child is not None and child.ola:
-        home = directory.la_contacts.get(child.placing_authority)
+    if case.home_authority:
+        home = directory.la_contacts.get(case.home_authority)
         out.append((Role.home_authority, home, Scope.home_authority))
-    return _once_each(out)
+    return _once_each(out, told)
 
 
 def _council(
@@ -130,17 +143,66 @@ def _council(
 
 
 def _once_each(
-    candidates: Sequence[tuple[Role, Contact | None, Scope]],
+    candidates: Sequence[tuple[Role, Contact | None, Scope]], told: Iterable[Contact]
 ) -> list[Recipient]:
-    """One message per person: the first (widest) role they appear under wins. A role
-    the council has configured nobody for is left out."""
-    seen: set[str] = set()
+    """One message per address: the first (widest) role reaching an inbox, a phone or
+    an endpoint is told there; a later role keeps only the addresses nobody before
+    it has, and with none left is not told. A role the council has configured nobody
+    for is left out."""
+    seen = {c.recipient_id for c in told}
+    reached = {a for c in told for a in _addresses(c)}
     unique = []
     for role, contact, scope in candidates:
-        if contact is not None and contact.recipient_id not in seen:
-            seen.add(contact.recipient_id)
-            unique.append(Recipient(role, contact, scope))
+        if contact is None or contact.recipient_id in seen:
+            continue
+        seen.add(contact.recipient_id)
+        left = _without(contact, reached)
+        if left is not None:
+            reached |= _addresses(left)
+            unique.append(Recipient(role, left, scope))
     return unique
+
+
+POLICE_TEAMS = frozenset({Role.mcet})
+"""Roles that are police teams: their alerts are the police's to read and
+acknowledge, and the council's staff are not shown them (api.py)."""
+
+
+def _address(kind: str, value: str | None) -> str | None:
+    """An address as compared: e-mail without case, a UK mobile as +447..."""
+    if not value:
+        return None
+    if kind == "email":
+        value = value.casefold()
+    elif kind == "phone":
+        value = value.replace(" ", "")
+        value = "+44" + value[1:] if value.startswith("07") else value
+    return f"{kind}:{value}"
+
+
+def _addresses(c: Contact) -> set[str]:
+    found = {
+        _address("email", c.email),
+        _address("phone", c.phone),
+        _address("webhook", c.webhook_url),
+    }
+    return {a for a in found if a}
+
+
+def _without(c: Contact, reached: set[str]) -> Contact | None:
+    """The contact less the addresses already reached; None when that was all it
+    had (one with none at all is kept: the duty team is told nobody can reach it)."""
+
+    def kept(kind: str, value: str | None) -> str | None:
+        return None if _address(kind, value) in reached else value
+
+    left = Contact(
+        c.recipient_id,
+        email=kept("email", c.email),
+        phone=kept("phone", c.phone),
+        webhook_url=kept("webhook", c.webhook_url),
+    )
+    return None if _addresses(c) and not _addresses(left) else left
 
 
 CHANNEL_ORDER: tuple[ChannelName, ...] = ("webhook", "email", "sms")
@@ -179,12 +241,14 @@ def escalate_at(
 
 @dataclass(frozen=True)
 class AlertClock:
-    """An alert as escalation sees it."""
+    """One alert of an episode as escalation sees it."""
 
+    alert_id: UUID
+    role: str
     status: str
     escalate_at: datetime | None
     step: int
-    """The escalation steps taken so far."""
+    """The escalation steps this alert has carried."""
 
 
 @dataclass(frozen=True)
@@ -192,16 +256,42 @@ class Escalation:
     step: int
     contact: Contact
     next_at: datetime | None
+    carrier: AlertClock
+    """The alert that records the step: one per episode, not one per alert."""
+
+
+@dataclass(frozen=True)
+class Hold:
+    """No step now: the episode's next one is due ``until``, or never (None)."""
+
+    until: datetime | None
 
 
 def next_escalation(
-    alert: AlertClock, chain: Sequence[Contact], now: datetime, *, after: timedelta
-) -> Escalation | None:
-    """The step an open alert is due for: none before its time, and none once the
-    chain has nobody further up (its timer stops; the alert stays open)."""
-    step = alert.step + 1
-    due = alert.escalate_at is not None and alert.escalate_at <= now
-    if alert.status != "open" or not due or step > len(chain):
-        return None
-    next_at = now + after if step < len(chain) else None
-    return Escalation(step, chain[step - 1], next_at)
+    alerts: Sequence[AlertClock],
+    chain: Sequence[Contact],
+    now: datetime,
+    *,
+    after: timedelta,
+) -> Escalation | Hold:
+    """The step a high-risk episode is due for. Escalation follows the episode, not
+    each alert: the chain is told once per step, whichever of the care team's alerts
+    fell due; any of the care team acknowledging stops it for all; and it stops
+    when the chain has nobody further up (the alerts stay open)."""
+    team = [a for a in alerts if a.role in ESCALATING]
+    if any(a.status == "acknowledged" for a in team):
+        return Hold(None)
+    waiting = [a for a in team if a.status == "open"]
+    step = max((a.step for a in waiting), default=0)
+    timed = [
+        (a.escalate_at, str(a.alert_id), a)
+        for a in waiting
+        if a.step == step and a.escalate_at is not None
+    ]
+    if not timed or step >= len(chain):
+        return Hold(None)
+    due, _, carrier = min(timed)
+    if due > now:
+        return Hold(due)
+    next_at = now + after if step + 1 < len(chain) else None
+    return Escalation(step + 1, chain[step], next_at, carrier)

@@ -27,7 +27,7 @@ from services.notifier.channels import (
 from services.notifier.claims import Delivery, next_claim
 from services.notifier.failures import Failures
 from services.notifier.handlers import NAME, Notifier
-from services.notifier.messages import EpisodeFacts, words
+from services.notifier.messages import EpisodeFacts, news_since, words
 
 
 class Episodes:
@@ -104,6 +104,7 @@ class Sender:
             facts,
             step=int(d.occasion) if d.kind == "escalation" else 0,
             failed_role=d.role,
+            since=news_since(d.occasion) if d.kind == "update" else None,
         )
         ack = None
         if self.links and d.kind in ("alert", "update", "escalation"):

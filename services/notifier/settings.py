@@ -3,13 +3,15 @@ links point; with the channels' own (channels/settings.py)."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Self
 
-from events.settings import CoreSettings
+from pydantic import Field, SecretStr, model_validator
+
 from services.notifier.channels.settings import ChannelsSettings
+from services.records.settings import CouncilSettings
 
 
-class NotifierSettings(CoreSettings, ChannelsSettings):
+class NotifierSettings(CouncilSettings, ChannelsSettings):
     notifier_public_url: str = Field(
         "http://127.0.0.1:8000",
         pattern=r"^https?://[^\s/]+(/\S*)?$",
@@ -18,10 +20,17 @@ class NotifierSettings(CoreSettings, ChannelsSettings):
     notifier_link_secret: SecretStr | None = Field(
         None,
         min_length=32,
-        description="Signs one-click ack links; unset: no links (outside dev)",
+        description="Signs one-click ack links; unset: a key kept in the database "
+        "(refused in production)",
     )
     notifier_escalate_after_minutes: float = Field(
         15, gt=0, le=1440, description="Unacknowledged high risk goes up a step"
+    )
+    notifier_update_window_s: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="News within this time of an update's first news goes in it",
     )
     notifier_attempts_per_channel: int = Field(
         8, ge=1, le=50, description="Temporary failures before the next channel"
@@ -30,3 +39,14 @@ class NotifierSettings(CoreSettings, ChannelsSettings):
     notifier_retry_max_s: float = Field(300.0, gt=0, le=86400)
     notifier_poll_s: float = Field(1.0, gt=0, le=60)
     notifier_escalation_poll_s: float = Field(5.0, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _production_has_its_link_key(self) -> Self:
+        """A key kept in the database would sit beside the data it protects, and
+        be copied with every backup: production brings its own."""
+        if self.environment == "production" and self.notifier_link_secret is None:
+            raise ValueError(
+                "LANTERN_NOTIFIER_LINK_SECRET: required in production "
+                "(at least 32 characters; it signs acknowledgement links)"
+            )
+        return self

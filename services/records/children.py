@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import date
-from typing import NamedTuple, cast
+from typing import NamedTuple, Protocol, cast
 
 from sqlalchemy import Table, bindparam, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from events.contracts.children import ChildRecorded
-from events.contracts.missing import Child, ChildMatch
+from events.contracts.missing import ChildMatch
 from events.envelope import Envelope
 from events.store import Reads
 from services.records.tables import children
@@ -53,18 +53,37 @@ def match_of(by_id: str | None, by_name: Sequence[str]) -> ChildMatch:
     return ChildMatch(status="unmatched")
 
 
+class ChildToMatch(Protocol):
+    """A reported child as matching sees it: the event's, or the request's."""
+
+    @property
+    def la_child_id(self) -> str | None: ...
+    @property
+    def given_name(self) -> str: ...
+    @property
+    def family_name(self) -> str: ...
+    @property
+    def date_of_birth(self) -> date: ...
+
+
+_Waiting = tuple[ChildToMatch, asyncio.Future[ChildMatch]]
+"""A reported child and the request waiting for its match."""
+
+
 class ChildMatcher:
     """Matches reported children by the council's id, else by name and date of birth.
 
     Reports that arrive while a lookup is out wait for the next one, which asks for
-    all of them in one query: under load, one round trip serves many requests."""
+    all of them in one query: under load, one round trip serves many requests. If
+    that query fails, each report is looked up alone, so a report that cannot be
+    looked up (text the database refuses) fails alone and the others are answered."""
 
     def __init__(self, reads: Reads) -> None:
         self.reads = reads
-        self._waiting: list[tuple[Child, asyncio.Future[ChildMatch]]] = []
+        self._waiting: list[_Waiting] = []
         self._lookup: asyncio.Task[None] | None = None
 
-    async def match(self, child: Child) -> ChildMatch:
+    async def match(self, child: ChildToMatch) -> ChildMatch:
         future: asyncio.Future[ChildMatch] = asyncio.get_running_loop().create_future()
         self._waiting.append((child, future))
         if self._lookup is None or self._lookup.done():
@@ -74,18 +93,22 @@ class ChildMatcher:
     async def _look_up_waiting(self) -> None:
         while self._waiting:
             batch, self._waiting = self._waiting, []
-            try:
-                found = await self._found([child for child, _ in batch])
-            except Exception as exc:  # each waiting request fails with it
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            for child, future in batch:
-                if not future.done():
-                    future.set_result(_match_in(found, child))
+            await self._answer(batch)
 
-    async def _found(self, wanted: list[Child]) -> list[_Found]:
+    async def _answer(self, batch: list[_Waiting]) -> None:
+        try:
+            found = await self._found([child for child, _ in batch])
+        except Exception as exc:
+            if len(batch) > 1:  # ask for each alone: one bad member fails alone
+                await asyncio.gather(*(self._answer([member]) for member in batch))
+            elif not batch[0][1].done():
+                batch[0][1].set_exception(exc)
+            return
+        for child, future in batch:
+            if not future.done():
+                future.set_result(_match_in(found, child))
+
+    async def _found(self, wanted: list[ChildToMatch]) -> list[_Found]:
         ids = list({c.la_child_id for c in wanted if c.la_child_id})
         people = list({_person(c) for c in wanted})
         rows = await self.reads.select(MATCHES, {"ids": ids, "people": people})
@@ -97,11 +120,11 @@ class _Found(NamedTuple):
     person: tuple[str, date]
 
 
-def _person(child: Child) -> tuple[str, date]:
+def _person(child: ChildToMatch) -> tuple[str, date]:
     return name_key(child.given_name, child.family_name), child.date_of_birth
 
 
-def _match_in(found: Sequence[_Found], child: Child) -> ChildMatch:
+def _match_in(found: Sequence[_Found], child: ChildToMatch) -> ChildMatch:
     """One child's match among the directory rows found for a whole batch."""
     ids = {f.la_child_id for f in found}
     by_id = child.la_child_id if child.la_child_id in ids else None

@@ -1,4 +1,5 @@
-"""Read models shared by the services: episodes, and the children's records."""
+"""Read models shared by the services: episodes (with the roles alerted about each),
+and the children's records."""
 
 from sqlalchemy import (
     JSON,
@@ -22,6 +23,7 @@ episodes = Table(
     Column("police_reference", String(50), nullable=False),
     Column("child_key", String(260), nullable=False),
     Column("status", String(20), nullable=False),
+    Column("withdrawal_reason", String(30), nullable=True),
     Column("episode_type", String(20), nullable=False),
     Column("police_risk_grade", String(20), nullable=False),
     Column("missing_since", UtcDateTime(), nullable=False),
@@ -31,6 +33,16 @@ episodes = Table(
     Index("ix_episodes_force_status", "police_force", "status", "opened_position"),
     Index("ix_episodes_child", "child_key", "missing_since"),
 )
+
+alerted_roles = Table(
+    "alerted_roles",
+    metadata,
+    Column("episode_id", Uuid, primary_key=True),
+    Column("role", String(30), primary_key=True),
+    Column("first_alerted_at", UtcDateTime(), nullable=False),
+)
+"""Kept from the notifier's ``AlertRaised``: intake shows who was alerted without
+reading the notifier's own tables (services stay independent)."""
 
 children = Table(
     "children",

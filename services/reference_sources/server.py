@@ -4,7 +4,11 @@ reference data, with faults injected per source.
 It is the embedded default's sources, the sources the tests run against, and a
 working example for a council writing its own adapter. Faults are set at start and
 changed live with `PUT /_faults/{source}`; to simulate a refused connection, stop
-the server. It holds whatever data it is given: keep it fictional.
+the server. The fault routes have no authentication, so they exist only on the
+server's own process (`lantern sources serve`): what `lantern run` mounts on the
+product's port is read-only, or anyone who reached it could make every source
+"down" and lower the risk Lantern assesses. It holds whatever data it is given:
+keep it fictional.
 """
 
 from __future__ import annotations
@@ -163,18 +167,21 @@ def _record(source: SourceName, row: Any, where: str) -> ReferenceRecord:
 
 
 def create_reference_app(
-    data: ReferenceData, faults: Faults, *, token: str | None = None
+    data: ReferenceData, faults: Faults | None = None, *, token: str | None = None
 ) -> FastAPI:
-    """Serves `POST /{source}/v1/lookup`; with a token, lookups need that bearer."""
+    """Serves `POST /{source}/v1/lookup`; with a token, lookups need that bearer.
+    With ``faults``, also `/_faults` to read and change them live; without, the
+    sources are read-only and always healthy."""
     app = FastAPI(
         title="Lantern reference sources",
-        summary="Youth Justice, CME and CSE lookups over reference data, with faults",
+        summary="Youth Justice, CME and CSE lookups over reference data",
         version="1",
     )
+    live = Faults() if faults is None else faults  # read-only: no route changes it
     for name in SourceName:
         app.add_api_route(
             f"/{name}/v1/lookup",
-            _lookup_endpoint(name, data, faults, token),
+            _lookup_endpoint(name, data, live, token),
             methods=["POST"],
             response_model=answer_model(FACTS_MODELS[name]),
             tags=[name.value],
@@ -185,6 +192,12 @@ def create_reference_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    if faults is not None:
+        _add_fault_routes(app, faults)
+    return app
+
+
+def _add_fault_routes(app: FastAPI, faults: Faults) -> None:
     @app.get("/_faults", tags=["faults"], summary="Faults and lookups counted so far")
     async def get_faults() -> dict[str, dict[str, Any]]:
         return {name.value: faults.state(name) for name in SourceName}
@@ -193,8 +206,6 @@ def create_reference_app(
     async def put_faults(source: SourceName, fault: Fault) -> dict[str, Any]:
         faults.by_source[source] = fault
         return faults.state(source)
-
-    return app
 
 
 Endpoint = Callable[[LookupRequest, str | None], Awaitable[Response]]

@@ -54,6 +54,7 @@ def bootstrap(
         store,
         build_sources(settings, new_client) if sources is None else sources,
         policy,
+        council=settings.council_la_code,
         budget_s=settings.triage_budget_s,
         recheck_s=settings.triage_recheck_s,
         now=now,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 from uuid import UUID
@@ -23,11 +23,14 @@ from events.contracts.children import ChildRecorded
 from events.contracts.missing import (
     ChildFound,
     ChildSighted,
+    EpisodeReclassified,
+    EpisodeType,
     InformationAdded,
     MissingReported,
     PoliceRiskGradeChanged,
     ReportWithdrawn,
     RiskGrade,
+    WithdrawalReason,
 )
 from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, utcnow
@@ -36,8 +39,9 @@ from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
 from events.subscriptions import Handler, Output, Subscriber
 from services.records.children import child_record
+from services.records.council import home_authority
 from services.records.tables import episodes
-from services.triage.policy import Assessment, Policy, Situation, assess
+from services.triage.policy import Assessment, Earlier, Policy, Situation, assess
 from services.triage.sources import (
     ChildRef,
     NotKnown,
@@ -58,6 +62,7 @@ class EpisodeView:
 
     report: MissingReported
     grade: RiskGrade
+    episode_type: EpisodeType
     open: bool
     last: RiskAssessed | RiskReassessed | None
 
@@ -70,15 +75,20 @@ def fold(events: Sequence[Event]) -> EpisodeView | None:
     view: EpisodeView | None = None
     for event in events:
         if isinstance(event, MissingReported):
-            view = EpisodeView(event, event.police_risk_grade, True, None)
+            report = event
+            view = EpisodeView(
+                report, report.police_risk_grade, report.episode_type, True, None
+            )
         elif view is None:
             continue
         elif isinstance(event, PoliceRiskGradeChanged):
-            view = EpisodeView(view.report, event.grade, view.open, view.last)
+            view = replace(view, grade=event.grade)
+        elif isinstance(event, EpisodeReclassified):
+            view = replace(view, episode_type=event.episode_type)
         elif isinstance(event, ChildFound | ReportWithdrawn):
-            view = EpisodeView(view.report, view.grade, False, view.last)
+            view = replace(view, open=False)
         elif isinstance(event, RiskAssessed | RiskReassessed):
-            view = EpisodeView(view.report, view.grade, view.open, event)
+            view = replace(view, last=event)
     return view
 
 
@@ -90,16 +100,24 @@ def _history_query(windows: tuple[int, ...]) -> Executable:
         .where(episodes.c.episode_id == bindparam("episode_id"))
         .scalar_subquery()
     )
-    return select(
-        *(
-            func.count().filter(episodes.c.missing_since >= bindparam(f"from_{days}"))
-            for days in windows
+    kind = (episodes.c.episode_type, episodes.c.withdrawal_reason)
+    return (
+        select(
+            *kind,
+            *(
+                func.count().filter(
+                    episodes.c.missing_since >= bindparam(f"from_{days}")
+                )
+                for days in windows
+            ),
         )
-    ).where(
-        episodes.c.child_key == same_child,
-        episodes.c.episode_id != bindparam("episode_id"),
-        episodes.c.missing_since < bindparam("since"),
-        episodes.c.missing_since >= bindparam(f"from_{windows[-1]}"),
+        .where(
+            episodes.c.child_key == same_child,
+            episodes.c.episode_id != bindparam("episode_id"),
+            episodes.c.missing_since < bindparam("since"),
+            episodes.c.missing_since >= bindparam(f"from_{windows[-1]}"),
+        )
+        .group_by(*kind)
     )
 
 
@@ -114,6 +132,8 @@ class Triage:
     store: SqlEventStore
     sources: Sequence[RiskSource]
     policy: Policy
+    council: str
+    """This council's DfE LA code: a child placed by any other is an OLA child."""
     budget_s: float = 2.0
     recheck_s: float = 60.0
     now: Callable[[], datetime] = utcnow
@@ -142,20 +162,20 @@ class Triage:
         hours = (now - report.missing_since).total_seconds() / 3600
         situation = Situation(
             police_grade=view.grade,
+            episode_type=view.episode_type,
             age=age_on(report.child.date_of_birth, report.missing_since.date()),
             placement_type=report.placement.placement_type,
             reported_at=report.reported_at,
             hours_missing=hours,
-            episodes_before=history,
+            history=history,
             directory=directory,
+            home_authority=home_authority(self.council, report.placement, directory),
             answers=answers,
             unanswered=unanswered,
             last_known=view.last.factors if view.last else (),
         )
         assessment = assess(situation, self.policy)
-        return assessment, self._next_review(
-            report.missing_since, hours, unanswered, now
-        )
+        return assessment, self._next_review(view, hours, unanswered, now)
 
     async def ask_sources(
         self, child: ChildRef
@@ -185,12 +205,12 @@ class Triage:
             return None
         return await child_record(self.store, report.match.la_child_id)
 
-    async def _history(self, report: MissingReported) -> dict[int, int]:
-        """Earlier episodes of the same child (any force), per window in days: counted
-        by the database, however long the child's history."""
+    async def _history(self, report: MissingReported) -> list[Earlier]:
+        """Earlier episodes of the same child (any force), by type and end, per window
+        in days: counted by the database, however long the child's history."""
         windows = tuple(sorted({*HISTORY_WINDOWS, self.policy.frequently_missing_days}))
         since = report.missing_since
-        (counts,) = await self.store.select(
+        rows = await self.store.select(
             _history_query(windows),
             {
                 "episode_id": report.episode_id,
@@ -198,18 +218,25 @@ class Triage:
                 **{f"from_{days}": since - timedelta(days=days) for days in windows},
             },
         )
-        return dict(zip(windows, counts, strict=True))
+        return [
+            Earlier(
+                EpisodeType(episode_type),
+                WithdrawalReason(withdrawn) if withdrawn else None,
+                dict(zip(windows, counts, strict=True)),
+            )
+            for episode_type, withdrawn, *counts in rows
+        ]
 
     def _next_review(
         self,
-        missing_since: datetime,
+        view: EpisodeView,
         hours: float,
         unanswered: list[SourceName],
         now: datetime,
     ) -> datetime | None:
         due = [
-            missing_since + timedelta(hours=h)
-            for h in self.policy.review_hours
+            view.report.missing_since + timedelta(hours=h)
+            for h in self.policy.review_hours(view.episode_type)
             if h > hours
         ]
         if unanswered and self.sources:
@@ -279,5 +306,6 @@ def subscriber(triage: Triage) -> Subscriber:
         PoliceRiskGradeChanged.type_name: [reassess_on_update],
         ChildSighted.type_name: [reassess_on_update],
         InformationAdded.type_name: [reassess_on_update],
+        EpisodeReclassified.type_name: [reassess_on_update],
     }
     return Subscriber(NAME, handlers)

@@ -2,8 +2,11 @@
 
 The police grade is a floor: triage never lowers it. A source that did not answer adds
 nothing and takes nothing away; the assessment names it, and triage assesses again
-when it answers. Weights and thresholds come from the policy file (policy.toml), not
-from here. Sources of each rule are in DOMAIN.md, cited beside it.
+when it answers. Missing (SSDA903 M, whereabouts unknown) and away (A, whereabouts
+known) are told apart: time missing weighs only on a missing child, and earlier
+episodes are counted by type, as the DfE counts them. Weights and thresholds come
+from the policy file (policy.toml), not from here. Sources of each rule are in
+DOMAIN.md, cited beside it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from events.calendar import LONDON
 from events.contracts.children import ChildRecorded
-from events.contracts.missing import PlacementType, RiskGrade
+from events.contracts.missing import (
+    EpisodeType,
+    PlacementType,
+    RiskGrade,
+    WithdrawalReason,
+)
 from events.contracts.triage import Factor
 from services.triage.sources import (
     CmeFacts,
@@ -89,10 +97,19 @@ class Policy(_Strict):
             raise ValueError("missing_hours: hours must be positive")
         return self
 
-    @property
-    def review_hours(self) -> list[int]:
-        """When time alone can change the level: triage assesses again then."""
-        return sorted(self.missing_hours)
+    def review_hours(self, episode_type: EpisodeType) -> list[int]:
+        """When time alone can change the level: triage assesses again then. Only a
+        missing child's: an away child's whereabouts are known."""
+        return sorted(self.missing_hours) if episode_type is EpisodeType.missing else []
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The child's earlier episodes of one type and one end, counted per window."""
+
+    episode_type: EpisodeType
+    withdrawn_as: WithdrawalReason | None
+    counts: Mapping[int, int]  # window in days -> episodes in it
 
 
 @dataclass(frozen=True)
@@ -100,12 +117,15 @@ class Situation:
     """Everything triage knows about an episode at one moment."""
 
     police_grade: RiskGrade
+    episode_type: EpisodeType
     age: int
     placement_type: PlacementType
     reported_at: datetime
     hours_missing: float
-    episodes_before: Mapping[int, int]  # window in days -> earlier episodes in it
+    history: Sequence[Earlier]
     directory: ChildRecorded | None
+    home_authority: str | None
+    """The placing authority's code when it is another council (records/council.py)."""
     answers: Mapping[SourceName, SourceFacts | NotKnown]
     unanswered: Sequence[SourceName] = ()
     last_known: Sequence[Factor] = ()
@@ -220,40 +240,57 @@ def _child_factors(s: Situation, policy: Policy) -> list[Factor]:
         out.append(
             _factor(code="uasc", source="directory", evidence="UASC", weight=w.uasc)
         )
-    if s.directory and s.directory.ola:  # placed by another authority (DOMAIN.md 1.6)
+    if s.home_authority:  # placed by another authority (DOMAIN.md 1.6, 9.18)
         out.append(
             _factor(
                 code="ola",
-                source="directory",
-                evidence=f"placed from LA {s.directory.placing_authority}",
+                source="directory" if s.directory else "report",
+                evidence=f"placed from LA {s.home_authority}",
                 weight=w.ola,
             )
         )
     return out
 
 
+def episodes_before(history: Sequence[Earlier], of: EpisodeType) -> dict[int, int]:
+    """Earlier episodes of one type, per window. A report withdrawn as made in error
+    was never an episode; missing (M) and away (A) are counted apart, as the DfE
+    counts them (SSDA903 Missing table, Annex A List 8: DOMAIN.md 3, 9.3)."""
+    counted: dict[int, int] = {}
+    for earlier in history:
+        if earlier.episode_type is of and (
+            earlier.withdrawn_as is not WithdrawalReason.reported_in_error
+        ):
+            for days, count in earlier.counts.items():
+                counted[days] = counted.get(days, 0) + count
+    return counted
+
+
 def _history_factors(s: Situation, policy: Policy) -> list[Factor]:
     w = policy.weights
-    recent = s.episodes_before.get(policy.frequently_missing_days, 0)
+    days = policy.frequently_missing_days
+    missing = episodes_before(s.history, EpisodeType.missing)
+    away = episodes_before(s.history, EpisodeType.away).get(days, 0)
+    also_away = f"; {away} away, counted apart" if away else ""
+    recent = missing.get(days, 0) + int(s.episode_type is EpisodeType.missing)
     # "Frequently missing": 3 or more in 90 days by default, a local convention
     # (DOMAIN.md 5.4, 10) - so both numbers are in the policy file.
-    if recent + 1 >= policy.frequently_missing_episodes:
-        evidence = f"{recent + 1} episodes in {policy.frequently_missing_days} days"
+    if recent >= policy.frequently_missing_episodes:
         return [
             _factor(
                 code="frequently_missing",
                 source="history",
-                evidence=evidence,
+                evidence=f"{recent} missing episodes in {days} days{also_away}",
                 weight=w.frequently_missing,
             )
         ]
-    year = s.episodes_before.get(365, 0)
+    year = missing.get(365, 0)
     if year:
         return [
             _factor(
                 code="missing_before",
                 source="history",
-                evidence=f"{year} earlier in 365 days",
+                evidence=f"{year} earlier missing in 365 days",
                 weight=w.missing_before,
             )
         ]
@@ -273,7 +310,8 @@ def _time_factors(s: Situation, policy: Policy) -> list[Factor]:
                 weight=policy.weights.night_time,
             )
         )
-    passed = [h for h in policy.missing_hours if s.hours_missing >= h]
+    # Hours missing weigh only while whereabouts are unknown (DOMAIN.md 1.2, 5.4).
+    passed = [h for h in policy.review_hours(s.episode_type) if s.hours_missing >= h]
     if passed:
         hours = max(passed)
         out.append(
@@ -383,8 +421,9 @@ def _actions(
 ) -> list[str]:
     codes = {f.code for f in factors}
     actions = []
-    if level is RiskGrade.high or exploitation:
-        actions.append("strategy_discussion")  # DfE 2014 guidance (DOMAIN.md 1.8)
+    # DfE 2014 guidance (DOMAIN.md 1.8); repeat missing on its own (5.4)
+    if level is RiskGrade.high or exploitation or "frequently_missing" in codes:
+        actions.append("strategy_discussion")
     if exploitation or level in (RiskGrade.medium, RiskGrade.high):
         actions.append("mcet_referral")
     if s.placement_type is PlacementType.childrens_home and codes & {

@@ -4,12 +4,12 @@ from pathlib import Path
 
 from pydantic import Field
 
-from events.settings import CoreSettings
+from services.records.settings import CouncilSettings
 from services.triage.policy_file import DEFAULT
 from services.triage.sources.settings import SourcesSettings
 
 
-class TriageSettings(CoreSettings, SourcesSettings):
+class TriageSettings(CouncilSettings, SourcesSettings):
     triage_budget_s: float = Field(
         2.0, gt=0, le=30, description="Longest wait for the sources before scoring"
     )

@@ -1,23 +1,33 @@
-"""Administration from the command line: API clients, the children's records and
-the notifier's recipients directory."""
+"""Administration from the command line: API clients, the children's records, the
+notifier's recipients directory, the risk policy and the read models."""
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from pathlib import Path
 
+from sqlalchemy import select
 from typer.testing import CliRunner
 
+from events.contracts.missing import Child, ChildMatch, MissingReported, Placement
+from events.contracts.triage import Factor, RiskAssessed, RiskReassessed
+from events.envelope import NewEvent
+from events.registry import Event
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
 from services.api.auth import ClientRegistry
 from services.cli import app
 from services.intake.children_csv import COLUMNS
+from services.processes import projectors
+from services.records.tables import children, episodes
 
 
-def _lantern(database: str, *args: str):
-    return CliRunner().invoke(app, list(args), env={"LANTERN_DATABASE_URL": database})
+def _lantern(database: str, *args: str, env: dict[str, str] | None = None):
+    return CliRunner().invoke(
+        app, list(args), env={"LANTERN_DATABASE_URL": database, **(env or {})}
+    )
 
 
 def _authenticates(database: str, token: str) -> bool:
@@ -125,10 +135,14 @@ def test_one_bad_row_records_nothing_and_names_line_and_field(
 
 
 DEMO_RECIPIENTS = str(Path(__file__).parents[2] / "deploy" / "demo" / "recipients.csv")
+DEMO_RECEIVER = {"LANTERN_CHANNELS__WEBHOOK__ALLOWED_HOSTS": "127.0.0.1"}
+"""The demo's webhooks go to `lantern webhooks receive` on loopback (README)."""
 
 
 def test_recipients_import_list_and_remove(sqlite_database: str):
-    imported = _lantern(sqlite_database, "recipients", "import", DEMO_RECIPIENTS)
+    imported = _lantern(
+        sqlite_database, "recipients", "import", DEMO_RECIPIENTS, env=DEMO_RECEIVER
+    )
     assert imported.exit_code == 0, imported.output
     assert "recorded 7 recipient(s), 0 unchanged" in imported.output
     [event] = _events(sqlite_database, stream_name(Category.recipient, "duty-team"))
@@ -142,7 +156,9 @@ def test_recipients_import_list_and_remove(sqlite_database: str):
     shown = _lantern(sqlite_database, "recipients", "list", "--show-addresses")
     assert "edt@council.example\t+447700900001\t-" in shown.output
 
-    again = _lantern(sqlite_database, "recipients", "import", DEMO_RECIPIENTS)
+    again = _lantern(
+        sqlite_database, "recipients", "import", DEMO_RECIPIENTS, env=DEMO_RECEIVER
+    )
     assert "recorded 0 recipient(s), 7 unchanged" in again.output
     removed = _lantern(sqlite_database, "recipients", "remove", "escalation-2")
     assert removed.exit_code == 0
@@ -152,6 +168,17 @@ def test_recipients_import_list_and_remove(sqlite_database: str):
     unknown = _lantern(sqlite_database, "recipients", "remove", "escalation-2")
     assert unknown.exit_code == 2
     assert "no recipient 'escalation-2'" in unknown.stderr
+
+
+def test_recipients_import_refuses_webhooks_to_hosts_not_allowed(
+    sqlite_database: str,
+):
+    result = _lantern(sqlite_database, "recipients", "import", DEMO_RECIPIENTS)
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        f"line {line}: webhook_url: must be https" for line in (2, 4, 7)
+    ]
+    assert _stored(sqlite_database) == 0
 
 
 def test_recipients_import_with_a_bad_row_records_nothing(
@@ -171,3 +198,155 @@ def test_recipients_import_with_a_bad_row_records_nothing(
         "line 3: phone: is not a UK mobile number (07… or +447…)",
     ]
     assert _stored(sqlite_database) == 0
+
+
+EPISODE = "834afcaf-8984-552a-8739-fbaab73947ec"
+
+
+def _record_episode(database: str, *events: Event) -> None:
+    async def record() -> None:
+        store = SqlEventStore(create_engine(database), projectors=projectors())
+        try:
+            for event in events:
+                await store.append(
+                    stream_name(Category.episode, EPISODE),
+                    [NewEvent(event=event)],
+                    expected_version=None,
+                )
+        finally:
+            await store.close()
+
+    asyncio.run(record())
+
+
+def _report() -> MissingReported:
+    return MissingReported(
+        episode_id=EPISODE, police_force="KENT", police_reference="KNT-DOC-0001",
+        reported_at="2026-11-26T15:10:00Z", missing_since="2026-11-26T13:30:00Z",
+        episode_type="missing", police_risk_grade="medium",
+        child=Child(given_name="Ada", family_name="Fictitious",
+                    date_of_birth="2009-03-14", gender="female"),
+        placement=Placement(placing_authority="886", placement_type="childrens_home"),
+        match=ChildMatch(status="unmatched"),
+    )  # fmt: skip
+
+
+def _assessed(cls: type[RiskAssessed], level: str, at: str, **more) -> RiskAssessed:
+    factors = [
+        Factor(code="police_grade", source="police", evidence="medium", weight=35,
+               exploitation=False),
+        Factor(code="county_lines", source="youth_justice",
+               evidence="county lines concern", weight=35, exploitation=True),
+    ]  # fmt: skip
+    return cls(
+        episode_id=EPISODE, level=level, score=70, factors=factors,
+        actions=["strategy_discussion", "mcet_referral"],
+        sources_answered=["youth_justice"], sources_missing=["cse"],
+        policy_version="2026-11-26.1", assessed_at=at, **more,
+    )  # fmt: skip
+
+
+def test_policy_explain_says_why_an_episode_has_its_level(sqlite_database: str):
+    _record_episode(
+        sqlite_database,
+        _report(),
+        _assessed(RiskAssessed, "medium", "2026-11-26T15:10:05Z", trigger="reported"),
+    )
+    assert _lantern(sqlite_database, "policy", "explain", EPISODE).output == (
+        _explained_once()
+    )
+    _record_episode(
+        sqlite_database,
+        _assessed(RiskReassessed, "high", "2026-11-26T15:40:00Z",
+                  trigger="InformationAdded", previous_level="medium", added=[],
+                  removed=[]),
+    )  # fmt: skip
+    result = _lantern(sqlite_database, "policy", "explain", EPISODE)
+    assert result.exit_code == 0
+    assert result.output == (
+        "level high (score 70; policy 2026-11-26.1; assessed"
+        " 2026-11-26T15:40:00+00:00 on InformationAdded)\n"
+        "\n"
+        "factor                  weight  source          evidence\n"
+        "police_grade                35  police          medium\n"
+        "county_lines                35  youth_justice   county lines concern\n"
+        "\n"
+        "actions: strategy_discussion, mcet_referral\n"
+        "sources answered: youth_justice\n"
+        "sources NOT answered: cse\n"
+        "\n"
+        "history:\n"
+        "  2026-11-26T15:10:05+00:00  reported               -> medium\n"
+        "  2026-11-26T15:40:00+00:00  InformationAdded       -> high\n"
+    )
+
+
+def _explained_once() -> str:
+    return (
+        "level medium (score 70; policy 2026-11-26.1; assessed"
+        " 2026-11-26T15:10:05+00:00 on reported)\n"
+        "\n"
+        "factor                  weight  source          evidence\n"
+        "police_grade                35  police          medium\n"
+        "county_lines                35  youth_justice   county lines concern\n"
+        "\n"
+        "actions: strategy_discussion, mcet_referral\n"
+        "sources answered: youth_justice\n"
+        "sources NOT answered: cse\n"
+    )
+
+
+def test_policy_explain_of_an_episode_not_assessed_or_unknown(sqlite_database: str):
+    _record_episode(sqlite_database, _report())
+    assert _lantern(sqlite_database, "policy", "explain", EPISODE).output == (
+        "not assessed yet\n"
+    )
+    unknown = _lantern(sqlite_database, "policy", "explain", str(uuid.uuid4()))
+    assert unknown.exit_code == 2
+    assert unknown.stderr.startswith("no episode ")
+
+
+def test_policy_check_names_what_is_wrong(sqlite_database: str, tmp_path: Path):
+    valid = _lantern(sqlite_database, "policy", "check")
+    assert (valid.exit_code, valid.output) == (
+        0, "policy 2026-11-26.1 is valid\n",
+    )  # fmt: skip
+    bad = tmp_path / "bad.toml"
+    bad.write_text("version = 'x'\n")
+    refused = _lantern(sqlite_database, "policy", "check", str(bad))
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("invalid setting LANTERN_TRIAGE_POLICY_FILE:")
+    assert "thresholds" in refused.stderr
+
+
+def test_projections_rebuild_shows_its_progress(sqlite_database: str, tmp_path: Path):
+    path = _csv(tmp_path, CHILD, {**CHILD, "la_child_id": "C2", "given_name": "Jo"})
+    _lantern(sqlite_database, "children", "import", path)
+    _record_episode(sqlite_database, _report())
+
+    async def emptied() -> int:
+        store = SqlEventStore(create_engine(sqlite_database))
+        try:
+            async with store.engine.begin() as conn:
+                await conn.execute(children.delete())
+                await conn.execute(episodes.delete())
+            return len(await store.select(select(children.c.la_child_id)))
+        finally:
+            await store.close()
+
+    assert asyncio.run(emptied()) == 0
+    result = _lantern(sqlite_database, "projections", "rebuild")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "replayed 3 of 3 events\n"
+    assert result.stdout == "replayed 3 events\n"
+
+    async def rows() -> tuple[int, int]:
+        store = SqlEventStore(create_engine(sqlite_database))
+        try:
+            kids = await store.select(select(children.c.la_child_id))
+            kept = await store.select(select(episodes.c.episode_id))
+            return len(kids), len(kept)
+        finally:
+            await store.close()
+
+    assert asyncio.run(rows()) == (2, 1)

@@ -111,12 +111,15 @@ async def _run(env, token, processes, inbox, hooks, notify) -> None:
     webhook_keys, mail_keys, sms_keys = keys()
     assert all(valid for valid, _, _ in hooks.received)  # signed
     # Least data: the police team's messages carry exploitation reasons only; the
-    # home authority's no reasons at all.
+    # home authority, which manages the episode, what it needs to act (DOMAIN 1.6),
+    # and never this council's id for the child as its own.
     police = json.loads(hooks.received[0][2])
     assert (
         "county lines" in police["body"] and "persistently absent" not in police["body"]
     )
-    assert "Why:" not in inbox.received[0].get_content()
+    home = inbox.received[0].get_content()
+    assert "persistently absent" in home and "Your child id: not known to us" in home
+    assert "FICT0001" not in home
     sms = notify.state.received[0].body
     assert sms["phone_number"] == "07700900123" and sms["personalisation"]["ack_url"]
     assert len(webhook_keys | mail_keys | sms_keys) == 3 * REPORTS  # nothing shared
@@ -147,6 +150,7 @@ def _env(
         "LANTERN_CHANNELS__NOTIFY__API_KEY": f"e2e-{SERVICE_ID}-{NOTIFY_SECRET}",
         "LANTERN_CHANNELS__NOTIFY__SMS_TEMPLATE_ID": SMS_TEMPLATE,
         "LANTERN_CHANNELS__WEBHOOK__SECRET": WEBHOOK_SECRET,
+        "LANTERN_CHANNELS__WEBHOOK__ALLOWED_HOSTS": "127.0.0.1",  # the receiver
         "LANTERN_NOTIFIER_LINK_SECRET": "a-link-secret-for-end-to-end-tests-0123",
         "LANTERN_NOTIFIER_POLL_S": "0.2",
     }

@@ -1,6 +1,7 @@
 """The alerts API over real HTTP, on SQLite and PostgreSQL: on-call staff list and
 acknowledge alerts (with a token or a signed one-click link), follow them as
-server-sent events, and GOV.UK Notify reports deliveries."""
+server-sent events, and GOV.UK Notify reports deliveries. Staff see the council's
+alerts, a police client its own force's police teams'."""
 
 from __future__ import annotations
 
@@ -86,11 +87,11 @@ class AlertsApi:
     async def append(self, stream: str, event: Event) -> None:
         await self.store.commit(Commit([Append(stream, [NewEvent(event=event)])]))
 
-    async def report(self, reference: str = "") -> UUID:
+    async def report(self, reference: str = "", force: str = "KENT") -> UUID:
         """A missing episode, so the episodes read model has its force and ref."""
         episode_id = uuid4()
         report = MissingReported(
-            episode_id=episode_id, police_force="KENT",
+            episode_id=episode_id, police_force=force,
             police_reference=reference or f"KNT-{episode_id.hex[:6]}",
             reported_at=NOW - timedelta(minutes=5),
             missing_since=NOW - timedelta(hours=2), episode_type="missing",
@@ -113,6 +114,7 @@ class AlertsApi:
         *,
         level: str = "medium",
         raised_at: datetime = NOW,
+        role: str = "social_worker",
     ) -> UUID:
         episode_id = episode_id or await self.report()
         alert_id = uuid4()
@@ -121,7 +123,7 @@ class AlertsApi:
             AlertRaised(
                 alert_id=alert_id,
                 episode_id=episode_id,
-                role="social_worker",
+                role=role,
                 scope="child",
                 level=level,
                 contact=CONTACT,
@@ -161,6 +163,8 @@ async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
     clients = ClientRegistry(store.engine)
     tokens = {
         "kent": await clients.create("kent", Role.police, "KENT"),
+        "met": await clients.create("met", Role.police, "MET"),
+        "cms": await clients.create("cms", Role.integrator, None),
         "oncall": await clients.create("oncall", Role.staff, None),
     }
     port = free_port()
@@ -169,6 +173,7 @@ async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
         store=store,
         clients=clients,
         limiter=RateLimiter(100_000, burst=1000),
+        auth_failures=RateLimiter(100_000, burst=100_000),
         children=ChildMatcher(store),
         links=links,
         notify_callback_token=CALLBACK_TOKEN,
@@ -241,13 +246,40 @@ class TestListAlerts:
         assert [i["alert_id"] for i in opened] == [str(open_alert)]
         assert [i["alert_id"] for i in over["items"]] == [str(closed)]
 
-    async def test_police_forbidden_anonymous_unauthorised_bad_status(self, api):
+    async def test_staff_see_the_councils_and_police_their_forces_teams(self, api):
+        kent, met = await api.report(), await api.report(force="MET")
+        council = await api.raise_alert(kent)
+        kent_mcet = await api.raise_alert(kent, role="mcet")
+        met_mcet = await api.raise_alert(met, role="mcet")
+
+        async def listed(client: str) -> list[str]:
+            response = await api.get("/v1/alerts", client=client)
+            assert response.status_code == 200, response.text
+            return [i["alert_id"] for i in response.json()["items"]]
+
+        assert await listed("oncall") == [str(council)]
+        assert await listed("kent") == [str(kent_mcet)]
+        assert await listed("met") == [str(met_mcet)]
+
+    async def test_integrators_forbidden_anonymous_unauthorised_bad_status(self, api):
         await api.raise_alert()
 
-        assert (await api.get("/v1/alerts", client="kent")).status_code == 403
+        assert (await api.get("/v1/alerts", client="cms")).status_code == 403
         assert (await api.http.get("/v1/alerts")).status_code == 401
         bogus = await api.get("/v1/alerts", params={"status": "bogus"})
         assert bogus.status_code == 422
+
+    async def test_a_number_past_the_databases_integers_is_422(self, api):
+        await api.raise_alert()
+        largest = 1_000_000  # docs/notifier.md: offset 0-1,000,000
+
+        beyond = await api.get("/v1/alerts", params={"offset": 2**63})
+        past_cap = await api.get("/v1/alerts", params={"offset": largest + 1})
+        last = await api.get("/v1/alerts", params={"offset": largest})
+
+        assert (beyond.status_code, past_cap.status_code) == (422, 422)
+        assert beyond.json()["detail"][0]["field"] == "offset"
+        assert (last.status_code, last.json()["items"]) == (200, [])
 
 
 class TestAcknowledge:
@@ -297,13 +329,23 @@ class TestAcknowledge:
         assert response.status_code == 409
         assert await api.events(alert_id, "AlertAcknowledged") == []
 
-    async def test_police_cannot_acknowledge(self, api):
-        alert_id = await api.raise_alert()
+    async def test_each_acknowledges_only_their_own(self, api):
+        """Another's alert is a 404, as if it did not exist."""
+        episode = await api.report()
+        council = await api.raise_alert(episode)
+        mcet = await api.raise_alert(episode, role="mcet")
 
-        response = await api.post(f"/v1/alerts/{alert_id}/ack", client="kent")
+        for alert_id, client in ((council, "kent"), (mcet, "oncall"), (mcet, "met")):
+            response = await api.post(f"/v1/alerts/{alert_id}/ack", client=client)
+            assert response.status_code == 404, client
+        assert await api.events(council, "AlertAcknowledged") == []
+        assert await api.events(mcet, "AlertAcknowledged") == []
 
-        assert response.status_code == 403
-        assert await api.events(alert_id, "AlertAcknowledged") == []
+        done = await api.post(f"/v1/alerts/{mcet}/ack", client="kent")
+
+        assert done.status_code == 200, done.text
+        [ack] = await api.events(mcet, "AlertAcknowledged")
+        assert ack.actor == "client:kent"
 
 
 async def press(api: AlertsApi, url: str) -> httpx.Response:
@@ -412,14 +454,26 @@ async def first_event(
     raise AssertionError("the stream ended")
 
 
+async def raised_until(events: AsyncIterator[dict[str, str]], last: UUID) -> list[str]:
+    """The alerts whose AlertRaised the feed gives, up to ``last``."""
+    seen: list[str] = []
+    async with asyncio.timeout(10):
+        async for event in events:
+            if event["event"] == "AlertRaised":
+                seen.append(json.loads(event["data"])["alert_id"])
+                if seen[-1] == str(last):
+                    return seen
+    raise AssertionError("the stream ended")
+
+
 class TestAlertStream:
     STREAM = "/v1/alerts/stream"
 
-    def stream(self, api: AlertsApi, **headers: str) -> Any:
+    def stream(self, api: AlertsApi, client: str = "oncall", **headers: str) -> Any:
         return api.http.stream(
             "GET",
             self.STREAM,
-            headers={**api.auth("oncall"), **headers},
+            headers={**api.auth(client), **headers},
             timeout=httpx.Timeout(10),
         )
 
@@ -451,10 +505,38 @@ class TestAlertStream:
 
         assert int(raised["id"]) < int(closed["id"])
 
-    async def test_staff_only(self, api):
-        police = await api.get(self.STREAM, client="kent")
+    @pytest.mark.parametrize("last_event_id", [str(2**63), "-1", "1.0", "x", "10"])
+    async def test_a_last_event_id_the_stream_never_sent_is_400(
+        self, api, last_event_id
+    ):
+        """Beyond the log's head (10, in a log of two events) the stream would wait
+        for ever: the client must hear it asked for something that is not there."""
+        await api.raise_alert()
+
+        async with self.stream(api, **{"Last-Event-ID": last_event_id}) as response:
+            assert response.status_code == 400
+            await response.aread()
+
+        assert "Last-Event-ID" in response.json()["detail"]
+
+    async def test_each_follows_only_their_own_alerts(self, api):
+        kent, met = await api.report(), await api.report(force="MET")
+        raised = {}
+        for round_ in ("first", "last"):  # each feed is read up to its last
+            raised["oncall", round_] = await api.raise_alert(kent)
+            raised["kent", round_] = await api.raise_alert(kent, role="mcet")
+            raised["met", round_] = await api.raise_alert(met, role="mcet")
+
+        for client in ("oncall", "kent", "met"):
+            async with self.stream(api, client, **{"Last-Event-ID": "0"}) as response:
+                assert response.status_code == 200
+                seen = await raised_until(sse_events(response), raised[client, "last"])
+            assert seen == [str(raised[client, r]) for r in ("first", "last")], client
+
+    async def test_integrators_forbidden_anonymous_unauthorised(self, api):
+        integrator = await api.get(self.STREAM, client="cms")
         anonymous = await api.http.get(self.STREAM)
-        assert (police.status_code, anonymous.status_code) == (403, 401)
+        assert (integrator.status_code, anonymous.status_code) == (403, 401)
 
 
 class TestNotifyCallback:

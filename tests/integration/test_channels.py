@@ -9,6 +9,7 @@ child's name, the addresses, the body) may appear in them.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -40,9 +41,12 @@ from services.notifier.channels.notify_receipts import (
     parse_delivery_receipt,
 )
 from services.notifier.channels.webhook import (
+    Resolve,
     WebhookChannel,
     WebhookSettings,
+    system_resolve,
 )
+from services.notifier.destinations import Address
 from services.outbound import outbound_client
 from tests.channel_servers import (
     SMTP_PASSWORD,
@@ -426,9 +430,28 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
             receiver.release.set()
 
 
-def webhook(client: httpx.AsyncClient, **settings: Any) -> WebhookChannel:
-    values = {"secret": WEBHOOK_SECRET, "key_id": "2026-01", "timeout_s": 5} | settings
-    return WebhookChannel(WebhookSettings(**values), client)
+def webhook(
+    client: httpx.AsyncClient, resolve: Resolve = system_resolve, **settings: Any
+) -> WebhookChannel:
+    """The receiver is on loopback: the tests' allow-list has it, as the demo's."""
+    values = {
+        "secret": WEBHOOK_SECRET, "key_id": "2026-01", "timeout_s": 5,
+        "allowed_hosts": "127.0.0.1",
+    } | settings  # fmt: skip
+    return WebhookChannel(WebhookSettings(**values), client, resolve=resolve)
+
+
+def resolving(*addresses: str) -> Resolve:
+    """A resolver that answers every name with these addresses, as a partner's DNS
+    (or an attacker's) might: tests have no DNS of their own."""
+
+    async def resolve(host: str, port: int) -> list[Address]:
+        return [ipaddress.ip_address(a) for a in addresses]
+
+    return resolve
+
+
+PARTNER = "hooks.partner.example"
 
 
 class TestWebhook:
@@ -514,3 +537,76 @@ class TestWebhook:
         with pytest.raises(PermanentDeliveryError) as caught:
             await webhook(client).send(a_message(webhook_url=url))
         assert caught.value.code == "invalid_url"
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://169.254.169.254/latest/meta-data",
+            "https://10.0.0.8/lantern",
+            "https://cms:secret@hooks.partner.example/x",
+            "http://hooks.partner.example/lantern",
+        ],
+    )
+    async def test_a_url_recorded_before_the_rule_is_refused_at_sending(
+        self, client, url
+    ):
+        """The directory may hold entries from before the rule: the same rule again."""
+        with pytest.raises(PermanentDeliveryError) as caught:
+            await webhook(client, resolving("93.184.216.34")).send(
+                a_message(webhook_url=url)
+            )
+        assert caught.value.code == "invalid_url"
+
+    async def test_the_loopback_receiver_needs_the_allow_list(self, receiver, client):
+        sink, root = receiver
+        channel = webhook(client, allowed_hosts="")
+        with pytest.raises(PermanentDeliveryError) as caught:
+            await channel.send(a_message(webhook_url=f"{root}/hooks/cms"))
+        assert caught.value.code == "invalid_url"
+        assert sink.received == []
+
+    @pytest.mark.parametrize(
+        "addresses",
+        [("127.0.0.1",), ("169.254.169.254",), ("93.184.216.34", "10.0.0.8")],
+    )
+    async def test_a_name_that_resolves_to_a_private_address_is_refused(
+        self, receiver, client, addresses
+    ):
+        """Checked after the name is resolved, before connecting: any one private
+        address refuses the URL, whichever the connection would have used."""
+        sink, root = receiver
+        port = httpx.URL(root).port
+        channel = webhook(client, resolving(*addresses))
+        with pytest.raises(PermanentDeliveryError) as caught:
+            await channel.send(
+                a_message(webhook_url=f"https://{PARTNER}:{port}/hooks/cms")
+            )
+        assert caught.value.code == "address_not_allowed"
+        assert sink.received == []
+
+    async def test_the_connection_goes_to_the_address_checked(self, receiver, client):
+        """Not to whatever a second lookup answers: the URL's name is only in the
+        Host header (and TLS's server name)."""
+        sink, root = receiver
+        port = httpx.URL(root).port
+        channel = webhook(client, resolving("127.0.0.1"), allowed_hosts=PARTNER)
+        await channel.send(a_message(webhook_url=f"http://{PARTNER}:{port}/hooks/cms"))
+        [(valid, headers, _)] = sink.received
+        assert valid and headers["host"] == f"{PARTNER}:{port}"
+
+    async def test_a_refused_address_is_followed_by_the_next(self, receiver, client):
+        sink, root = receiver
+        port = httpx.URL(root).port
+        nothing_there = "127.0.0.2"  # the receiver listens on 127.0.0.1 only
+        channel = webhook(
+            client, resolving(nothing_there, "127.0.0.1"), allowed_hosts=PARTNER
+        )
+        await channel.send(a_message(webhook_url=f"http://{PARTNER}:{port}/hooks/cms"))
+        assert len(sink.received) == 1
+
+    async def test_a_name_that_does_not_resolve_is_temporary(self, client):
+        with pytest.raises(TemporaryDeliveryError) as caught:
+            await webhook(client).send(
+                a_message(webhook_url="https://hooks.partner.invalid/x")
+            )
+        assert caught.value.code == "name_not_resolved"

@@ -7,13 +7,20 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 
+import httpx
 import pytest
 from sqlalchemy import event, select
 
+from events.contracts.alerts import AlertContact, AlertRaised
+from events.contracts.missing import Child, ChildMatch, RiskGrade
+from events.envelope import NewEvent
+from events.store import Append, Commit
 from services.api import auth
-from services.records.tables import children, episodes
+from services.api.ratelimit import RateLimiter
+from services.records.children import ChildMatcher
+from services.records.tables import alerted_roles, children, episodes
 from tests.api import Api, a_report_body, serve_api
 
 
@@ -21,6 +28,14 @@ from tests.api import Api, a_report_body, serve_api
 async def api(database_url: str) -> AsyncIterator[Api]:
     async with serve_api(database_url) as api:
         yield api
+
+
+CHILD = a_report_body()["child"]
+PLACEMENT = a_report_body()["placement"]
+NOW = datetime.now(UTC).isoformat()
+AN_HOUR_AGO = str(int(datetime.now(UTC).timestamp()) - 3600)  # a Unix time
+DAY = 1_300_060_800  # 2011-03-14 as a Unix time
+FOUND = {"found_at": NOW, "returned_to": "placement", "safe_and_well_check": True}
 
 
 async def _stream_length(api: Api, episode_id: str) -> int:
@@ -116,6 +131,23 @@ class TestBadInput:
                 "child.date_of_birth",
             ),
             ({"unexpected": 1}, "unexpected"),
+            ({"missing_since": 12345}, "missing_since"),  # not a Unix time
+            ({"missing_since": "12345"}, "missing_since"),
+            ({"child": {**CHILD, "date_of_birth": DAY}}, "child.date_of_birth"),
+            (
+                {"child": {**CHILD, "date_of_birth": "2011-05-14T00:00:00Z"}},
+                "child.date_of_birth",
+            ),
+            ({"child": {**CHILD, "given_name": "B\ud800d"}}, "child.given_name"),
+            ({"child": {**CHILD, "family_name": "B\x00d"}}, "child.family_name"),
+            ({"circumstances": "Seen at\x00 the station"}, "circumstances"),
+            ({"last_seen": {"description": "\udc00"}}, "last_seen.description"),
+            ({"child": {**CHILD, "given_name": ""}}, "child.given_name"),
+            ({"child": {**CHILD, "family_name": " \t "}}, "child.family_name"),
+            ({"child": {**CHILD, "given_name": "S" * 60_000}}, "child.given_name"),
+            ({"child": {**CHILD, "la_child_id": "C" * 201}}, "child.la_child_id"),
+            ({"child": {**CHILD, "la_child_id": " "}}, "child.la_child_id"),
+            ({"placement": {**PLACEMENT, "postcode": "x" * 201}}, "placement.postcode"),
         ],
     )
     async def test_invalid_body_is_422_naming_the_field(self, api: Api, change, field):
@@ -124,6 +156,40 @@ class TestBadInput:
         assert response.status_code == 422, response.text
         assert field in [p["field"] for p in response.json()["detail"]]
         assert await api.store.head() == head
+
+    @pytest.mark.parametrize(
+        ("path", "body", "field"),
+        [
+            ("updates", {"received_at": int(AN_HOUR_AGO), "information": "x"},
+             "received_at"),
+            ("updates", {"received_at": NOW, "information": "\x00"}, "information"),
+            ("updates", {"received_at": NOW, "sighting": {"seen_at": AN_HOUR_AGO}},
+             "sighting.seen_at"),
+            ("found", {**FOUND, "safe_and_well_check": "yes"}, "safe_and_well_check"),
+            ("found", {**FOUND, "safe_and_well_check": 1}, "safe_and_well_check"),
+            ("found", {**FOUND, "found_location": "\ud800"}, "found_location"),
+            ("withdrawal", {"reason": "cancelled", "note": " "}, "note"),
+        ],
+    )  # fmt: skip
+    async def test_invalid_episode_command_is_422_naming_the_field(
+        self, api: Api, path, body, field
+    ):
+        episode_id = await _report(api)
+        head = await api.store.head()
+        response = await api.post(f"/v1/episodes/{episode_id}/{path}", body)
+        assert response.status_code == 422, response.text
+        assert field in [p["field"] for p in response.json()["detail"]]
+        assert await api.store.head() == head
+
+    async def test_an_overlong_header_is_422_naming_the_header(self, api: Api):
+        episode_id = await _report(api)
+        response = await api.post(
+            f"/v1/episodes/{episode_id}/updates",
+            {"received_at": NOW, "information": "Phone back on"},
+            headers={"Idempotency-Key": "k" * 101},
+        )
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["field"] == "Idempotency-Key"
 
     async def test_missing_since_in_the_future_is_refused(self, api: Api):
         future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
@@ -150,6 +216,27 @@ class TestBadInput:
             await post("/v1/missing-reports", content=big, headers=as_json)
         ).status_code == 413
         assert await api.store.head() == 0
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            pytest.param(b"[" * 30_000 + b"]" * 30_000, id="nested too deep"),
+            pytest.param(b'{"circumstances": "\xff\xfe"}', id="invalid UTF-8"),
+            pytest.param(b'{"police_force": 1' + b"0" * 5000 + b"}", id="huge integer"),
+            pytest.param(b'{"police_force": "KENT"', id="cut short"),
+        ],
+    )
+    async def test_a_body_that_is_not_json_is_400_malformed(
+        self, api: Api, content: bytes
+    ):
+        as_json = {**api.auth("kent"), "Content-Type": "application/json"}
+        response = await api.http.post(
+            "/v1/missing-reports", content=content, headers=as_json
+        )
+        assert (response.status_code, response.json()) == (
+            400,
+            {"detail": "malformed JSON body"},
+        )
 
     async def test_a_body_sent_in_chunks_is_counted_as_it_arrives(self, api: Api):
         """No Content-Length to check: the guard counts what arrives."""
@@ -232,6 +319,31 @@ class TestWhoMayCall:
             assert (await api.http.get("/v1/episodes", headers=bad)).status_code == 401
         assert (await api.get("/v1/episodes")).status_code == 200
         assert len(api.clients._cache) <= 5
+
+    async def test_failed_authentication_is_limited_per_address(self, database_url):
+        """A burst of bad tokens, then 429 with Retry-After for anything from that
+        address (its tokens are no longer even looked up); other addresses go on."""
+        async with serve_api(database_url, failures=RateLimiter(6, burst=5)) as api:
+            bad = {"Authorization": "Bearer lnt_guess"}
+            codes = [
+                (await api.http.get("/v1/episodes", headers=bad)).status_code
+                for _ in range(20)
+            ]
+            missing = await api.http.get("/v1/episodes")
+            good_here = await api.get("/v1/episodes")
+            elsewhere = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+            async with httpx.AsyncClient(
+                base_url=str(api.http.base_url), transport=elsewhere
+            ) as other:
+                good_elsewhere = await other.get(
+                    "/v1/episodes", headers=api.auth("kent")
+                )
+                bad_elsewhere = await other.get("/v1/episodes", headers=bad)
+
+        assert codes == [401] * 5 + [429] * 15
+        assert (missing.status_code, good_here.status_code) == (429, 429)
+        assert 1 <= int(good_here.headers["Retry-After"]) <= 10
+        assert (good_elsewhere.status_code, bad_elsewhere.status_code) == (200, 401)
 
     async def test_requests_with_an_expired_token_share_one_lookup(self, api: Api):
         """Under load every request misses when a cached token expires: one query
@@ -377,6 +489,72 @@ class TestEpisodeLifecycle:
         assert rest["next_cursor"] is None
 
 
+class TestReclassification:
+    """Missing (whereabouts unknown, SSDA903 M) or away (known, A): the police or
+    council staff say which, and why; the episode records who (DOMAIN 1.2, 3.2)."""
+
+    AWAY: ClassVar[dict[str, str]] = {
+        "episode_type": "away",
+        "reason": "carer has spoken to her: she is at her aunt's",
+    }
+
+    async def test_the_police_reclassify_their_episode(self, api: Api):
+        episode_id = await _report(api)
+        path = f"/v1/episodes/{episode_id}/reclassification"
+        response = await api.post(path, self.AWAY)
+        assert (response.status_code, response.json()["recorded"]) == (
+            202, ["EpisodeReclassified"],
+        )  # fmt: skip
+        *_, event = await api.store.read_stream(f"episode-{episode_id}")
+        assert {**event.data, "reclassified_at": None} == {
+            "episode_id": episode_id, "previous": "missing", "episode_type": "away",
+            "reason": self.AWAY["reason"], "by": "client:kent", "role": "police",
+            "reclassified_at": None,
+        }  # fmt: skip
+        assert event.actor == "client:kent"
+        episode = (await api.get(f"/v1/episodes/{episode_id}")).json()
+        assert episode["episode_type"] == "away"
+        async with api.store.engine.connect() as conn:
+            kind = await conn.scalar(
+                select(episodes.c.episode_type).where(
+                    episodes.c.episode_id == uuid.UUID(episode_id)
+                )
+            )
+        assert kind == "away"
+
+    async def test_council_staff_reclassify_any_episode_back_again(self, api: Api):
+        episode_id = await _report(api)
+        path = f"/v1/episodes/{episode_id}/reclassification"
+        assert (await api.post(path, self.AWAY)).status_code == 202
+        back = {"episode_type": "missing", "reason": "she has left her aunt's"}
+        response = await api.post(path, back, client="oncall")
+        assert response.status_code == 202
+        *_, event = await api.store.read_stream(f"episode-{episode_id}")
+        assert (event.data["previous"], event.data["episode_type"]) == (
+            "away", "missing",
+        )  # fmt: skip
+        assert (event.data["role"], event.data["by"]) == ("staff", "client:oncall")
+
+    async def test_the_type_it_has_already_is_a_repeat(self, api: Api):
+        episode_id = await _report(api)
+        path = f"/v1/episodes/{episode_id}/reclassification"
+        same = {"episode_type": "missing", "reason": "still missing"}
+        assert (await api.post(path, same)).status_code == 200
+        assert await _stream_length(api, episode_id) == 1
+
+    async def test_who_may_and_what_is_refused(self, api: Api):
+        episode_id = await _report(api)
+        path = f"/v1/episodes/{episode_id}/reclassification"
+        assert (await api.post(path, self.AWAY, client="met")).status_code == 404
+        assert (await api.post(path, self.AWAY, client="cms")).status_code == 403
+        no_reason = await api.post(path, {"episode_type": "away"})
+        assert no_reason.status_code == 422
+        assert no_reason.json()["detail"][0]["field"] == "reason"
+        await api.post(f"/v1/episodes/{episode_id}/withdrawal", {"reason": "cancelled"})
+        assert (await api.post(path, self.AWAY)).status_code == 409
+        assert await _stream_length(api, episode_id) == 2
+
+
 class TestChildrenDirectory:
     CHILD: ClassVar[dict[str, object]] = {
         "given_name": "Sam",
@@ -484,6 +662,55 @@ class TestChildrenDirectory:
         assert field in [p["field"] for p in response.json()["detail"]]
         assert await api.store.read_stream("child-C1") == []
 
+    async def test_a_poisoned_report_fails_alone(self, api: Api):
+        """Reports arriving together share one lookup of the children's records:
+        a report with text no database takes must not take the others down."""
+        await self._put(api, "C1")
+        poisoned = {**CHILD, "given_name": "B\ud800d"}
+
+        def post(n: int) -> Any:
+            force, client = ("KENT", "kent") if n % 2 else ("MET", "met")
+            body = a_report_body(f"REF-{n}", police_force=force)
+            if n % 6 == 0:
+                body["child"] = poisoned
+            return api.post("/v1/missing-reports", body, client=client)
+
+        responses = await asyncio.gather(*(post(n) for n in range(30)))
+
+        codes = [r.status_code for r in responses]
+        assert codes == [422 if n % 6 == 0 else 202 for n in range(30)], codes
+
+    async def test_a_lookup_failing_for_one_child_fails_for_that_child_alone(
+        self, api: Api
+    ):
+        await self._put(api, "C1")
+        matcher = ChildMatcher(api.store)
+        known = Child.model_validate(CHILD)
+        unstorable = known.model_copy(update={"family_name": "T\ud800"})
+
+        results = await asyncio.gather(
+            matcher.match(known),
+            matcher.match(unstorable),
+            matcher.match(known.model_copy(update={"la_child_id": "C1"})),
+            return_exceptions=True,
+        )
+
+        first, failed, last = results
+        assert isinstance(failed, Exception)
+        assert (first, last) == (
+            ChildMatch(status="matched", la_child_id="C1", candidates=1),
+            ChildMatch(status="matched", la_child_id="C1", candidates=1),
+        )
+
+    async def test_names_and_ids_are_bounded_like_other_text(self, api: Api):
+        assert await self._put(api, "C" * 41) == 422
+        assert await self._put(api, "C1", given_name=" ") == 422
+        assert await self._put(api, "C1", family_name="T" * 201) == 422
+        assert await self._put(api, "C1", social_worker={"name": "\x00"}) == 422
+        assert await self._put(api, "C1", looked_after="true") == 422
+        assert await self._put(api, "C1", date_of_birth=DAY) == 422
+        assert await self._put(api, "C1") == 200
+
     async def test_only_integrators_feed_it(self, api: Api):
         response = await api.http.put(
             "/v1/children/C9", json=self.CHILD, headers=api.auth("kent")
@@ -492,8 +719,41 @@ class TestChildrenDirectory:
         assert await self._put(api, "C9", placing_authority="000") == 422
 
 
+async def _alert(api: Api, episode_id: str, *roles: str) -> None:
+    """The notifier's record of alerting each role, as its handlers append it."""
+    appends = []
+    for n, role in enumerate(roles):
+        alert_id = uuid.uuid4()
+        raised = AlertRaised(
+            alert_id=alert_id, episode_id=uuid.UUID(episode_id), role=role,
+            scope="full", level=RiskGrade.high,
+            contact=AlertContact(recipient_id=f"{role}-{n}", email="x@council.example"),
+            channels=["email"], escalate_at=None, raised_at=datetime.now(UTC),
+        )  # fmt: skip
+        appends.append(Append(f"alert-{alert_id}", [NewEvent(event=raised)]))
+    await api.store.commit(Commit(appends))
+
+
+class TestAlertedRoles:
+    async def test_the_roles_alerted_are_shown_in_the_order_first_alerted(
+        self, api: Api
+    ):
+        episode_id = await _report(api)
+        assert (await api.get(f"/v1/episodes/{episode_id}")).json()[
+            "alerted_roles"
+        ] == []
+        await _alert(api, episode_id, "social_worker", "mcet")
+        await _alert(api, episode_id, "team_manager", "mcet")  # mcet: once
+        await _alert(api, await _report(api, "KNT-2"), "home_authority")
+
+        episode = (await api.get(f"/v1/episodes/{episode_id}")).json()
+
+        assert episode["alerted_roles"] == ["social_worker", "mcet", "team_manager"]
+
+
 async def test_read_models_rebuild_from_the_log_to_the_same_state(api: Api):
     ids = [await _report(api, f"KNT-{n}") for n in range(3)]
+    await _alert(api, ids[0], "duty_team", "mcet")
     await api.post(f"/v1/episodes/{ids[1]}/withdrawal", {"reason": "cancelled"})
     await api.http.put(
         "/v1/children/C1", json=TestChildrenDirectory.CHILD, headers=api.auth("cms")
@@ -506,8 +766,32 @@ async def test_read_models_rebuild_from_the_log_to_the_same_state(api: Api):
     assert await _read_models(api) == before
 
 
-async def _read_models(api: Api) -> tuple[list, list]:
+async def test_a_rebuild_while_reports_arrive_projects_each_once(api: Api):
+    """The rebuild holds the append lock: a report arriving meanwhile waits for it,
+    then is projected by its own append, once (docs/operations.md)."""
+    ids = [await _report(api, f"KNT-{n}") for n in range(3)]
+    late: list[asyncio.Future[str]] = []
+    seen: list[tuple[int, int]] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        if not late:  # a report arrives while the rebuild is under way
+            late.append(asyncio.ensure_future(_report(api, "KNT-LATE")))
+
+    replayed = await api.store.rebuild_projections(page_size=1, progress=progress)
+
+    assert replayed == 3 and seen == [(1, 3), (2, 3), (3, 3)]
+    ids.append(await late[0])
+    rows, _, _ = await _read_models(api)
+    assert sorted(str(row[0]) for row in rows) == sorted(ids)  # episode_id first
+
+
+async def _read_models(api: Api) -> tuple[list, list, list]:
     async with api.store.engine.connect() as conn:
         rows = (await conn.execute(select(episodes).order_by("episode_id"))).all()
         kids = (await conn.execute(select(children).order_by("la_child_id"))).all()
-    return [tuple(r) for r in rows], [tuple(r) for r in kids]
+        roles = (
+            await conn.execute(select(alerted_roles).order_by("episode_id", "role"))
+        ).all()
+    assert roles, "the roles alerted are part of what is rebuilt"
+    return [tuple(r) for r in rows], [tuple(r) for r in kids], [tuple(r) for r in roles]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+import structlog
 
 from events.contracts.alerts import AlertAcknowledged, AlertSendAttempted, AlertSent
 from events.contracts.children import ChildRecorded
@@ -22,6 +23,8 @@ from events.contracts.missing import (
     Child,
     ChildFound,
     ChildMatch,
+    ChildSighted,
+    InformationAdded,
     LastSeen,
     MissingReported,
     Placement,
@@ -45,6 +48,7 @@ from services.notifier.dispatcher import Dispatcher
 from services.notifier.escalation import EscalationScheduler
 from services.notifier.handlers import Notifier, subscriber
 from services.notifier.projector import AlertsProjector
+from services.notifier.readiness import unreachable
 from services.notifier.routing import Contact, Directory
 from services.notifier.settings import NotifierSettings
 from services.notifier.tables import alerts, deliveries
@@ -58,6 +62,7 @@ from tests.waiting import eventually
 
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SOCIAL_WORKER = "alex.sw@council.example"
+TEAM = "cic.west@council.example"
 DUTY = "duty@council.example"
 SOCIAL_WORKER_PHONE = "07700900123"
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
@@ -86,8 +91,13 @@ class Rig:
     escalation: EscalationScheduler
     directory: Directory
 
-    async def report(self, *, la_child_id: str = "C1") -> UUID:
+    async def report(
+        self, *, la_child_id: str = "C1", placing_authority: str = "886"
+    ) -> UUID:
+        """A report of the child, matched in the children's records, unless the
+        records do not know ``la_child_id``."""
         episode_id = uuid4()
+        known = la_child_id in ("C1", "C2", "C3")
         report = MissingReported(
             episode_id=episode_id, police_force="KENT",
             police_reference=f"KNT-{episode_id.hex[:6]}",
@@ -97,11 +107,12 @@ class Rig:
             child=Child(la_child_id=la_child_id, given_name="Ada",
                         family_name="Fictitious", date_of_birth=date(2010, 3, 14),
                         gender="female"),
-            placement=Placement(placing_authority="886", placement_type="foster_care",
-                                postcode="ME14 1AA"),
+            placement=Placement(placing_authority=placing_authority,
+                                placement_type="foster_care", postcode="ME14 1AA"),
             last_seen=LastSeen(description="Fictional Road", postcode="ME14 2BB"),
             circumstances="went to meet an older man",
-            match=ChildMatch(status="matched", la_child_id=la_child_id, candidates=1),
+            match=ChildMatch(status="matched", la_child_id=la_child_id, candidates=1)
+            if known else ChildMatch(status="unmatched"),
         )  # fmt: skip
         await self.then(episode_id, report)
         return episode_id
@@ -134,6 +145,15 @@ class Rig:
         async with self.store.engine.connect() as conn:
             query = alerts.select().where(alerts.c.episode_id == episode_id)
             return list(await conn.execute(query.order_by(alerts.c.role)))
+
+    async def handled(self) -> None:
+        """The notifier has handled everything recorded so far."""
+        head = await self.store.head()
+
+        async def caught_up() -> bool:
+            return await self.store.checkpoint("notifier", "store") >= head
+
+        await eventually(caught_up, what="notifier caught up")
 
     async def settled(self) -> None:
         """Every queued message is sent, failed for good, or cancelled."""
@@ -168,7 +188,9 @@ async def rig(
     poll_s: float = 0.05,
     stop: asyncio.Event | None = None,
     handlers: Callable[[Subscriber], Subscriber] = lambda s: s,
+    only: Collection[str] | None = None,
 ) -> AsyncIterator[Rig]:
+    """``only``: the channels the council has set up (default: all three)."""
     projectors: list[Projector] = [
         EpisodesProjector(),
         ChildrenProjector(),
@@ -186,6 +208,9 @@ async def rig(
             directory = Directory(
                 duty_team=Contact("duty", email=DUTY),
                 mcet_default=mcet or Contact("mcet", webhook_url=f"{root}/hooks/mcet"),
+                la_contacts={
+                    "202": Contact("camden", webhook_url=f"{root}/hooks/camden")
+                },
                 escalation=(
                     Contact("manager", webhook_url=f"{root}/hooks/manager"),
                     Contact("head", webhook_url=f"{root}/hooks/head"),
@@ -199,12 +224,14 @@ async def rig(
                 "email": SmtpEmailChannel(SmtpSettings(
                     host="127.0.0.1", port=smtp_port, starttls=False, timeout_s=5,
                     from_address="lantern@council.example")),
-                "webhook": WebhookChannel(
-                    WebhookSettings(secret=WEBHOOK_SECRET, timeout_s=5), client),
+                "webhook": WebhookChannel(WebhookSettings(
+                    secret=WEBHOOK_SECRET, timeout_s=5,
+                    allowed_hosts=frozenset({"127.0.0.1"})), client),
                 "sms": NotifySmsChannel(NotifySettings(
                     base_url=notify.base_url, sms_template_id=SMS_TEMPLATE,
                     api_key=f"test-{SERVICE_ID}-{NOTIFY_SECRET}"), client),
             }  # fmt: skip
+            channels = {n: c for n, c in channels.items() if only is None or n in only}
             settings = NotifierSettings(
                 notifier_attempts_per_channel=3, notifier_retry_first_s=0.01,
                 notifier_retry_max_s=0.05, notifier_escalation_poll_s=0.05,
@@ -217,9 +244,11 @@ async def rig(
                     store, handlers(subscriber), poll_interval=0.05))  # fmt: skip
             notifier, dispatcher = service.notifier, service.dispatcher
             escalation = service.escalation
-            for la_child_id, social_worker in (
-                ("C1", Person(name="Alex", email=SOCIAL_WORKER)),
-                ("C2", Person(name="Sam", phone=SOCIAL_WORKER_PHONE)),
+            team = Person(name="CiC West", email=TEAM)
+            for la_child_id, social_worker, team_of in (
+                ("C1", Person(name="Alex", email=SOCIAL_WORKER), None),
+                ("C2", Person(name="Sam", phone=SOCIAL_WORKER_PHONE), None),
+                ("C3", Person(name="Alex", email=SOCIAL_WORKER), team),
             ):
                 await store.commit(Commit([Append(f"child-{la_child_id}", [NewEvent(
                     event=ChildRecorded(
@@ -227,7 +256,7 @@ async def rig(
                         family_name="Fictitious", date_of_birth=date(2010, 3, 14),
                         looked_after=True, uasc=False, placing_authority="886",
                         placement_district="Maidstone", ola=False,
-                        social_worker=social_worker))])]))  # fmt: skip
+                        social_worker=social_worker, team=team_of))])]))  # fmt: skip
             stop = stop or asyncio.Event()
             workers = [service.subscription, escalation,
                        *([dispatcher] if dispatch else [])]  # fmt: skip
@@ -480,16 +509,66 @@ class TestAlerts:
                 rows = sorted(tuple(row) for row in await conn.execute(query))
             assert ("alert", "failed", "http_410") in rows
 
+    async def test_a_webhook_to_a_private_address_fails_for_good_and_is_reported(
+        self, database_url
+    ):
+        """Not tried at all: the cloud's metadata service is not a police team."""
+        metadata = Contact("mcet", webhook_url="https://169.254.169.254/latest")
+        async with rig(database_url, mcet=metadata) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            [failed] = await failures(r)
+            assert (failed.data["code"], failed.data["permanent"]) == (
+                "invalid_url",
+                True,
+            )
+            [notice] = mail_to(r.inbox, DUTY)
+            assert "mcet" in notice.get_content()
+
     async def test_a_recipient_no_channel_reaches_is_named_to_the_duty_team(
         self, database_url
     ):
-        async with rig(database_url, mcet=Contact("mcet", phone=None)) as r:
-            episode = await r.report()
-            await r.assess(episode, RiskGrade.medium)
-            await eventually(lambda: mail_to(r.inbox, DUTY), what="the duty team told")
+        mcet = Contact("mcet", phone="07700900999")
+        async with rig(database_url, mcet=mcet, only={"email", "webhook"}) as r:
+            with structlog.testing.capture_logs() as logs:
+                episode = await r.report()
+                await r.assess(episode, RiskGrade.medium)
+                await eventually(
+                    lambda: mail_to(r.inbox, DUTY), what="the duty team told"
+                )
             [notice] = mail_to(r.inbox, DUTY)
             assert "mcet" in notice.get_content()
             assert not r.hooks.received
+            assert [(e["event"], e["role"]) for e in logs
+                    if e["log_level"] in ("warning", "error")] == [
+                ("recipient_unreachable", "mcet")]  # fmt: skip
+            found = await unreachable(r.notifier)
+            assert found is not None and found.startswith("1 recipient(s)")
+
+    async def test_with_no_channel_at_all_nothing_is_silent(self, database_url):
+        """Alerts are raised, nobody can be sent anything: a warning for each
+        recipient, an error for the duty team out of reach too, and readiness
+        names the settings."""
+        async with rig(database_url, only=()) as r:
+            with structlog.testing.capture_logs() as logs:
+                episode = await r.report()
+                await r.assess(episode, RiskGrade.medium)
+
+                async def raised() -> bool:
+                    return len(await r.alert_rows(episode)) == 2
+
+                await eventually(raised, what="both alerts raised")
+            told = sorted((e["event"], e["role"]) for e in logs
+                          if e["log_level"] in ("warning", "error"))  # fmt: skip
+            assert told == [
+                ("duty_team_unreachable", "mcet"),
+                ("duty_team_unreachable", "social_worker"),
+                ("recipient_unreachable", "mcet"),
+                ("recipient_unreachable", "social_worker"),
+            ]
+            found = await unreachable(r.notifier)
+            assert found is not None and "no delivery channel is set up" in found
 
     async def test_a_raised_level_updates_everyone_and_a_lower_one_sends_nothing(
         self, database_url
@@ -523,6 +602,84 @@ class TestAlerts:
             assert "over" in over["Subject"]
 
 
+class TestTheHomeAuthority:
+    async def test_a_child_the_records_do_not_know_reaches_its_home_authority(
+        self, database_url
+    ):
+        """Placed here by Camden (202), says the police report; this council (886)
+        has no record of the child (DOMAIN 1.6, rule 18)."""
+        async with rig(database_url) as r:
+            episode = await r.report(la_child_id="X9", placing_authority="202")
+            await r.assess(episode, RiskGrade.low)
+            await r.settled()
+            roles = {row.role for row in await r.alert_rows(episode)}
+            assert roles == {"duty_team", "home_authority", "mcet"}
+            [home] = [json.loads(b) for _, h, b in r.hooks.received
+                      if h["x-path"] == "/hooks/camden"]  # fmt: skip
+            assert "your authority" in home["body"].casefold()
+            for needed in (
+                "went to meet an older man",
+                "Fictional Road",
+                "CSE risk high (cse)",
+                "Your child id: not known to us",
+            ):
+                assert needed in home["body"]  # fmt: skip
+
+
+class TestNews:
+    async def test_news_within_the_window_is_one_update_and_a_repeat_nothing(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            seen = ChildSighted(
+                episode_id=episode,
+                seen_at=WEDNESDAY_NOON,
+                postcode="ME15 6AA",
+                description="at the station",
+            )
+            said = InformationAdded(episode_id=episode, received_at=WEDNESDAY_NOON,
+                                    information="her phone is back on")  # fmt: skip
+            for event in (seen, said, seen):  # the sighting twice
+                await r.then(episode, event)
+            await r.handled()
+            assert len(mail_to(r.inbox, SOCIAL_WORKER)) == 1  # the window is open
+            r.clock.now += timedelta(seconds=61)
+            await r.settled()
+            [_, update] = mail_to(r.inbox, SOCIAL_WORKER)
+            text = update.get_content()
+            assert "at the station" in text and "her phone is back on" in text
+            assert text.count("at the station") == 1
+            assert kinds(r) == ["alert", "update"]  # the police team: one update too
+
+            await r.then(episode, seen)  # the same sighting, later still
+            await r.handled()
+            r.clock.now += timedelta(seconds=61)
+            await r.settled()
+            assert len(mail_to(r.inbox, SOCIAL_WORKER)) == 2
+
+    async def test_a_raised_level_takes_the_waiting_news_with_it_at_once(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            await r.settled()
+            await r.then(episode, ChildSighted(
+                episode_id=episode, seen_at=WEDNESDAY_NOON, postcode="ME15 6AA",
+                description="with two older men"))  # fmt: skip
+            await r.assess(episode, RiskGrade.high, previous=RiskGrade.medium)
+            await r.settled()  # no time passes: the level goes at once
+            [_, update] = mail_to(r.inbox, SOCIAL_WORKER)
+            assert "HIGH" in update["Subject"]
+            assert "with two older men" in update.get_content()
+            r.clock.now += timedelta(seconds=61)
+            await r.settled()
+            assert len(mail_to(r.inbox, SOCIAL_WORKER)) == 2  # nothing after it
+
+
 class TestEscalation:
     async def test_unacknowledged_high_risk_goes_up_the_chain_until_acknowledged(
         self, database_url
@@ -541,9 +698,43 @@ class TestEscalation:
             await r.escalation.escalate_due()
             await r.settled()
             assert kinds(r).count("escalation") == 1  # acknowledged: no step 2
-            assert "/hooks/manager" in r.hooks.received[-1][1].get(
-                "x-path", "/hooks/manager"
-            )
+            assert paths(r, "escalation") == ["/hooks/manager"]
+
+    async def test_the_chain_is_told_once_per_step_for_the_whole_episode(
+        self, database_url
+    ):
+        """The social worker and the team both have an alert; neither acknowledges."""
+        async with rig(database_url) as r:
+            episode = await r.report(la_child_id="C3")
+            await r.assess(episode, RiskGrade.high)
+            await r.settled()
+            roles = {a.role for a in await r.alert_rows(episode)}
+            assert {"social_worker", "team"} <= roles
+            r.clock.now += timedelta(minutes=16)
+            await eventually(lambda: "escalation" in kinds(r), what="step 1")
+            await r.escalation.escalate_due()
+            await r.settled()
+            assert paths(r, "escalation") == ["/hooks/manager"]
+            r.clock.now += timedelta(minutes=16)
+            await eventually(lambda: len(paths(r, "escalation")) == 2, what="step 2")
+            await r.escalation.escalate_due()
+            await r.settled()
+            assert paths(r, "escalation") == ["/hooks/manager", "/hooks/head"]
+
+    async def test_the_teams_acknowledgement_stops_the_social_workers_escalation(
+        self, database_url
+    ):
+        async with rig(database_url) as r:
+            episode = await r.report(la_child_id="C3")
+            await r.assess(episode, RiskGrade.high)
+            await r.settled()
+            [team] = [a for a in await r.alert_rows(episode) if a.role == "team"]
+            await acknowledge(r, team.alert_id)
+            r.clock.now += timedelta(minutes=16)
+            await r.escalation.escalate_due()
+            await r.settled()
+            assert "escalation" not in kinds(r)
+            assert {a.escalate_at for a in await r.alert_rows(episode)} == {None}
 
     async def test_the_timers_survive_a_restart(self, database_url):
         async with rig(database_url) as r:
@@ -557,6 +748,15 @@ class TestEscalation:
 
 def kinds(r: Rig) -> list[str]:
     return [b["kind"] for b in r.hook_bodies()]
+
+
+def paths(r: Rig, kind: str) -> list[str]:
+    """Where each webhook message of ``kind`` went."""
+    return [
+        headers["x-path"]
+        for _, headers, body in r.hooks.received
+        if json.loads(body)["kind"] == kind
+    ]
 
 
 async def acknowledge(r: Rig, alert_id: UUID) -> None:
@@ -589,7 +789,7 @@ class Dies:
         raise Died
 
 
-async def failures(r: Rig) -> list[object]:
+async def failures(r: Rig) -> list[Envelope]:
     return [
         e for e in await r.store.read_all(after=0) if e.type == "AlertDeliveryFailed"
     ]

@@ -204,6 +204,31 @@ class TestApi:
         assert [p["field"] for p in response.json()["detail"]] == fields
         assert await recorded(api) == 0
 
+    @pytest.mark.parametrize(
+        ("url", "why"),
+        [
+            ("http://169.254.169.254/latest/meta-data", "must be https"),
+            ("https://169.254.169.254/latest/meta-data", "must name a public host"),
+            ("https://10.0.0.8/lantern", "must name a public host"),
+            ("https://db.internal/lantern", "must name a public host"),
+            ("https://cms:secret@hooks.partner.example/", "must not carry credentials"),
+            ("http://hooks.partner.example/lantern", "must be https"),
+        ],
+    )
+    async def test_a_webhook_may_only_reach_public_hosts_over_https(
+        self, api: Api, url: str, why: str
+    ):
+        response = await put(api, "r1", {**MCET, "webhook_url": url})
+        assert response.status_code == 422
+        [problem] = response.json()["detail"]
+        assert problem["field"] == "webhook_url" and why in problem["reason"]
+        assert await recorded(api) == 0
+
+    async def test_a_webhook_host_on_the_allow_list_may_be_loopback(self, api: Api):
+        """The tests' settings allow 127.0.0.1, as the demo's do."""
+        body = {**MCET, "webhook_url": "http://127.0.0.1:9000/mcet"}
+        assert (await put(api, "r1", body)).status_code == 201
+
     async def test_a_bad_id_is_422_naming_it(self, api: Api):
         response = await put(api, "no:colons", MCET)
         assert response.status_code == 422

@@ -84,7 +84,7 @@ class Rig:
     async def interview(self, episode_id: str) -> dict[str, Any]:
         async def opened() -> dict[str, Any] | None:
             r = await self.api.get(
-                f"/v1/episodes/{episode_id}/return-interview", client="staff"
+                f"/v1/episodes/{episode_id}/return-interview", client="oncall"
             )
             return r.json() if r.status_code == 200 else None
 
@@ -94,7 +94,7 @@ class Rig:
         return await self.api.http.put(
             f"/v1/episodes/{episode_id}/return-interview",
             json=body,
-            headers=self.api.auth("staff"),
+            headers=self.api.auth("oncall"),
         )
 
     async def events(self, episode_id: str) -> list[str]:
@@ -140,7 +140,7 @@ async def test_the_return_opens_an_interview_with_both_deadlines(rig: Rig):
     [opened] = await rig.api.store.read_stream(f"interview-{episode}")
     assert opened.actor == "returns" and opened.causation_id is not None
 
-    listed = (await rig.api.get("/v1/return-interviews", client="staff")).json()
+    listed = (await rig.api.get("/v1/return-interviews", client="oncall")).json()
     assert [i["episode_id"] for i in listed["items"]] == [episode]
     assert listed["items"][0]["due_date"] == got["due_date"]
 
@@ -170,7 +170,7 @@ async def test_missing_again_before_the_due_date_supersedes_the_interview(rig: R
     later = await rig.interview(second)
     assert later["covers"] == [first] and later["status"] == "due"
     superseded = (
-        await rig.api.get("/v1/return-interviews?status=superseded", client="staff")
+        await rig.api.get("/v1/return-interviews?status=superseded", client="oncall")
     ).json()["items"]
     assert [i["episode_id"] for i in superseded] == [first]
 
@@ -224,7 +224,7 @@ async def test_each_change_is_its_own_event_and_a_repeat_changes_nothing(rig: Ri
     assert again.status_code == 200 and again.json()["recorded"] == []
     assert await rig.events(episode) == before
     listed = (
-        await rig.api.get("/v1/return-interviews?status=completed", client="staff")
+        await rig.api.get("/v1/return-interviews?status=completed", client="oncall")
     ).json()
     assert [i["episode_id"] for i in listed["items"]] == [episode]
 
@@ -244,7 +244,7 @@ async def test_a_refusal_is_recorded_and_listed(rig: Rig):
     ]
     assert response.json()["status"] == "refused"
     listed = (
-        await rig.api.get("/v1/return-interviews?status=refused", client="staff")
+        await rig.api.get("/v1/return-interviews?status=refused", client="oncall")
     ).json()
     assert [i["episode_id"] for i in listed["items"]] == [episode]
 
@@ -342,7 +342,7 @@ async def test_the_deadline_passing_records_overdue_once_even_after_a_restart(
     [overdue] = (await rig.api.store.read_stream(f"interview-{episode}"))[1:]
     assert overdue.data["due_date"] == got["due_date"]
     listed = (
-        await rig.api.get("/v1/return-interviews?status=overdue", client="staff")
+        await rig.api.get("/v1/return-interviews?status=overdue", client="oncall")
     ).json()
     assert [i["episode_id"] for i in listed["items"]] == [episode]
 
@@ -378,12 +378,12 @@ async def test_listing_pages_with_a_cursor(rig: Rig):
         await rig.interview(episode)
         ids.append(episode)
     first = (
-        await rig.api.get("/v1/return-interviews?status=all&limit=2", client="staff")
+        await rig.api.get("/v1/return-interviews?status=all&limit=2", client="oncall")
     ).json()
     rest = (
         await rig.api.get(
             f"/v1/return-interviews?status=all&limit=2&cursor={first['next_cursor']}",
-            client="staff",
+            client="oncall",
         )
     ).json()
     assert [i["episode_id"] for i in first["items"] + rest["items"]] == ids

@@ -11,9 +11,9 @@ from sqlalchemy import make_url, text
 
 from events.envelope import NewEvent
 from events.store import Append, Checkpoint, Commit, ConcurrencyError, Parking
-from events.store.engine import create_engine, sqlite_writer
+from events.store.engine import APPEND_LOCK, create_engine, sqlite_writer
 from events.store.sql import SqlEventStore
-from events.store.writing import APPEND_LOCK, LOCK
+from events.store.writing import LOCK
 from tests.builders import TestEchoed, TestHappened, a_stream, happened
 from tests.waiting import eventually
 

@@ -15,11 +15,15 @@ from sqlalchemy import select
 from events.contracts.missing import (
     Child,
     ChildMatch,
+    EpisodeReclassified,
+    EpisodeType,
     InformationAdded,
     MissingReported,
     Placement,
     PoliceRiskGradeChanged,
+    ReportWithdrawn,
     RiskGrade,
+    WithdrawalReason,
 )
 from events.contracts.triage import RiskAssessed
 from events.envelope import Envelope, NewEvent
@@ -76,6 +80,8 @@ class Rig:
         grade: RiskGrade = RiskGrade.low,
         missing_since: datetime = START,
         matched: bool = False,
+        episode_type: EpisodeType = EpisodeType.missing,
+        placing_authority: str = "886",
     ) -> UUID:
         la_child_id, given, family, born = CHILDREN[who]
         episode_id = uuid4()
@@ -85,7 +91,7 @@ class Rig:
             police_reference=str(episode_id),
             reported_at=missing_since + timedelta(hours=1),
             missing_since=missing_since,
-            episode_type="missing",
+            episode_type=episode_type,
             police_risk_grade=grade,
             child=Child(
                 la_child_id=la_child_id,
@@ -94,7 +100,9 @@ class Rig:
                 date_of_birth=born,
                 gender="not_known",
             ),
-            placement=Placement(placing_authority="886", placement_type="foster_care"),
+            placement=Placement(
+                placing_authority=placing_authority, placement_type="foster_care"
+            ),
             match=ChildMatch(status="matched", la_child_id=la_child_id, candidates=1)
             if matched
             else ChildMatch(status="unmatched"),
@@ -294,8 +302,68 @@ async def test_earlier_episodes_count_only_within_their_window(r: Rig):
     [assessed] = await r.assessed(episode_id)
     history = [f for f in assessed.data["factors"] if f["source"] == "history"]
     assert [(f["code"], f["evidence"]) for f in history] == [
-        ("missing_before", "2 earlier in 365 days")
+        ("missing_before", "2 earlier missing in 365 days")
     ]
+
+
+async def _history_of(r: Rig, episode_id: UUID) -> list[tuple[str, str]]:
+    [assessed] = await r.assessed(episode_id)
+    factors = assessed.data["factors"]
+    return [(f["code"], f["evidence"]) for f in factors if f["source"] == "history"]
+
+
+async def test_a_report_withdrawn_as_made_in_error_was_no_episode(r: Rig):
+    """Two earlier reports in 90 days: one withdrawn as made in error, one cancelled
+    (the child did go missing). Only the cancelled one counts (DOMAIN 1.2, 3.3)."""
+    for days_ago, reason in ((30, WithdrawalReason.reported_in_error),
+                             (20, WithdrawalReason.cancelled)):  # fmt: skip
+        earlier = await r.report(
+            "dan", matched=True, missing_since=START - timedelta(days=days_ago)
+        )
+        await r.then(earlier, ReportWithdrawn(
+            episode_id=earlier, withdrawn_at=START, reason=reason))  # fmt: skip
+    episode_id = await r.report("dan", matched=True)
+    assert await _history_of(r, episode_id) == [
+        ("missing_before", "1 earlier missing in 365 days")
+    ]
+
+
+async def test_earlier_away_episodes_are_counted_apart(r: Rig):
+    """Two episodes away (whereabouts known) are not two missing ones (DOMAIN 9.3)."""
+    for days_ago in (30, 20):
+        await r.report(
+            "dan", matched=True, missing_since=START - timedelta(days=days_ago),
+            episode_type=EpisodeType.away,
+        )  # fmt: skip
+    episode_id = await r.report("dan", matched=True)
+    assert await _history_of(r, episode_id) == []
+
+
+async def test_an_away_episode_counts_time_only_once_reclassified_missing(r: Rig):
+    """Away (SSDA903 A) has no 'missing over 24 hours' and no time reviews; the
+    police say it is missing after all: assessed again, the time counts."""
+    episode_id = await r.report("dan", episode_type=EpisodeType.away)
+    r.clock.now = START + timedelta(hours=25)
+    [first] = await r.assessed(episode_id)
+    assert "missing_24h" not in {f["code"] for f in first.data["factors"]}
+    assert first.data["next_review_at"] is None
+    await r.then(episode_id, EpisodeReclassified(
+        episode_id=episode_id, previous="away", episode_type="missing",
+        reason="she left her aunt's", by="client:kent", role="police",
+        reclassified_at=r.clock.now))  # fmt: skip
+    _, second = await r.assessed(episode_id, 2)
+    assert second.data["trigger"] == "EpisodeReclassified"
+    assert "missing_24h" in second.data["added"]
+    assert second.data["next_review_at"].startswith("2026-11-23T15:00")  # +72 h
+
+
+async def test_a_child_placed_from_elsewhere_unknown_to_the_records(r: Rig):
+    """The report's placing authority counts (DOMAIN 1.6, rule 18)."""
+    episode_id = await r.report("dan", placing_authority="202")
+    [assessed] = await r.assessed(episode_id)
+    [ola] = [f for f in assessed.data["factors"] if f["code"] == "ola"]
+    assert (ola["source"], ola["evidence"]) == ("report", "placed from LA 202")
+    assert "notify_home_authority" in assessed.data["actions"]
 
 
 async def test_a_source_down_at_a_review_does_not_lower_the_level(r: Rig):

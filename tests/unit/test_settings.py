@@ -8,6 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from events.settings import CoreSettings
+from services.notifier.settings import NotifierSettings
+from services.processes import RunSettings
 
 
 def test_defaults_are_the_embedded_mode(monkeypatch: pytest.MonkeyPatch):
@@ -42,3 +44,45 @@ def test_bad_values_are_refused(field: str, value: Any, reason: str):
 def test_production_refuses_sqlite():
     with pytest.raises(ValidationError, match="production needs PostgreSQL"):
         CoreSettings(environment="production", database_url="sqlite+aiosqlite:///x.db")
+
+
+def test_production_needs_its_own_link_key(monkeypatch: pytest.MonkeyPatch):
+    """Outside production a key kept in the database stands in; in production it
+    would sit in every backup beside the data it protects."""
+    monkeypatch.delenv("LANTERN_NOTIFIER_LINK_SECRET", raising=False)
+    production: dict[str, Any] = {
+        "environment": "production",
+        "database_url": "postgresql://db/l",
+    }
+    with pytest.raises(ValidationError, match="LANTERN_NOTIFIER_LINK_SECRET: required"):
+        NotifierSettings(**production)
+    assert NotifierSettings(**production, notifier_link_secret="k" * 32)
+    assert NotifierSettings(environment="test").notifier_link_secret is None
+
+
+@pytest.mark.parametrize(
+    ("host", "settings", "refused"),
+    [
+        ("127.0.0.1", {}, False),
+        ("::1", {}, False),
+        ("localhost", {}, False),
+        ("0.0.0.0", {}, True),  # noqa: S104
+        ("192.0.2.10", {}, True),
+        ("0.0.0.0", {"demo": True}, False),  # noqa: S104
+        (
+            "0.0.0.0",  # noqa: S104
+            {"sources": {"cse": {"base_url": "https://cse.council.example"}}},
+            False,
+        ),
+    ],
+)
+def test_the_reference_sources_stay_on_loopback_unless_a_demo(
+    host: str, settings: dict[str, Any], refused: bool
+):
+    """`lantern run` with no source configured serves fictional data, and triage
+    scores children against it: never beyond loopback unless told it is a demo."""
+    if refused:
+        with pytest.raises(ValidationError, match="LANTERN_DEMO=true"):
+            RunSettings(host=host, **settings)
+    else:
+        RunSettings(host=host, **settings)

@@ -21,9 +21,11 @@ async def post(
     content: bytes,
     headers: dict[str, str],
     timeout_s: float,
+    sni_hostname: str | None = None,
 ) -> httpx.Response:
     """Never follows a redirect: a 3xx is an answer, and the body must not be sent
-    on to wherever it points."""
+    on to wherever it points. ``sni_hostname``: the name TLS checks the certificate
+    against when ``url`` names an address."""
     try:
         async with asyncio.timeout(timeout_s):
             return await client.post(
@@ -32,6 +34,7 @@ async def post(
                 headers=headers,
                 timeout=timeout_s,
                 follow_redirects=False,
+                extensions={"sni_hostname": sni_hostname} if sni_hostname else None,
             )
     except (httpx.TimeoutException, TimeoutError):
         raise TemporaryDeliveryError(channel, "timeout") from None

@@ -13,7 +13,9 @@ from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from services.api.schemas import Moment
 
 
 class DeliveryStatus(StrEnum):
@@ -30,9 +32,9 @@ class DeliveryReceipt(BaseModel):
     reference: str | None = None  # the idempotency key we sent
     status: DeliveryStatus
     notification_type: Literal["sms", "email"]
-    created_at: AwareDatetime
-    completed_at: AwareDatetime | None = None
-    sent_at: AwareDatetime | None = None
+    created_at: Moment
+    completed_at: Moment | None = None
+    sent_at: Moment | None = None
     template_id: UUID | None = None
     template_version: int | None = None
 

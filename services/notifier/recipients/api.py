@@ -10,6 +10,7 @@ from events.contracts.recipients import RecipientRecorded
 from events.store import Reads
 from services.api.deps import Deps, Integrator
 from services.api.errors import Rejected
+from services.api.openapi import Problems
 from services.notifier.recipients.entries import RECIPIENT_ID, checked, clashes
 from services.notifier.recipients.projector import (
     SlotTakenError,
@@ -27,7 +28,10 @@ RecipientId = Annotated[
 RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"description": "Recorded: an update, or nothing when it was so already"},
     201: {"model": RecipientRecorded, "description": "Recorded: a new recipient"},
-    409: {"description": "Another recipient holds that place; the body names it"},
+    409: {
+        "model": Problems,
+        "description": "Another recipient holds that place; the body names it",
+    },
 }
 
 
@@ -44,7 +48,9 @@ async def put_recipient(
     response: Response,
 ) -> RecipientRecorded:
     entry, problems = checked(
-        RecipientRecorded(recipient_id=recipient_id, **body.model_dump()), la_codes()
+        RecipientRecorded(recipient_id=recipient_id, **body.model_dump()),
+        la_codes(),
+        deps.webhook_hosts,
     )
     if problems:
         raise Rejected(422, problems)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 
 from pydantic import ValidationError
 
@@ -23,8 +23,10 @@ def parse_recipients(
     lines: Iterable[str],
     la_codes: frozenset[str],
     existing: Sequence[RecipientRecorded],
+    webhook_hosts: Set[str],
 ) -> tuple[list[RecipientRecorded], list[str]]:
-    """The entries, or, if any row is bad, none and the problems (line: field: why)."""
+    """The entries, or, if any row is bad, none and the problems (line: field: why).
+    ``webhook_hosts`` as for ``entries.checked``."""
     reader = csv.DictReader(lines)
     missing = set(COLUMNS) - set(reader.fieldnames or ())
     if missing:
@@ -34,7 +36,7 @@ def parse_recipients(
     problems = []
     for row in reader:
         line = reader.line_num
-        entry, found = _entry(row, la_codes)
+        entry, found = _entry(row, la_codes, webhook_hosts)
         if entry and entry.recipient_id in line_of:
             first = line_of[entry.recipient_id]
             found.append(("recipient_id", f"is on line {first} too"))
@@ -48,7 +50,7 @@ def parse_recipients(
 
 
 def _entry(
-    row: dict[str | None, str | None], la_codes: frozenset[str]
+    row: dict[str | None, str | None], la_codes: frozenset[str], webhook_hosts: Set[str]
 ) -> tuple[RecipientRecorded | None, list[Problem]]:
     if None in row:  # csv puts cells beyond the header under None
         return None, [("row", "has more cells than the header (quote commas)")]
@@ -64,6 +66,8 @@ def _entry(
         errors = [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
         return None, problems + errors
     entry, found = checked(
-        RecipientRecorded(recipient_id=recipient_id, **put.model_dump()), la_codes
+        RecipientRecorded(recipient_id=recipient_id, **put.model_dump()),
+        la_codes,
+        webhook_hosts,
     )
     return entry, problems + found

@@ -8,10 +8,10 @@ recorded, so every prefix of the log is a valid directory.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Sequence, Set
 
 from events.contracts.recipients import RecipientKind, RecipientRecorded
+from services.notifier.destinations import url_problem
 from services.notifier.routing import Contact, Directory
 
 Problem = tuple[str, str]
@@ -33,10 +33,11 @@ def slot_of(entry: RecipientRecorded) -> str:
 
 
 def checked(
-    entry: RecipientRecorded, la_codes: frozenset[str]
+    entry: RecipientRecorded, la_codes: frozenset[str], webhook_hosts: Set[str]
 ) -> tuple[RecipientRecorded, list[Problem]]:
     """The entry as it is stored (blanks dropped, key and phone normalised), and what
-    is wrong with it."""
+    is wrong with it. ``webhook_hosts``: hosts a webhook may reach whatever they
+    are (destinations.py)."""
     key, problems = _key(entry.kind, _blank(entry.key), la_codes)
     email, phone, url = map(_blank, (entry.email, entry.phone, entry.webhook_url))
     if not (email or phone or url):
@@ -46,8 +47,8 @@ def checked(
     mobile = _UK_MOBILE.match(phone.replace(" ", "")) if phone else None
     if phone and not mobile:
         problems.append(("phone", "is not a UK mobile number (07… or +447…)"))
-    if url and not _is_web_url(url):
-        problems.append(("webhook_url", "is not an http or https URL with a host"))
+    if url and (why := url_problem(url, webhook_hosts)):
+        problems.append(("webhook_url", why))
     if not _blank(entry.name):
         problems.append(("name", "is blank"))
     normal = {
@@ -80,16 +81,6 @@ def _key(
             return key, [("key", "must be a whole number from 1 (the step)")]
         return str(int(key)), []
     return key, []
-
-
-def _is_web_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return False
-    no_spaces = not any(c.isspace() for c in url)
-    return parts.scheme in ("http", "https") and bool(host) and no_spaces
 
 
 def clashes(

@@ -42,4 +42,6 @@ class RecipientPut(Body):
     name: ShortText
     email: Email | None = None
     phone: Phone | None = Field(None, description="A UK mobile: 07… or +447…")
-    webhook_url: Url | None = Field(None, description="http or https")
+    webhook_url: Url | None = Field(
+        None, description="https, to a public host (docs/channels.md)"
+    )

@@ -157,3 +157,18 @@ class TestRateLimit:
         assert limiter.take("c", now=0) == pytest.approx(1.0)
         assert limiter.take("c", now=1.0) == 0
         assert limiter.take("other", now=1.0) == 0
+
+    def test_waiting_takes_nothing_and_an_unknown_key_need_not_wait(self):
+        limiter = RateLimiter(per_minute=60, burst=1)
+        assert limiter.wait("address", now=0) == 0
+        limiter.take("address", now=0)
+        assert limiter.wait("address", now=0) == pytest.approx(1.0)
+        assert limiter.wait("address", now=0.5) == pytest.approx(0.5)
+        assert limiter.take("address", now=1.0) == 0
+
+    def test_keys_are_bounded_the_oldest_going_first(self):
+        limiter = RateLimiter(per_minute=60, burst=1, max_keys=2)
+        for key in ("a", "b", "c"):
+            limiter.take(key, now=0)
+        assert limiter.wait("a", now=0) == 0  # forgotten: as if its bucket were full
+        assert limiter.wait("c", now=0) == pytest.approx(1.0)

@@ -1,9 +1,10 @@
-"""Escalation, pure: which alerts escalate, and who an unacknowledged alert goes to
+"""Escalation, pure: which alerts escalate, and who an unacknowledged episode goes to
 next, and when. One row per case."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 
@@ -12,6 +13,7 @@ from services.notifier.routing import (
     AlertClock,
     Contact,
     Escalation,
+    Hold,
     Role,
     escalate_at,
     next_escalation,
@@ -25,31 +27,67 @@ CHAIN = (
 )
 
 
+def clock(
+    n: int,
+    at: datetime | None = NOW,
+    step: int = 0,
+    status: str = "open",
+    role: str = Role.social_worker,
+) -> AlertClock:
+    return AlertClock(UUID(int=n), role, status, at, step)
+
+
+SW = clock(1)
+
+
 @pytest.mark.parametrize(
-    ("alert", "chain", "expected"),
+    ("alerts", "chain", "expected"),
     [
-        pytest.param(AlertClock("open", NOW, 0), CHAIN,
-                     Escalation(1, CHAIN[0], NOW + AFTER),
+        pytest.param([SW], CHAIN, Escalation(1, CHAIN[0], NOW + AFTER, SW),
                      id="due: the first step, and the next one's time"),
-        pytest.param(AlertClock("open", NOW - AFTER, 1), CHAIN,
-                     Escalation(2, CHAIN[1], None),
+        pytest.param([clock(1, NOW - AFTER, 1)], CHAIN,
+                     Escalation(2, CHAIN[1], None, clock(1, NOW - AFTER, 1)),
                      id="overdue, the last step: no time after it"),
-        pytest.param(AlertClock("open", NOW, 2), CHAIN, None,
+        pytest.param([clock(1, None, 2)], CHAIN, Hold(None),
                      id="nobody further up the chain"),
-        pytest.param(AlertClock("open", NOW, 0), (), None,
-                     id="no escalation chain configured"),
-        pytest.param(AlertClock("open", NOW + timedelta(seconds=1), 0), CHAIN, None,
-                     id="not due yet"),
-        pytest.param(AlertClock("open", None, 0), CHAIN, None,
+        pytest.param([SW], (), Hold(None), id="no escalation chain configured"),
+        pytest.param([clock(1, NOW + timedelta(seconds=1))], CHAIN,
+                     Hold(NOW + timedelta(seconds=1)), id="not due yet"),
+        pytest.param([clock(1, None)], CHAIN, Hold(None),
                      id="no timer: not an escalating alert"),
-        pytest.param(AlertClock("acknowledged", NOW, 0), CHAIN, None,
+        pytest.param([clock(1, status="acknowledged")], CHAIN, Hold(None),
                      id="an acknowledgement stops it"),
-        pytest.param(AlertClock("closed", NOW, 1), CHAIN, None,
+        pytest.param([clock(1, step=1, status="closed")], CHAIN, Hold(None),
                      id="the episode's end stops it"),
     ],
 )  # fmt: skip
-def test_the_next_step(alert, chain, expected):
-    assert next_escalation(alert, chain, NOW, after=AFTER) == expected
+def test_the_next_step(alerts, chain, expected):
+    assert next_escalation(alerts, chain, NOW, after=AFTER) == expected
+
+
+TEAM = clock(2, NOW - timedelta(minutes=1), role=Role.team)
+MCET = clock(3, None, role=Role.mcet)
+
+
+@pytest.mark.parametrize(
+    ("alerts", "expected"),
+    [
+        pytest.param([SW, TEAM], Escalation(1, CHAIN[0], NOW + AFTER, TEAM),
+                     id="two alerts due: one step for the episode, on the first due"),
+        pytest.param([clock(1, NOW + AFTER, 1), TEAM], Hold(NOW + AFTER),
+                     id="a step another alert carried is not taken again"),
+        pytest.param([SW, clock(2, None, role=Role.team, status="acknowledged")],
+                     Hold(None),
+                     id="the team acknowledged: the social worker's stops too"),
+        pytest.param([SW, clock(3, None, role=Role.mcet, status="acknowledged")],
+                     Escalation(1, CHAIN[0], NOW + AFTER, SW),
+                     id="the police team is not the care team: its ack stops nothing"),
+        pytest.param([SW, MCET], Escalation(1, CHAIN[0], NOW + AFTER, SW),
+                     id="the police team's alert never carries a step"),
+    ],
+)  # fmt: skip
+def test_escalation_follows_the_episode(alerts, expected):
+    assert next_escalation(alerts, CHAIN, NOW, after=AFTER) == expected
 
 
 @pytest.mark.parametrize(

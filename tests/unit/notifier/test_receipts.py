@@ -94,6 +94,7 @@ class TestRejected:
             ({"id": "not-a-uuid"}, "id:uuid_parsing"),
             ({"notification_type": "letter"}, "notification_type:literal_error"),
             ({"created_at": "2026-05-14T12:15:30"}, "created_at:timezone_aware"),
+            ({"completed_at": 1_778_761_000}, "completed_at:time_format"),
             ({"status": None}, "status:enum"),
         ],
     )

@@ -13,6 +13,7 @@ from services.notifier.recipients.entries import checked, clashes, directory_of
 from services.notifier.routing import Contact
 
 CODES = frozenset({"886", "202"})
+NO_HOSTS: frozenset[str] = frozenset()
 DEMO = Path(__file__).parents[3] / "deploy" / "demo" / "recipients.csv"
 
 
@@ -24,7 +25,7 @@ def entry(recipient_id: str = "r1", **changes: Any) -> RecipientRecorded:
 
 
 def problems(**changes: Any) -> list[tuple[str, str]]:
-    return checked(entry(**changes), CODES)[1]
+    return checked(entry(**changes), CODES, NO_HOSTS)[1]
 
 
 class TestChecked:
@@ -62,6 +63,8 @@ class TestChecked:
                          id="webhook has a host"),
             pytest.param({"webhook_url": "https://[::1/x"}, "webhook_url",
                          id="webhook URL parses"),
+            pytest.param({"webhook_url": "http://169.254.169.254/latest"},
+                         "webhook_url", id="webhook to a public host only"),
             pytest.param({"name": " "}, "name", id="name is not blank"),
         ],
     )  # fmt: skip
@@ -77,28 +80,35 @@ class TestChecked:
             {"kind": "team_manager", "key": "CiC West"},
             {"kind": "escalation", "key": "2"},
             {"email": None, "phone": "07700 900123"},
-            {"email": None, "webhook_url": "http://127.0.0.1:8300/mcet"},
+            {"email": None, "webhook_url": "https://mcet.police.example/lantern"},
         ],
     )
     def test_accepted(self, changes: dict[str, Any]):
         assert problems(**changes) == []
+
+    def test_a_webhook_host_on_the_allow_list_is_accepted(self):
+        loopback = entry(email=None, webhook_url="http://127.0.0.1:8300/mcet")
+        assert checked(loopback, CODES, NO_HOSTS)[1] == [
+            ("webhook_url", "must be https")
+        ]
+        assert checked(loopback, CODES, frozenset({"127.0.0.1"}))[1] == []
 
     def test_stored_normalised(self):
         given = entry(
             kind="escalation", key=" 02 ", name=" Head ", email=" h@c.example",
             phone="07700 900 123", webhook_url="",
         )  # fmt: skip
-        stored, found = checked(given, CODES)
+        stored, found = checked(given, CODES, NO_HOSTS)
         assert found == []
         assert (stored.key, stored.name, stored.email) == ("2", "Head", "h@c.example")
         assert (stored.phone, stored.webhook_url) == ("+447700900123", None)
 
     def test_international_form_is_stored_too(self):
-        stored, _ = checked(entry(phone="+44 7700 900123"), CODES)
+        stored, _ = checked(entry(phone="+44 7700 900123"), CODES, NO_HOSTS)
         assert stored.phone == "+447700900123"
 
     def test_blank_key_is_none(self):
-        assert checked(entry(kind="mcet", key=" "), CODES)[0].key is None
+        assert checked(entry(kind="mcet", key=" "), CODES, NO_HOSTS)[0].key is None
 
 
 class TestClashes:
@@ -194,52 +204,54 @@ def csv_lines(*rows: dict[str, str], columns: tuple[str, ...] = COLUMNS) -> list
 class TestCsv:
     def test_every_row_becomes_an_entry(self):
         mcet = {**ROW, "recipient_id": "mcet", "kind": "mcet", "phone": "07700 900123"}
-        entries, found = parse_recipients(csv_lines(ROW, mcet), CODES, [])
+        entries, found = parse_recipients(csv_lines(ROW, mcet), CODES, [], NO_HOSTS)
         assert found == []
         assert [e.recipient_id for e in entries] == ["duty", "mcet"]
         assert entries[1].key is None and entries[1].phone == "+447700900123"
 
     def test_one_bad_row_gives_no_entries_and_names_line_and_field(self):
         bad = {**ROW, "recipient_id": "la", "kind": "la_contact", "key": "999"}
-        entries, found = parse_recipients(csv_lines(ROW, bad), CODES, [])
+        entries, found = parse_recipients(csv_lines(ROW, bad), CODES, [], NO_HOSTS)
         assert entries == []
         assert found == ["line 3: key: is not a known local authority code"]
 
     def test_missing_columns_are_named(self):
         lines = csv_lines(ROW, columns=COLUMNS[:-2])
-        assert parse_recipients(lines, CODES, [])[1] == [
+        assert parse_recipients(lines, CODES, [], NO_HOSTS)[1] == [
             "line 1: missing columns: phone, webhook_url"
         ]
 
     def test_unknown_kind_and_bad_id_are_named(self):
         bad = {**ROW, "recipient_id": "no:colons", "kind": "police"}
-        found = parse_recipients(csv_lines(bad), CODES, [])[1]
+        found = parse_recipients(csv_lines(bad), CODES, [], NO_HOSTS)[1]
         assert [p.split(":")[:2] for p in found] == [
             ["line 2", " recipient_id"],
             ["line 2", " kind"],
         ]
 
     def test_an_id_twice_is_refused(self):
-        found = parse_recipients(csv_lines(ROW, ROW), CODES, [])[1]
+        found = parse_recipients(csv_lines(ROW, ROW), CODES, [], NO_HOSTS)[1]
         assert found == ["line 3: recipient_id: is on line 2 too"]
 
     def test_a_row_with_more_cells_than_the_header_is_refused(self):
         lines = [*csv_lines(ROW), "x,duty_team,,Duty, West,duty@council.example,,"]
-        assert parse_recipients(lines, CODES, [])[1] == [
+        assert parse_recipients(lines, CODES, [], NO_HOSTS)[1] == [
             "line 3: row: has more cells than the header (quote commas)"
         ]
 
     def test_a_place_already_held_names_the_line(self):
         holder = entry("duty-old")
-        found = parse_recipients(csv_lines(ROW), CODES, [holder])[1]
+        found = parse_recipients(csv_lines(ROW), CODES, [holder], NO_HOSTS)[1]
         assert found == [
             "line 2: kind: recipient 'duty-old' already holds duty_team:"
             " change or remove it"
         ]
 
-    def test_the_demo_file_is_valid(self):
+    def test_the_demo_file_is_valid_with_its_receiver_allowed(self):
+        """The demo's webhooks go to `lantern webhooks receive` on loopback: the
+        README's Try it sets LANTERN_CHANNELS__WEBHOOK__ALLOWED_HOSTS=127.0.0.1."""
         with DEMO.open(encoding="utf-8") as f:
-            entries, found = parse_recipients(f, CODES, [])
+            entries, found = parse_recipients(f, CODES, [], frozenset({"127.0.0.1"}))
         assert found == []
         kinds = {e.kind for e in entries}
         assert kinds == set(RecipientKind)

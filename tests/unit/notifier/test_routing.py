@@ -76,9 +76,15 @@ def roles(case: Case) -> list[Role]:
                           child(social_worker=None, team=None), WEDNESDAY_NOON),
                      [Role.duty_team], id="duty team when nobody is allocated"),
         pytest.param(Case(RiskGrade.low, False,
-                          child(ola=True, placing_authority="202"), WEDNESDAY_NOON),
+                          child(ola=True, placing_authority="202"), WEDNESDAY_NOON,
+                          home_authority="202"),
                      [Role.social_worker, Role.team, Role.home_authority],
                      id="home LA of an OLA child, every episode (DOMAIN 1.6, 9.18)"),
+        pytest.param(Case(RiskGrade.low, False, None, WEDNESDAY_NOON,
+                          home_authority="202"),
+                     [Role.duty_team, Role.home_authority],
+                     id="home LA of an OLA child the records do not know "
+                        "(DOMAIN 1.6, 9.18)"),
     ],
 )  # fmt: skip
 def test_who_is_told(case: Case, expected: list[Role]):
@@ -87,7 +93,7 @@ def test_who_is_told(case: Case, expected: list[Role]):
 
 def test_each_recipient_gets_the_least_data_it_needs():
     case = Case(RiskGrade.high, True, child(ola=True, placing_authority="202"),
-                WEDNESDAY_NOON)  # fmt: skip
+                WEDNESDAY_NOON, home_authority="202")  # fmt: skip
     scopes = {r.role: r.scope for r in recipients_for(case, DIRECTORY)}
     assert scopes[Role.home_authority] is Scope.home_authority
     assert scopes[Role.mcet] is Scope.police
@@ -104,12 +110,54 @@ def test_mcet_area_team_by_placement_district_else_the_default():
     assert "mcet" in ids
 
 
-def test_one_message_per_person():
-    same = Person(name="CiC West", email="alex@council.example")
-    case = Case(RiskGrade.low, False, child(team=same), WEDNESDAY_NOON)
-    assert len(recipients_for(case, DIRECTORY)) == len(
-        {r.contact.recipient_id for r in recipients_for(case, DIRECTORY)}
-    )
+def told(case: Case, directory: Directory = DIRECTORY, **kwargs) -> list[tuple]:
+    """(role, e-mail, phone) of each recipient, in routing's order."""
+    return [(r.role, r.contact.email, r.contact.phone)
+            for r in recipients_for(case, directory, **kwargs)]  # fmt: skip
+
+
+class TestOneMessagePerAddress:
+    def test_a_social_worker_who_is_also_the_teams_contact_is_told_once(self):
+        team = Person(name="CiC West", email="Alex@Council.example")
+        case = Case(RiskGrade.low, False, child(team=team), WEDNESDAY_NOON)
+        assert told(case) == [(Role.social_worker, "alex@council.example", None)]
+
+    def test_a_role_keeps_only_the_addresses_nobody_before_it_has(self):
+        team = Person(name="CiC West", email="alex@council.example",
+                      phone="07700 900555")  # fmt: skip
+        case = Case(RiskGrade.low, False, child(team=team), WEDNESDAY_NOON)
+        assert told(case) == [
+            (Role.social_worker, "alex@council.example", None),
+            (Role.team, None, "07700 900555"),
+        ]
+
+    def test_a_manager_in_two_places_is_told_once(self):
+        """The team's manager is the out-of-hours contact too, the phone written
+        two ways."""
+        directory = Directory(
+            out_of_hours=Contact("ooh", phone="+447700900001"),
+            team_managers={"CiC West": Contact("tm-west", phone="07700900001")},
+        )
+        case = Case(RiskGrade.high, False, child(), WEDNESDAY_NIGHT)
+        assert [r for r, _, _ in told(case, directory)] == [
+            Role.social_worker, Role.team, Role.team_manager,
+        ]  # fmt: skip
+
+    def test_nobody_already_told_about_the_episode_is_told_again(self):
+        """A raised level brings the team manager in; the address was reached by
+        the out-of-hours alert before: no second message."""
+        case = Case(RiskGrade.high, False, child(), WEDNESDAY_NIGHT)
+        directory = Directory(
+            out_of_hours=Contact("ooh", email="tm@council.example"),
+            team_managers={"CiC West": Contact("tm-west", email="tm@council.example")},
+        )
+        already = [
+            r.contact
+            for r in recipients_for(
+                Case(RiskGrade.medium, False, child(), WEDNESDAY_NIGHT), directory
+            )
+        ]
+        assert told(case, directory, told=already) == []
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from events.contracts.children import ChildRecorded
-from events.contracts.missing import PlacementType, RiskGrade
-from services.triage.policy import Situation, assess
+from events.contracts.missing import (
+    EpisodeType,
+    PlacementType,
+    RiskGrade,
+    WithdrawalReason,
+)
+from services.triage.policy import Earlier, Situation, assess
 from services.triage.policy_file import PolicyFileError, load_policy
 from services.triage.sources import (
     CmeFacts,
@@ -30,12 +35,14 @@ ALL_NOT_KNOWN = {name: NotKnown() for name in SourceName}
 def a_situation(**changes) -> Situation:
     base = Situation(
         police_grade=RiskGrade.low,
+        episode_type=EpisodeType.missing,
         age=15,
         placement_type=PlacementType.foster_care,
         reported_at=AFTERNOON,
         hours_missing=2,
-        episodes_before={30: 0, 90: 0, 365: 0},
+        history=(),
         directory=None,
+        home_authority=None,
         answers=ALL_NOT_KNOWN,
     )
     return replace(base, **changes)
@@ -48,6 +55,14 @@ def record(**changes) -> ChildRecorded:
         "placing_authority": "886", "ola": False,
     }  # fmt: skip
     return ChildRecorded(**{**base, **changes})
+
+
+def earlier(
+    counts: dict[int, int],
+    episode_type: EpisodeType = EpisodeType.missing,
+    withdrawn_as: WithdrawalReason | None = None,
+) -> Earlier:
+    return Earlier(episode_type, withdrawn_as, counts)
 
 
 def answers(**facts) -> dict:
@@ -75,11 +90,15 @@ def answers(**facts) -> dict:
             id="gangs, CIN 13A (DOMAIN 9.4)"),
         pytest.param({"directory": record(uasc=True)}, "uasc",
             id="UASC: trafficking risk (DOMAIN 5.3)"),
-        pytest.param({"directory": record(ola=True)}, "ola",
-            id="placed by another authority (DOMAIN 1.6)"),
-        pytest.param({"episodes_before": {30: 1, 90: 2, 365: 2}}, "frequently_missing",
+        pytest.param({"home_authority": "202"}, "ola",
+            id="placed by another authority, by the report (DOMAIN 1.6, 9.18)"),
+        pytest.param({"directory": record(placing_authority="202"),
+                      "home_authority": "202"}, "ola",
+            id="placed by another authority, by the records (DOMAIN 1.6)"),
+        pytest.param({"history": [earlier({30: 1, 90: 2, 365: 2})]},
+            "frequently_missing",
             id="3 or more in 90 days: frequently missing (DOMAIN 5.4)"),
-        pytest.param({"episodes_before": {30: 0, 90: 0, 365: 1}}, "missing_before",
+        pytest.param({"history": [earlier({30: 0, 90: 0, 365: 1})]}, "missing_before",
             id="missing before in the last year (DOMAIN 2.4)"),
         pytest.param({"reported_at": datetime(2026, 11, 26, 23, 30, tzinfo=UTC)},
             "night_time", id="reported at night, Europe/London (DOMAIN 2.4)"),
@@ -194,3 +213,82 @@ def test_a_source_silent_now_keeps_what_it_said_last_time():
     assert carried and all(f.evidence.endswith("(last known)") for f in carried)
     again = assess(replace(silent, last_known=after.factors), POLICY)
     assert [f.evidence for f in again.factors] == [f.evidence for f in after.factors]
+
+
+def codes_of(situation: Situation) -> set[str]:
+    return {f.code for f in assess(situation, POLICY).factors}
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        pytest.param({"hours_missing": 80}, {"missing_72h"},
+            id="missing 80 hours: missing over 72 hours (DOMAIN 5.4)"),
+        pytest.param({"hours_missing": 80, "episode_type": EpisodeType.away}, set(),
+            id="away 80 hours: whereabouts known, not missing (DOMAIN 1.2, 3.2 A)"),
+        pytest.param({"hours_missing": 25, "episode_type": EpisodeType.away}, set(),
+            id="away 25 hours: not missing over 24 hours (DOMAIN 1.2, 3.2 A)"),
+    ],
+)  # fmt: skip
+def test_time_weighs_only_on_a_missing_child(changes, expected):
+    clock = {c for c in codes_of(a_situation(**changes)) if c.startswith("missing_")}
+    assert clock == expected
+
+
+def test_an_away_child_has_no_reviews_for_time_missing():
+    """Time alone changes nothing while whereabouts are known (DOMAIN 1.2)."""
+    assert POLICY.review_hours(EpisodeType.missing) == [24, 72]
+    assert POLICY.review_hours(EpisodeType.away) == []
+
+
+MISSING, AWAY = EpisodeType.missing, EpisodeType.away
+IN_ERROR, CANCELLED = WithdrawalReason.reported_in_error, WithdrawalReason.cancelled
+
+
+@pytest.mark.parametrize(
+    ("episode_type", "history", "expected"),
+    [
+        pytest.param(MISSING, [earlier({30: 2, 90: 2, 365: 2})],
+            "3 missing episodes in 90 days",
+            id="this and 2 earlier missing: 3 in 90 days (DOMAIN 5.4)"),
+        pytest.param(MISSING, [earlier({30: 2, 90: 2, 365: 2}, MISSING, IN_ERROR)],
+            None,
+            id="withdrawn as reported in error: never missing (DOMAIN 1.2, 9.16)"),
+        pytest.param(MISSING, [earlier({30: 1, 90: 1, 365: 1}),
+                               earlier({30: 1, 90: 1, 365: 1}, MISSING, CANCELLED)],
+            "3 missing episodes in 90 days",
+            id="a cancelled report was still an episode, of any length (DOMAIN 3.3)"),
+        pytest.param(MISSING, [earlier({30: 2, 90: 2, 365: 2}, AWAY)], None,
+            id="away counted apart from missing (DOMAIN 9.3, 9.16)"),
+        pytest.param(MISSING, [earlier({30: 1, 90: 2, 365: 2}),
+                               earlier({30: 4, 90: 4, 365: 4}, AWAY)],
+            "3 missing episodes in 90 days; 4 away, counted apart",
+            id="away episodes shown apart beside missing ones (DOMAIN 9.3)"),
+        pytest.param(AWAY, [earlier({30: 2, 90: 2, 365: 2})], None,
+            id="an away episode is not a third missing one (DOMAIN 9.3)"),
+        pytest.param(AWAY, [earlier({30: 3, 90: 3, 365: 3})],
+            "3 missing episodes in 90 days",
+            id="a child away now who went missing 3 times (DOMAIN 5.4)"),
+    ],
+)  # fmt: skip
+def test_frequently_missing_counts_missing_episodes_only(
+    episode_type, history, expected
+):
+    situation = a_situation(episode_type=episode_type, history=history)
+    found = [
+        f.evidence
+        for f in assess(situation, POLICY).factors
+        if f.code == "frequently_missing"
+    ]
+    assert found == ([expected] if expected else [])
+
+
+def test_frequency_alone_means_a_strategy_discussion():
+    """Repeat missing escalates risk on its own (DOMAIN 5.4, 1.8): low risk, no
+    exploitation, the threshold crossed."""
+    plain = assess(a_situation(), POLICY)
+    frequent = assess(a_situation(history=[earlier({30: 2, 90: 2, 365: 2})]), POLICY)
+    assert "strategy_discussion" not in plain.actions
+    assert frequent.level is not RiskGrade.high
+    assert not any(f.exploitation for f in frequent.factors)
+    assert "strategy_discussion" in frequent.actions

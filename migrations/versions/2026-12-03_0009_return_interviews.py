@@ -1,8 +1,8 @@
 """Returns: the return interviews read model.
 
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-11-27
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-03
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
