@@ -53,3 +53,12 @@ class ChildRecorded(Event):
     @staticmethod
     def upcast_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
         return {**data, "care_periods": [], "placing_authority_child_id": None}
+
+
+class FamilyGroupConferenceRecorded(Event):
+    """A Missing Family Group Conference was held for the child (source document
+    §7): the child's history shows the episodes in the three months either side.
+    On the child's stream, ``child-<la_child_id>``."""
+
+    la_child_id: str
+    held_on: date
