@@ -173,7 +173,7 @@ class Reclassification(Body):
     )
 
     episode_type: EpisodeType
-    reason: Text
+    reason: LongText
 
 
 class EpisodeAccepted(BaseModel):

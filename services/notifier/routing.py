@@ -167,6 +167,7 @@ POLICE_TEAMS = frozenset({Role.mcet})
 """Roles that are police teams: their alerts are the police's to read and
 acknowledge, and the council's staff are not shown them (api.py)."""
 
+
 def _address(kind: str, value: str | None) -> str | None:
     """An address as compared: e-mail without case, a UK mobile as +447..."""
     if not value:
