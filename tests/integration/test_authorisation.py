@@ -77,6 +77,10 @@ MATRIX = [
          path="/v1/episodes/{kent}/found", body=FOUND),
     Case("POST /v1/episodes/{episode_id}/withdrawal", (401, 202, 404, 403, 403),
          path="/v1/episodes/{kent}/withdrawal", body={"reason": "reported_in_error"}),
+    # staff may reclassify any episode: 200, as kent's call already made it away
+    Case("POST /v1/episodes/{episode_id}/reclassification", (401, 202, 404, 200, 403),
+         path="/v1/episodes/{kent}/reclassification",
+         body={"episode_type": "away", "reason": "Carer knows where she is"}),
     Case("PUT /v1/children/{la_child_id}", (401, 403, 403, 403, 200),
          path="/v1/children/C9", body=CHILD),
     Case("GET /v1/recipients", (401, 403, 403, 403, sees("matrix-duty")),
