@@ -47,6 +47,8 @@ from services.reference_sources.server import (
     create_reference_app,
     load_reference_data,
 )
+from services.reports import bootstrap as reports
+from services.reports.settings import ReportsSettings
 from services.returns import bootstrap as returns
 from services.returns.settings import ReturnsSettings
 from services.triage import bootstrap as triage
@@ -60,9 +62,9 @@ log = structlog.get_logger()
 REFERENCE_MOUNT = "/reference-sources"
 
 
-class ApiSettings(HttpSettings, NotifierSettings):
-    """The API also takes acknowledgements and Notify's delivery receipts, and
-    checks the recipients' webhooks."""
+class ApiSettings(HttpSettings, NotifierSettings, ReportsSettings):
+    """The API also takes acknowledgements and Notify's delivery receipts, checks
+    the recipients' webhooks, and answers the reports."""
 
 
 class RunSettings(ApiSettings, TriageSettings, ReturnsSettings):
@@ -109,11 +111,19 @@ def projectors() -> list[Projector]:
         *triage.projectors(),
         *notifier.projectors(),
         *returns.projectors(),
+        *reports.projectors(),
     ]
 
 
-def routers() -> list[APIRouter]:
-    return [intake_router, *notifier.routers(), *returns.routers()]
+def routers(settings: CoreSettings | None = None) -> list[APIRouter]:
+    """Every service's routes; the reports' from ``settings`` when they are its."""
+    report_settings = settings if isinstance(settings, ReportsSettings) else None
+    return [
+        intake_router,
+        *notifier.routers(),
+        *returns.routers(),
+        *reports.routers(report_settings),
+    ]
 
 
 class StartupError(Exception):
@@ -229,7 +239,7 @@ async def serve(
                 notify_callback_token=callback.get_secret_value() if callback else None,
                 webhook_hosts=settings.channels.webhook.allowed_hosts,
             )
-            app = create_app(container, routers())
+            app = create_app(container, routers(settings))
             if reference:  # read-only: faults are `lantern sources serve`'s alone
                 reference_app = create_reference_app(load_reference_data(DEFAULT_DATA))
                 app.mount(REFERENCE_MOUNT, reference_app)

@@ -29,6 +29,7 @@ class Role(StrEnum):
     police = "police"
     integrator = "integrator"
     staff = "staff"  # council staff on call: alerts, acknowledgements
+    analyst = "analyst"  # managers and analysts: aggregate reports, no child's data
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,8 @@ Police = Annotated[ApiClient, Depends(_Client(Role.police))]
 Integrator = Annotated[ApiClient, Depends(_Client(Role.integrator))]
 Staff = Annotated[ApiClient, Depends(_Client(Role.staff))]
 """The council's staff alone: what the police never see (return interviews)."""
+ReportReader = Annotated[ApiClient, Depends(_Client(Role.analyst, Role.staff))]
+"""Who reads the aggregate reports: analysts (nothing else), and the council's staff."""
 OnCall = Annotated[ApiClient, Depends(_Client(Role.staff, Role.police))]
 """Who is alerted: the council's staff, and police teams through their force's
 client. The route decides which alerts each sees."""

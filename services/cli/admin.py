@@ -131,7 +131,7 @@ def parked_redrive(
 @clients_app.command("create")
 def clients_create(
     name: Annotated[str, typer.Option(help="Unique name, recorded as the actor")],
-    role: Annotated[Role, typer.Option(help="police, staff or integrator")],
+    role: Annotated[Role, typer.Option(help="police, staff, integrator or analyst")],
     force: Annotated[
         str | None, typer.Option(help="Police force code (police only)")
     ] = None,

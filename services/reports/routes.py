@@ -1,0 +1,66 @@
+"""The panel report over HTTP, for analysts and staff: aggregate figures only, never
+a child's id or name. Thin: the figures are figures.py's, the reading loading.py's."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from services.api.deps import Deps, ReportReader
+from services.api.errors import Rejected
+from services.reports.figures import Period, panel
+from services.reports.loading import load_panel_data
+from services.reports.settings import ReportsSettings
+
+MAX_DAYS = 3660  # ten years: a period longer than that is a mistake, not a report
+DAY = "A London calendar day, YYYY-MM-DD"
+
+
+def parse_period(start: str | None, end: str | None) -> Period:
+    """``from`` and ``to`` (exclusive), or a 422 naming each that is wrong."""
+    problems: list[tuple[str, str]] = []
+    days: dict[str, date] = {}
+    for name, value in (("from", start), ("to", end)):
+        if value is None:
+            problems.append((name, "is required"))
+            continue
+        try:
+            if len(value) != 10:
+                raise ValueError(value)
+            days[name] = date.fromisoformat(value)
+        except ValueError:
+            problems.append((name, "is not a date (YYYY-MM-DD)"))
+    if not problems and days["to"] <= days["from"]:
+        problems.append(("to", "must be after from (to is exclusive)"))
+    if not problems and (days["to"] - days["from"]).days > MAX_DAYS:
+        problems.append(("to", f"the period is longer than {MAX_DAYS} days"))
+    if problems:
+        raise Rejected(422, problems)
+    return Period(days["from"], days["to"])
+
+
+def router_for(settings: ReportsSettings) -> APIRouter:
+    router = APIRouter(prefix="/v1")
+    council, comparators = settings.council_la_code, settings.comparators
+
+    @router.get(
+        "/reports/panel",
+        summary="The Corporate Parenting Panel's figures for a period",
+        description="Definitions: docs/reports.md. Aggregate figures only.",
+        responses={422: {"description": "from or to absent, not a date, reversed"}},
+    )
+    async def panel_report(
+        _: ReportReader,
+        deps: Deps,
+        start: Annotated[str | None, Query(alias="from", description=DAY)] = None,
+        end: Annotated[
+            str | None, Query(alias="to", description=f"{DAY}; exclusive")
+        ] = None,
+    ) -> dict[str, Any]:
+        period = parse_period(start, end)
+        data = await load_panel_data(deps.store, council=council, period=period)
+        return panel(data, period, comparators)
+
+    return router
