@@ -161,10 +161,7 @@ def looked_after(world: World, start: date, end: date) -> list[Kid]:
 
 
 def in_care(kid: Kid, day: date) -> bool:
-    for s, e in kid.periods:
-        if s <= day and (e is None or day <= e):
-            return True
-    return False
+    return any(s <= day and (e is None or day <= e) for s, e in kid.periods)
 
 
 def incidents_of(world: World, kids: list[Kid], start: date, end: date) -> list[Ep]:

@@ -5,6 +5,7 @@ worlds, for several periods; and with no data at all."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -65,7 +66,7 @@ def data_of(world: World) -> PanelData:
     )
 
 
-def report(world: World, start: date, end: date) -> dict[str, object]:
+def report(world: World, start: date, end: date) -> dict[str, Any]:
     comparators = [Comparator(f, b) for f, b in BENCHMARKS.items()]
     return panel(data_of(world), Period(start, end), comparators)
 
