@@ -1,5 +1,5 @@
 """A real HTTP API server on loopback, with every read model, a police client per
-force, an integrator and a member of staff on call."""
+force, an integrator, a member of staff on call and an analyst."""
 
 from __future__ import annotations
 
@@ -78,6 +78,7 @@ async def serve_api(
         "met": await clients.create("met", Role.police, "MET"),
         "cms": await clients.create("cms", Role.integrator, None),
         "oncall": await clients.create("oncall", Role.staff, None),
+        "analyst": await clients.create("analyst", Role.analyst, None),
     }
     limiter = RateLimiter(per_minute, burst=min(per_minute, 1000))
     container = Container(

@@ -55,7 +55,7 @@ class Ep:
     completed: datetime | None = None
     reasons: list[str] = field(default_factory=list)
     reported_as: str = ""  # "M"/"A" as first reported; reclassified when differs
-    cancelled: bool = False  # withdrawn as cancelled: still an episode
+    cancelled: bool = False  # withdrawn as cancelled: an episode, never ended
 
 
 @dataclass
@@ -298,7 +298,7 @@ def generate(seed: int, *, kids: int, first: date, last: date, now: datetime) ->
         else:
             periods.append((start, None))
         kid = Kid(
-            id=f"G{seed}-{n}",
+            id=f"G{seed}_{n}",
             uasc=rng.random() < 0.3,
             placing=COUNCIL if rng.random() < 0.85 else "316",
             periods=periods,
@@ -324,9 +324,11 @@ def _episode(rng: random.Random, id: str, child: str, t: datetime, now: datetime
     if rng.random() < 0.1:
         ep.reported_as = "A" if kind == "M" else "M"  # reclassified since
     if rng.random() < 0.05:
-        ep.in_error = True
-    elif rng.random() < 0.05:
-        ep.cancelled = True
+        ep.in_error = True  # withdrawn: it never ends
+        return ep
+    if rng.random() < 0.05:
+        ep.cancelled = True  # withdrawn as cancelled: still one, never ended
+        return ep
     if rng.random() < 0.1:
         return ep  # still open
     ep.end = t + timedelta(hours=rng.randint(1, 120), minutes=rng.randint(0, 59))
@@ -378,7 +380,7 @@ def edges() -> World:
     kid("E1")
     ep("E1", 1, "2025-05-31T23:30", "2025-06-01T10:00", **interview,
        completed=z("2025-06-02T12:00"), reasons=["family_friends_contact"])  # fmt: skip
-    ep("E1", 2, "2025-08-01T10:00", "2025-08-01T12:00", in_error=True)
+    ep("E1", 2, "2025-08-01T10:00", in_error=True)
     kid("E1b")
     ep("E1b", 1, "2025-05-31T22:30", "2025-06-01T09:00", **interview)  # 31 May: before
     # the period's last minute counts; its end (exclusive) does not
@@ -391,7 +393,7 @@ def edges() -> World:
     ep("E3", 1, "2025-09-30T23:30", "2025-10-01T06:00", offered=True, accepted=False)
     # across midnight at the clocks going back (26 Oct 2025), and going forward
     # (29 Mar 2026), then completed at 00:30 London on the due date's next day
-    ep("E3", 2, "2025-10-25T23:30", "2025-10-26T01:30", cancelled=True, **interview,
+    ep("E3", 2, "2025-10-25T23:30", "2025-10-26T01:30", **interview,
        completed=z("2025-10-29T23:30"), reasons=["peer_influence"])  # fmt: skip
     kid("E3b")
     ep("E3b", 1, "2026-03-28T23:30", "2026-03-29T02:00", **interview,
@@ -403,9 +405,11 @@ def edges() -> World:
     ep("E4", 1, "2025-11-10T18:00", "2025-11-11T09:00", **interview)
     ep("E4", 2, "2025-12-31T20:00", "2026-01-01T09:00")  # its last day in care
     ep("E4", 3, "2026-02-10T18:00", "2026-02-11T09:00")  # after
-    # still open
+    # still open; and withdrawn as cancelled (an episode, never ended)
     kid("E5")
     ep("E5", 1, "2026-05-01T18:00")
+    kid("E12")
+    ep("E12", 1, "2025-12-01T10:00", cancelled=True)
     # missing again on the due date itself: not eligible; the day after: eligible
     kid("E6")
     ep("E6", 1, "2026-01-10T18:00", "2026-01-12T10:00", **interview)  # due Thu 15
@@ -415,7 +419,7 @@ def edges() -> World:
     ep("E7", 2, "2026-01-16T00:30", "2026-01-16T08:00")
     kid("E8")  # found Mon 7 Jul 2025 (BST): due Thu 10; again at 00:30 on the 11th
     ep("E8", 1, "2025-07-06T18:00", "2025-07-07T09:00", **interview)
-    ep("E8", 2, "2025-07-10T23:30", "2025-07-11T08:00", kind="A")
+    ep("E8", 2, "2025-07-10T23:30", "2025-07-11T08:00", kind="A", reported_as="M")
     # a conference: six episodes in the three months before, two from its day
     kid("E9", uasc=True)
     for n in range(6):
@@ -429,6 +433,9 @@ def edges() -> World:
     kid("E10", placing="316")
     ep("E10", 1, "2025-08-01T10:00", "2025-08-01T12:00")
     w.conferences.append(("E10", date(2025, 9, 1)))
+    # the previous period's first minute (and the report's window's) in London
+    kid("E13")
+    ep("E13", 1, "2024-05-31T23:30", "2024-06-01T08:00", offered=True)
     # in care from mid-period, a UASC child, nothing else
     kid("E11", uasc=True, periods=[(date(2026, 2, 1), None)])
     return w
