@@ -25,9 +25,9 @@ from events.envelope import NewEvent
 from events.store import Append, Commit
 from tests.api import Api, a_report_body, serve_api
 
-CALLERS = ("anonymous", "kent", "met", "oncall", "cms")
+CALLERS = ("anonymous", "kent", "met", "oncall", "cms", "analyst")
 """No token; police of force KENT; police of force MET; council staff on call; an
-integrator. Each column of the matrix below, in this order."""
+integrator; an analyst. Each column of the matrix below, in this order."""
 
 Sees = frozenset[str]
 """200, and of the case's ``watch``ed things, exactly these in the answer."""
@@ -48,7 +48,7 @@ FORGED = "d=delivery&e=4102444800&s=" + "0" * 64
 class Case:
     operation: str
     """As the app names it: method and path template."""
-    expect: tuple[Outcome, Outcome, Outcome, Outcome, Outcome]
+    expect: tuple[Outcome, Outcome, Outcome, Outcome, Outcome, Outcome]
     path: str = ""
     """The request's path, ``{name}`` being the world's thing of that name; the
     operation's own when it has no parameters."""
@@ -64,54 +64,65 @@ def sees(*names: str) -> Sees:
 
 
 MATRIX = [
-    # operation, then what each caller gets:    anonymous  kent  met  oncall  cms
-    Case("POST /v1/missing-reports", (401, 202, 403, 403, 403),
+    # operation, then what each caller gets:  anonymous  kent  met  oncall  cms  analyst
+    Case("POST /v1/missing-reports", (401, 202, 403, 403, 403, 403),
          body=a_report_body("KNT-NEW")),
-    Case("GET /v1/episodes", (401, sees("kent"), sees("met"), 403, 403),
+    Case("GET /v1/episodes", (401, sees("kent"), sees("met"), 403, 403, 403),
          watch=("kent", "met")),
-    Case("GET /v1/episodes/{episode_id}", (401, 200, 404, 403, 403),
+    Case("GET /v1/episodes/{episode_id}", (401, 200, 404, 403, 403, 403),
          path="/v1/episodes/{kent}"),
-    Case("POST /v1/episodes/{episode_id}/updates", (401, 202, 404, 403, 403),
+    Case("POST /v1/episodes/{episode_id}/updates", (401, 202, 404, 403, 403, 403),
          path="/v1/episodes/{kent}/updates", body=UPDATE),
-    Case("POST /v1/episodes/{episode_id}/found", (401, 202, 404, 403, 403),
+    Case("POST /v1/episodes/{episode_id}/found", (401, 202, 404, 403, 403, 403),
          path="/v1/episodes/{kent}/found", body=FOUND),
-    Case("POST /v1/episodes/{episode_id}/withdrawal", (401, 202, 404, 403, 403),
+    Case("POST /v1/episodes/{episode_id}/withdrawal", (401, 202, 404, 403, 403, 403),
          path="/v1/episodes/{kent}/withdrawal", body={"reason": "reported_in_error"}),
     # staff may reclassify any episode: 200, as kent's call already made it away
-    Case("POST /v1/episodes/{episode_id}/reclassification", (401, 202, 404, 200, 403),
+    Case("POST /v1/episodes/{episode_id}/reclassification",
+         (401, 202, 404, 200, 403, 403),
          path="/v1/episodes/{kent}/reclassification",
          body={"episode_type": "away", "reason": "Carer knows where she is"}),
-    Case("PUT /v1/children/{la_child_id}", (401, 403, 403, 403, 200),
+    Case("PUT /v1/children/{la_child_id}", (401, 403, 403, 403, 200, 403),
          path="/v1/children/C9", body=CHILD),
-    Case("GET /v1/recipients", (401, 403, 403, 403, sees("matrix-duty")),
+    Case("GET /v1/recipients", (401, 403, 403, 403, sees("matrix-duty"), 403),
          watch=("matrix-duty",)),
-    Case("PUT /v1/recipients/{recipient_id}", (401, 403, 403, 403, 201),
+    Case("PUT /v1/recipients/{recipient_id}", (401, 403, 403, 403, 201, 403),
          path="/v1/recipients/matrix-new", body={**RECIPIENT, "kind": "out_of_hours"}),
-    Case("DELETE /v1/recipients/{recipient_id}", (401, 403, 403, 403, 204),
+    Case("DELETE /v1/recipients/{recipient_id}", (401, 403, 403, 403, 204, 403),
          path="/v1/recipients/matrix-duty"),
     # alerts: staff the council's, police their own force's police team's
     Case("GET /v1/alerts",
-         (401, sees("kent_mcet"), sees("met_mcet"), sees("council"), 403),
+         (401, sees("kent_mcet"), sees("met_mcet"), sees("council"), 403, 403),
          watch=ALERTS),
-    Case("POST /v1/alerts/{alert_id}/ack", (401, 404, 404, 200, 403),
+    Case("POST /v1/alerts/{alert_id}/ack", (401, 404, 404, 200, 403, 403),
          path="/v1/alerts/{council}/ack"),
-    Case("POST /v1/alerts/{alert_id}/ack", (401, 200, 404, 404, 403),
+    Case("POST /v1/alerts/{alert_id}/ack", (401, 200, 404, 404, 403, 403),
          path="/v1/alerts/{kent_mcet}/ack"),
-    Case("POST /v1/alerts/{alert_id}/ack", (401, 404, 200, 404, 403),
+    Case("POST /v1/alerts/{alert_id}/ack", (401, 404, 200, 404, 403, 403),
          path="/v1/alerts/{met_mcet}/ack"),
-    Case("GET /v1/alerts/stream", (401, 200, 200, 200, 403)),
+    Case("GET /v1/alerts/stream", (401, 200, 200, 200, 403, 403)),
     # the link is the credential, the Notify token the callback's: no API token is
-    Case("GET /v1/alerts/{alert_id}/ack-link", (403, 403, 403, 403, 403),
+    Case("GET /v1/alerts/{alert_id}/ack-link", (403, 403, 403, 403, 403, 403),
          path="/v1/alerts/{council}/ack-link?" + FORGED),
-    Case("POST /v1/alerts/{alert_id}/ack-link", (403, 403, 403, 403, 403),
+    Case("POST /v1/alerts/{alert_id}/ack-link", (403, 403, 403, 403, 403, 403),
          path="/v1/alerts/{council}/ack-link?" + FORGED),
-    Case("POST /v1/callbacks/notify", (401, 401, 401, 401, 401), body={}),
+    Case("POST /v1/callbacks/notify", (401, 401, 401, 401, 401, 401), body={}),
+    # return interviews: the council's staff alone (no interview before a return)
+    Case("GET /v1/episodes/{episode_id}/return-interview",
+         (401, 403, 403, 404, 403, 403), path="/v1/episodes/{kent}/return-interview"),
+    Case("PUT /v1/episodes/{episode_id}/return-interview",
+         (401, 403, 403, 404, 403, 403), path="/v1/episodes/{kent}/return-interview",
+         body={"offered": False}),
+    Case("GET /v1/return-interviews", (401, 403, 403, 200, 403, 403)),
+    # reports: aggregate figures, for analysts and staff
+    Case("GET /v1/reports/panel", (401, 403, 403, 200, 403, 200),
+         path="/v1/reports/panel?from=2026-01-01&to=2026-02-01"),
     # open to all
-    Case("GET /health", (200, 200, 200, 200, 200)),
-    Case("GET /ready", (200, 200, 200, 200, 200)),
-    Case("GET /openapi.json", (200, 200, 200, 200, 200)),
-    Case("GET /docs", (200, 200, 200, 200, 200)),
-    Case("GET /docs/oauth2-redirect", (200, 200, 200, 200, 200)),
+    Case("GET /health", (200, 200, 200, 200, 200, 200)),
+    Case("GET /ready", (200, 200, 200, 200, 200, 200)),
+    Case("GET /openapi.json", (200, 200, 200, 200, 200, 200)),
+    Case("GET /docs", (200, 200, 200, 200, 200, 200)),
+    Case("GET /docs/oauth2-redirect", (200, 200, 200, 200, 200, 200)),
 ]  # fmt: skip
 
 
