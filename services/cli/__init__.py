@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import admin, people, processes, tools
+from services.cli import admin, people, processes, reports, tools
 
 app = typer.Typer(
     help="Lantern: notifications and risk triage for children missing from care.",
@@ -32,6 +32,7 @@ for name, group in {
     "policy": admin.policy_app,
     "sources": tools.sources_app,
     "webhooks": tools.webhooks_app,
+    "report": reports.report_app,
 }.items():
     app.add_typer(group, name=name)
 

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 
 from services.api.deps import Deps, ReportReader
 from services.api.errors import Rejected
-from services.reports.figures import Period, panel
-from services.reports.loading import load_panel_data
+from services.reports.figures import Period
+from services.reports.service import panel_report
 from services.reports.settings import ReportsSettings
 
 MAX_DAYS = 3660  # ten years: a period longer than that is a mistake, not a report
@@ -43,7 +43,6 @@ def parse_period(start: str | None, end: str | None) -> Period:
 
 def router_for(settings: ReportsSettings) -> APIRouter:
     router = APIRouter(prefix="/v1")
-    council, comparators = settings.council_la_code, settings.comparators
 
     @router.get(
         "/reports/panel",
@@ -51,7 +50,7 @@ def router_for(settings: ReportsSettings) -> APIRouter:
         description="Definitions: docs/reports.md. Aggregate figures only.",
         responses={422: {"description": "from or to absent, not a date, reversed"}},
     )
-    async def panel_report(
+    async def read_panel_report(
         _: ReportReader,
         deps: Deps,
         start: Annotated[str | None, Query(alias="from", description=DAY)] = None,
@@ -59,8 +58,6 @@ def router_for(settings: ReportsSettings) -> APIRouter:
             str | None, Query(alias="to", description=f"{DAY}; exclusive")
         ] = None,
     ) -> dict[str, Any]:
-        period = parse_period(start, end)
-        data = await load_panel_data(deps.store, council=council, period=period)
-        return panel(data, period, comparators)
+        return await panel_report(deps.store, settings, parse_period(start, end))
 
     return router
