@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -82,7 +83,7 @@ class Episode:
     rhi_completed_at: datetime | None = None
     reasons: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def start_day(self) -> date:
         return london_day(self.started_at)
 
@@ -198,11 +199,16 @@ class _Book:
             if episode.child_id in self.children:
                 self.by_child.setdefault(episode.child_id, []).append(episode)
         self.conferences_held = data.conferences
+        self.in_care = {
+            e.episode_id
+            for child_id, episodes in self.by_child.items()
+            for e in episodes
+            if any(p.holds(e.start_day) for p in self.children[child_id].care_periods)
+        }
 
     def incident(self, episode: Episode) -> bool:
         """An episode of a child in care when it started (SSDA903 rules 578/581)."""
-        periods = self.children[episode.child_id].care_periods
-        return any(p.holds(episode.start_day) for p in periods)
+        return episode.episode_id in self.in_care
 
     def looked_after(self, period: Period) -> list[Child]:
         return [
@@ -224,18 +230,22 @@ class _Book:
         incidents = self.incidents(children, period)
         citizen = [c for c in children if not c.uasc]
         uasc = [c for c in children if c.uasc]
+        of_citizen = [e for e in incidents if not self.children[e.child_id].uasc]
+        of_uasc = [e for e in incidents if self.children[e.child_id].uasc]
         return {
-            **self.group(children, period),
+            **self.group(children, incidents),
             "monthly": self.monthly(incidents, period),
-            "reasons": _reasons(self.incidents(citizen, period)),
+            "reasons": _reasons(of_citizen),
             "by_status": {
-                "citizen": self.group(citizen, period),
-                "uasc": self.group(uasc, period),
+                "citizen": self.group(citizen, of_citizen),
+                "uasc": self.group(uasc, of_uasc),
             },
         }
 
-    def group(self, children: Sequence[Child], period: Period) -> dict[str, Any]:
-        incidents = self.incidents(children, period)
+    def group(
+        self, children: Sequence[Child], incidents: Sequence[Episode]
+    ) -> dict[str, Any]:
+        """The figures of ``children`` and their ``incidents`` of the period."""
         per_child = Counter(e.child_id for e in incidents)
         eligible = [e for e in incidents if self.rhi_eligible(e)]
         offered = [e for e in eligible if e.rhi_offered]
