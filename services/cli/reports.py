@@ -12,7 +12,7 @@ import typer
 
 from events.runtime import open_store
 from services.cli.settings import read_settings
-from services.reports.figures import Period
+from services.reports.figures import Period, period_problems
 from services.reports.service import panel_report
 from services.reports.settings import ReportsSettings
 
@@ -42,8 +42,8 @@ def panel(
             err=True,
         )
         raise typer.Exit(2)
-    if end <= start:
-        typer.echo("error: --to must be after --from (to is exclusive)", err=True)
+    for name, reason in period_problems(start.date(), end.date()):
+        typer.echo(f"error: --{name} {reason}", err=True)
         raise typer.Exit(2)
     settings = read_settings(ReportsSettings)
     period = Period(start.date(), end.date())

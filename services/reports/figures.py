@@ -130,6 +130,22 @@ class Comparator:
     benchmarks: Mapping[str, float] = field(default_factory=dict)
 
 
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
+MAX_DAYS = 3660  # ten years: a period longer than that is a mistake, not a report
+
+
+def period_problems(start: date, end: date) -> list[tuple[str, str]]:
+    """Why ``[start, end)`` cannot be reported on, naming ``from`` or ``to``."""
+    for name, day in (("from", start), ("to", end)):
+        if not EARLIEST <= day <= LATEST:
+            return [(name, f"is outside {EARLIEST} to {LATEST}")]
+    if end <= start:
+        return [("to", "must be after from (to is exclusive)")]
+    if (end - start).days > MAX_DAYS:
+        return [("to", f"the period is longer than {MAX_DAYS} days")]
+    return []
+
+
 def london_day(at: datetime) -> date:
     return at.astimezone(LONDON).date()
 

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Query
 
 from services.api.deps import Deps, ReportReader
 from services.api.errors import Rejected
-from services.reports.figures import Period
+from services.reports.figures import Period, period_problems
 from services.reports.service import panel_report
 from services.reports.settings import ReportsSettings
 
-MAX_DAYS = 3660  # ten years: a period longer than that is a mistake, not a report
 DAY = "A London calendar day, YYYY-MM-DD"
 
 
@@ -32,10 +31,8 @@ def parse_period(start: str | None, end: str | None) -> Period:
             days[name] = date.fromisoformat(value)
         except ValueError:
             problems.append((name, "is not a date (YYYY-MM-DD)"))
-    if not problems and days["to"] <= days["from"]:
-        problems.append(("to", "must be after from (to is exclusive)"))
-    if not problems and (days["to"] - days["from"]).days > MAX_DAYS:
-        problems.append(("to", f"the period is longer than {MAX_DAYS} days"))
+    if not problems:
+        problems = period_problems(days["from"], days["to"])
     if problems:
         raise Rejected(422, problems)
     return Period(days["from"], days["to"])

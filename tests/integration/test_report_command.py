@@ -177,4 +177,4 @@ def test_reversed_dates_are_refused(sqlite_database: str, tmp_path: Path):
     done = lantern(sqlite_database, "report", "panel", "--from", "2026-02-01",
                    "--to", "2026-01-01", "--out", str(tmp_path / "r.json"))  # fmt: skip
     assert done.exit_code == 2
-    assert "--to must be after --from" in done.output
+    assert "--to must be after from" in done.output

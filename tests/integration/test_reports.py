@@ -183,6 +183,9 @@ async def test_no_child_is_named_or_identified(api: Api):
         ("from=2026-01-01&to=20260201", "to"),
         ("from=2026-02-01&to=2026-01-01", "to"),
         ("from=2026-02-01&to=2026-02-01", "to"),
+        ("from=0001-01-01&to=0001-01-02", "from"),
+        ("from=2026-01-01&to=9999-12-31", "to"),
+        ("from=2000-01-01&to=2026-01-01", "to"),
     ],
 )
 async def test_bad_dates_are_a_422_naming_the_field(api: Api, query: str, field: str):

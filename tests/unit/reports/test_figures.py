@@ -19,6 +19,7 @@ from services.reports.figures import (
     Period,
     add_months,
     panel,
+    period_problems,
 )
 from tests.reports_world import (
     COUNCIL,
@@ -145,3 +146,28 @@ def test_a_period_ends_after_it_starts():
 @pytest.mark.parametrize("months", [-3, -1, 1, 3, 13])
 def test_months_are_calendar_months(day: date, months: int):
     assert add_months(day, months) == shift_months(day, months)
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [(date(1900, 1, 1), date(1910, 1, 1)), (date(2990, 1, 1), date(2999, 12, 31))],
+)
+def test_the_furthest_periods_allowed_are_reported(start: date, end: date):
+    assert not period_problems(start, end)
+    world = edges()
+    assert report(world, start, end) == expected(world, start, end, BENCHMARKS)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "field"),
+    [
+        (date(1899, 12, 31), date(1900, 2, 1), "from"),
+        (date(2999, 1, 1), date(3000, 1, 1), "to"),
+        (date(2026, 1, 2), date(2026, 1, 1), "to"),
+        (date(2000, 1, 1), date(2010, 1, 9), "to"),
+    ],
+)
+def test_periods_that_cannot_be_reported_name_the_field(
+    start: date, end: date, field: str
+):
+    assert [f for f, _ in period_problems(start, end)] == [field]
