@@ -15,19 +15,15 @@ from services.reports.service import panel_report
 from services.reports.settings import ReportsSettings
 
 DAY = "A London calendar day, YYYY-MM-DD"
+ISO_DAY = r"^\d{4}-\d{2}-\d{2}$"
 
 
-def parse_period(start: str | None, end: str | None) -> Period:
+def parse_period(start: str, end: str) -> Period:
     """``from`` and ``to`` (exclusive), or a 422 naming each that is wrong."""
     problems: list[tuple[str, str]] = []
     days: dict[str, date] = {}
     for name, value in (("from", start), ("to", end)):
-        if value is None:
-            problems.append((name, "is required"))
-            continue
         try:
-            if len(value) != 10:
-                raise ValueError(value)
             days[name] = date.fromisoformat(value)
         except ValueError:
             problems.append((name, "is not a date (YYYY-MM-DD)"))
@@ -36,6 +32,16 @@ def parse_period(start: str | None, end: str | None) -> Period:
     if problems:
         raise Rejected(422, problems)
     return Period(days["from"], days["to"])
+
+
+def _day(name: str, description: str) -> Any:
+    return Query(
+        alias=name,
+        description=description,
+        pattern=ISO_DAY,
+        json_schema_extra={"format": "date"},
+        examples=["2026-04-01"],
+    )
 
 
 def router_for(settings: ReportsSettings) -> APIRouter:
@@ -50,10 +56,8 @@ def router_for(settings: ReportsSettings) -> APIRouter:
     async def read_panel_report(
         _: ReportReader,
         deps: Deps,
-        start: Annotated[str | None, Query(alias="from", description=DAY)] = None,
-        end: Annotated[
-            str | None, Query(alias="to", description=f"{DAY}; exclusive")
-        ] = None,
+        start: Annotated[str, _day("from", DAY)],
+        end: Annotated[str, _day("to", f"{DAY}; the period ends before it")],
     ) -> dict[str, Any]:
         return await panel_report(deps.store, settings, parse_period(start, end))
 
