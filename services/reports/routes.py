@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query
 from services.api.deps import Deps, ReportReader
 from services.api.errors import Rejected
 from services.reports.figures import Period, period_problems
+from services.reports.schemas import PanelReport
 from services.reports.service import panel_report
 from services.reports.settings import ReportsSettings
 
@@ -52,6 +53,8 @@ def router_for(settings: ReportsSettings) -> APIRouter:
         summary="The Corporate Parenting Panel's figures for a period",
         description="Definitions: docs/reports.md. Aggregate figures only.",
         responses={422: {"description": "from or to absent, not a date, reversed"}},
+        response_model=PanelReport,
+        response_model_by_alias=True,
     )
     async def read_panel_report(
         _: ReportReader,
