@@ -57,6 +57,9 @@ class Ep:
     reported_as: str = ""  # "M"/"A" as first reported; reclassified when differs
     cancelled: bool = False  # withdrawn as cancelled: an episode, never ended
 
+    def __post_init__(self) -> None:
+        self.reported_as = self.reported_as or self.kind
+
 
 @dataclass
 class World:
@@ -371,7 +374,6 @@ def edges() -> World:
     def ep(child: str, n: int, start: str, end: str | None = None, **kw: Any) -> Ep:
         e = Ep(id=f"{child}-{n}", child=child, kind=kw.pop("kind", "M"),
                start=z(start), end=z(end) if end else None, **kw)  # fmt: skip
-        e.reported_as = e.reported_as or e.kind
         w.eps.append(e)
         return e
 

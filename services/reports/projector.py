@@ -54,11 +54,23 @@ class ReportsProjector:
     )
 
     def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
+        """In order; the group's new episodes in one statement, written before
+        whatever follows them (a report and its withdrawal may share a group)."""
         postgres = conn.dialect.name == "postgresql"
+        reported: list[dict[str, Any]] = []
         for envelope in envelopes:
+            if envelope.type == MissingReported.type_name:
+                reported.append(_reported(envelope.event))
+                continue
             handle = _HANDLERS.get(envelope.type)
-            if handle is not None:
-                handle(conn, envelope.event, postgres)
+            if handle is None:
+                continue
+            if reported:
+                conn.execute(insert(report_episodes), reported)
+                reported = []
+            handle(conn, envelope.event, postgres)
+        if reported:
+            conn.execute(insert(report_episodes), reported)
 
 
 def _child(conn: Connection, event: Any, postgres: bool) -> None:
@@ -112,24 +124,21 @@ def _conference(conn: Connection, event: Any, postgres: bool) -> None:
     )
 
 
-def _reported(conn: Connection, event: Any, postgres: bool) -> None:
+def _reported(event: Any) -> dict[str, Any]:
     report = cast(MissingReported, event)
-    conn.execute(
-        insert(report_episodes),
-        {
-            "episode_id": report.episode_id,
-            "la_child_id": report.match.la_child_id,
-            "episode_type": CODE[report.episode_type],
-            "started_at": report.missing_since,
-            "start_date": report.missing_since.astimezone(LONDON).date(),
-            "ended_at": None,
-            "rhi_due_date": None,
-            "rhi_offered": False,
-            "rhi_accepted": None,
-            "rhi_completed_at": None,
-            "reasons": [],
-        },
-    )
+    return {
+        "episode_id": report.episode_id,
+        "la_child_id": report.match.la_child_id,
+        "episode_type": CODE[report.episode_type],
+        "started_at": report.missing_since,
+        "start_date": report.missing_since.astimezone(LONDON).date(),
+        "ended_at": None,
+        "rhi_due_date": None,
+        "rhi_offered": False,
+        "rhi_accepted": None,
+        "rhi_completed_at": None,
+        "reasons": [],
+    }
 
 
 def _found(event: Any) -> dict[str, Any]:
@@ -168,7 +177,6 @@ def _changing(values: Any) -> Any:
 _HANDLERS = {
     ChildRecorded.type_name: _child,
     FamilyGroupConferenceRecorded.type_name: _conference,
-    MissingReported.type_name: _reported,
     ReportWithdrawn.type_name: _withdrawn,
     EpisodeReclassified.type_name: _changing(
         lambda e: {"episode_type": CODE[e.episode_type]}
