@@ -12,7 +12,7 @@ import typer
 
 from events.runtime import open_store
 from services.cli.settings import read_settings
-from services.reports.figures import Period, period_problems
+from services.reports.periods import Period, period_problems
 from services.reports.service import panel_report
 from services.reports.settings import ReportsSettings
 

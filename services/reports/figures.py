@@ -10,16 +10,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
 from typing import Any
 
-from events.calendar import LONDON
+from services.reports.model import Child, Comparator, Episode, PanelData
+from services.reports.periods import FGC_MONTHS, Period, add_months, london_day
 
 TOP_REASONS = 12
-FGC_MONTHS = 3
 
 PERCENT = (
     "children_missing_pct",
@@ -43,132 +41,6 @@ COUNTS = (
 )
 FIGURES = COUNTS + PERCENT + RATES
 """The figures of a period (and of each group), each a number or None."""
-
-
-@dataclass(frozen=True)
-class CarePeriod:
-    start: date
-    end: date | None  # the day care ceased (SSDA903 DEC); None while in care
-
-    def overlaps(self, start: date, end: date) -> bool:
-        """With the half-open ``[start, end)``."""
-        return self.start < end and (self.end is None or self.end >= start)
-
-    def holds(self, day: date) -> bool:
-        return self.start <= day and (self.end is None or day <= self.end)
-
-
-@dataclass(frozen=True)
-class Child:
-    """One of the council's own children (not placed here by another council)."""
-
-    child_id: str
-    uasc: bool
-    care_periods: tuple[CarePeriod, ...]
-
-
-@dataclass(frozen=True)
-class Episode:
-    """An episode that is one (not withdrawn as reported in error), with the return
-    interview that followed it."""
-
-    episode_id: str
-    child_id: str
-    missing: bool  # SSDA903 M; False: A, away
-    started_at: datetime
-    ended_at: datetime | None = None
-    rhi_due_date: date | None = None  # 3 working days after the return (rule 13)
-    rhi_offered: bool = False
-    rhi_accepted: bool = False
-    rhi_completed_at: datetime | None = None
-    reasons: tuple[str, ...] = ()
-
-    @cached_property
-    def start_day(self) -> date:
-        return london_day(self.started_at)
-
-
-@dataclass(frozen=True)
-class Conference:
-    child_id: str
-    held_on: date
-
-
-@dataclass(frozen=True)
-class PanelData:
-    """What the report reads for a period: the children with care in the window,
-    their episodes starting in it, the conferences held in the period."""
-
-    children: Sequence[Child]
-    episodes: Sequence[Episode]
-    conferences: Sequence[Conference] = ()
-
-
-@dataclass(frozen=True)
-class Period:
-    """London days ``[start, end)``."""
-
-    start: date
-    end: date
-
-    def __post_init__(self) -> None:
-        if self.end <= self.start:
-            raise ValueError("a period ends after it starts")
-
-    @property
-    def previous(self) -> Period:
-        """The period of equal length just before."""
-        return Period(self.start - (self.end - self.start), self.start)
-
-    def __contains__(self, day: object) -> bool:
-        return isinstance(day, date) and self.start <= day < self.end
-
-
-@dataclass(frozen=True)
-class Comparator:
-    figure: str
-    benchmarks: Mapping[str, float] = field(default_factory=dict)
-
-
-EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
-MAX_DAYS = 3660  # ten years: a period longer than that is a mistake, not a report
-
-
-def period_problems(start: date, end: date) -> list[tuple[str, str]]:
-    """Why ``[start, end)`` cannot be reported on, naming ``from`` or ``to``."""
-    for name, day in (("from", start), ("to", end)):
-        if not EARLIEST <= day <= LATEST:
-            return [(name, f"is outside {EARLIEST} to {LATEST}")]
-    if end <= start:
-        return [("to", "must be after from (to is exclusive)")]
-    if (end - start).days > MAX_DAYS:
-        return [("to", f"the period is longer than {MAX_DAYS} days")]
-    return []
-
-
-def london_day(at: datetime) -> date:
-    return at.astimezone(LONDON).date()
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day ``months`` later (or earlier), the month's last day if shorter."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    for last in (day.day, 30, 29, 28):
-        try:
-            return date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def window(period: Period) -> Period:
-    """The days whose episodes and care the report needs: the previous period, the
-    conferences' three months either side, re-missing after a return."""
-    return Period(
-        min(period.previous.start, add_months(period.start, -FGC_MONTHS)),
-        add_months(period.end, FGC_MONTHS),
-    )
 
 
 def ratio(

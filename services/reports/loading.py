@@ -12,15 +12,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from events.store import Reads
-from services.reports.figures import (
-    CarePeriod,
-    Child,
-    Conference,
-    Episode,
-    PanelData,
-    Period,
-    window,
-)
+from services.reports.model import CarePeriod, Child, Conference, Episode, PanelData
+from services.reports.periods import Period, window
 from services.reports.tables import (
     report_care_periods,
     report_children,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 
 from services.api.deps import Deps, ReportReader
 from services.api.errors import Rejected
-from services.reports.figures import Period, period_problems
+from services.reports.periods import Period, period_problems
 from services.reports.schemas import PanelReport
 from services.reports.service import panel_report
 from services.reports.settings import ReportsSettings

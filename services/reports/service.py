@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from events.store import Reads
-from services.reports.figures import Period, panel
+from services.reports.figures import panel
 from services.reports.loading import load_panel_data
+from services.reports.periods import Period
 from services.reports.settings import ReportsSettings
 
 

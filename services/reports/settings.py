@@ -7,7 +7,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 
 from services.records.settings import CouncilSettings
-from services.reports.figures import FIGURES, Comparator
+from services.reports.figures import FIGURES
+from services.reports.model import Comparator
 
 DEFAULT_COMPARATORS = {
     "incidents_per_looked_after_child": {"England": 0.79, "South East": 0.75},

@@ -9,18 +9,16 @@ from typing import Any
 
 import pytest
 
-from services.reports.figures import (
+from services.reports.figures import panel
+from services.reports.model import (
     CarePeriod,
     Child,
     Comparator,
     Conference,
     Episode,
     PanelData,
-    Period,
-    add_months,
-    panel,
-    period_problems,
 )
+from services.reports.periods import Period, add_months, period_problems
 from tests.reports_world import (
     COUNCIL,
     FIGURE_NAMES,
@@ -146,6 +144,20 @@ def test_a_period_ends_after_it_starts():
 @pytest.mark.parametrize("months", [-3, -1, 1, 3, 13])
 def test_months_are_calendar_months(day: date, months: int):
     assert add_months(day, months) == shift_months(day, months)
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "then"),
+    [
+        (date(2025, 1, 31), 1, date(2025, 2, 28)),
+        (date(2024, 2, 29), 12, date(2025, 2, 28)),
+        (date(2024, 11, 30), -3, date(2024, 8, 30)),
+        (date(2026, 5, 31), -3, date(2026, 2, 28)),
+        (date(2025, 12, 15), 3, date(2026, 3, 15)),
+    ],
+)
+def test_months_by_hand(day: date, months: int, then: date):
+    assert add_months(day, months) == then
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from services.reports.figures import Comparator
+from services.reports.model import Comparator
 from services.reports.settings import ReportsSettings
 
 
