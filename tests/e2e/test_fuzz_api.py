@@ -35,6 +35,7 @@ ROLES = {
         "--exclude-path",
         "/v1/alerts/stream",
     ],
+    "analyst": ["--include-path-regex", "^/v1/reports"],
     "nobody": ["--include-tag", "operations"],
 }
 
@@ -52,6 +53,7 @@ def running_lantern(
         ("police", "kent", ["--force", "KENT"]),
         ("integrator", "cms", []),
         ("staff", "oncall", []),
+        ("analyst", "panel", []),
     ):
         created = runner.invoke(
             app, ["clients", "create", "--name", name, "--role", role, *force], env=env
