@@ -29,7 +29,17 @@ episodes = report_episodes.c
 async def load_panel_data(reads: Reads, *, council: str, period: Period) -> PanelData:
     span = window(period)
     end = max(span.end, await _latest_due(reads, council, span) + timedelta(days=1))
-    care = await reads.select(
+    return PanelData(
+        children=await _children(reads, council, span.start, end),
+        episodes=await _episodes(reads, council, span.start, end),
+        conferences=await _conferences(reads, council, period),
+    )
+
+
+async def _children(reads: Reads, council: str, start: date, end: date) -> list[Child]:
+    """The council's children with a period of care overlapping ``[start, end)``,
+    with those periods."""
+    rows = await reads.select(
         select(
             children.la_child_id, children.uasc, periods.start_date, periods.end_date
         )
@@ -37,34 +47,29 @@ async def load_panel_data(reads: Reads, *, council: str, period: Period) -> Pane
         .where(
             children.placing_authority == council,
             periods.start_date < end,
-            or_(periods.end_date.is_(None), periods.end_date >= span.start),
+            or_(periods.end_date.is_(None), periods.end_date >= start),
         )
     )
-    kept: dict[str, list[CarePeriod]] = defaultdict(list)
+    care: dict[str, list[CarePeriod]] = defaultdict(list)
     uasc: dict[str, bool] = {}
-    for row in care:
-        kept[row.la_child_id].append(CarePeriod(row.start_date, row.end_date))
+    for row in rows:
+        care[row.la_child_id].append(CarePeriod(row.start_date, row.end_date))
         uasc[row.la_child_id] = row.uasc
-    return PanelData(
-        children=[Child(i, uasc[i], tuple(p)) for i, p in kept.items()],
-        episodes=await _episodes(reads, council, span.start, end),
-        conferences=[
-            Conference(row.la_child_id, row.held_on)
-            for row in await reads.select(
-                select(report_conferences.c.la_child_id, report_conferences.c.held_on)
-                .join_from(
-                    report_conferences,
-                    report_children,
-                    _same_child(report_conferences.c),
-                )
-                .where(
-                    children.placing_authority == council,
-                    report_conferences.c.held_on >= period.start,
-                    report_conferences.c.held_on < period.end,
-                )
-            )
-        ],
+    return [Child(i, uasc[i], tuple(p)) for i, p in care.items()]
+
+
+async def _conferences(reads: Reads, council: str, period: Period) -> list[Conference]:
+    held = report_conferences.c
+    rows = await reads.select(
+        select(held.la_child_id, held.held_on)
+        .join_from(report_conferences, report_children, _same_child(held))
+        .where(
+            children.placing_authority == council,
+            held.held_on >= period.start,
+            held.held_on < period.end,
+        )
     )
+    return [Conference(row.la_child_id, row.held_on) for row in rows]
 
 
 def _same_child(columns: Any) -> ColumnElement[bool]:
