@@ -21,12 +21,14 @@ from sqlalchemy import select
 
 from events.contracts.children import ChildRecorded
 from events.contracts.children import Contact as Person
+from events.contracts.missing import ChildFound, RiskGrade
 from events.contracts.returns import (
     Concern,
     Deadline,
     ReturnInterviewOverdue,
     ReturnReasonsRecorded,
 )
+from events.contracts.triage import FrequentlyMissingCrossed
 from events.envelope import NewEvent
 from events.history import history_actor
 from events.runtime import run_workers
@@ -52,6 +54,9 @@ from services.triage.policy_file import load_policy
 from services.triage.settings import TriageSettings
 from tests.api import Api, a_report_body, serve_api
 from tests.channel_servers import WEBHOOK_SECRET, Inbox, Receiver, serve_smtp
+from tests.integration.test_notifier import Rig as NotifierRig
+from tests.integration.test_notifier import acknowledge, kinds, paths
+from tests.integration.test_notifier import rig as notifier_rig
 from tests.notify_server import serve_app
 from tests.waiting import eventually
 
@@ -260,6 +265,18 @@ class TestOverdueInterview:
                 assert "http://lantern.test/v1/alerts/" in text  # acknowledgeable
             assert rig.hooks_about(OVERDUE) == []  # the police are not told
             assert rig.mail(DUTY, OVERDUE) == []
+            listed = (await rig.api.get("/v1/alerts", client="oncall")).json()
+            overdue_alerts = [
+                a for a in listed["items"] if a["matter"] == "interview_overdue"
+            ]
+            assert sorted(a["role"] for a in overdue_alerts) == [
+                "social_worker",
+                "team_manager",
+            ]
+            acked = await rig.api.post(
+                f"/v1/alerts/{overdue_alerts[0]['alert_id']}/ack", {}, client="oncall"
+            )
+            assert acked.json()["status"] == "acknowledged", acked.text
 
             [overdue] = [
                 e for e in await rig.api.store.read_stream(f"interview-{episode}")
@@ -420,3 +437,53 @@ async def matter_alerts(rig: Rig) -> list[Any]:
     return list(
         await rig.api.store.select(alerts.select().where(alerts.c.matter.is_not(None)))
     )
+
+
+class TestBesideTheEpisodesAlerts:
+    """A matter's alert lives beside the episode's risk alerts: acknowledging it
+    does not stop the episode's escalation, and the episode's news and end leave
+    it alone (the notifier's own rig: its clock drives escalation)."""
+
+    @staticmethod
+    async def crossed(r: NotifierRig, episode: UUID) -> None:
+        await r.then(episode, FrequentlyMissingCrossed(
+            episode_id=episode, la_child_id="C3", episodes=3, days=90, threshold=3,
+            crossed_at=r.clock.now))  # fmt: skip
+        await r.settled()
+
+    async def test_acknowledging_a_prompt_does_not_stop_the_episodes_escalation(
+        self, database_url
+    ):
+        async with notifier_rig(database_url) as r:
+            episode = await r.report(la_child_id="C3")
+            await r.assess(episode, RiskGrade.high)
+            await self.crossed(r, episode)
+            [prompt] = [
+                a for a in await r.alert_rows(episode)
+                if a.matter == "strategy_discussion" and a.role == "duty_team"
+            ]  # fmt: skip
+            await acknowledge(r, prompt.alert_id)
+            r.clock.now += timedelta(minutes=16)
+            await eventually(lambda: "escalation" in kinds(r), what="escalated")
+            await r.settled()
+            assert paths(r, "escalation") == ["/hooks/manager"]
+
+    async def test_the_episodes_end_leaves_a_prompt_open(self, database_url):
+        async with notifier_rig(database_url) as r:
+            episode = await r.report(la_child_id="C3")
+            await r.assess(episode, RiskGrade.medium)
+            await self.crossed(r, episode)
+            await r.then(episode, ChildFound(
+                episode_id=episode, found_at=r.clock.now, returned_to="placement",
+                safe_and_well_check=True))  # fmt: skip
+            await r.settled()
+            status = {(a.matter, a.role): a.status for a in await r.alert_rows(episode)}
+            assert status == {
+                (None, "social_worker"): "closed",
+                (None, "team"): "closed",
+                (None, "mcet"): "closed",
+                ("strategy_discussion", "duty_team"): "open",
+                ("strategy_discussion", "mcet"): "open",
+            }
+            closing = [m for m in r.inbox.received if "episode over" in m["Subject"]]
+            assert len(closing) == 2  # the social worker and the team, not the duty
