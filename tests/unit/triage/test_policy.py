@@ -313,7 +313,7 @@ class TestFrequentlyMissingCrossing:
         )
 
     def test_away_and_in_error_do_not_count(self):
-        history = (
+        history: tuple[Earlier, ...] = (
             earlier({90: 1}),
             earlier({90: 3}, EpisodeType.away),
             earlier({90: 2}, withdrawn_as=WithdrawalReason.reported_in_error),
