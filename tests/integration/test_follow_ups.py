@@ -370,6 +370,23 @@ class TestStrategyDiscussion:
             assert len(rig.mail(MANAGER, STRATEGY)) == 1
             assert len(rig.hooks_about(STRATEGY)) == 1
 
+    async def test_an_away_episode_found_to_be_missing_crosses(self, database_url):
+        async with a_rig(database_url) as rig:
+            await rig.episode(NOW - timedelta(days=5))
+            await rig.episode(NOW - timedelta(days=4))
+            away = await rig.episode(NOW - timedelta(days=3), episode_type="away")
+            await rig.settled()
+            assert rig.mail(MANAGER, STRATEGY) == []  # 2 missing, 1 away
+            response = await rig.api.post(
+                f"/v1/episodes/{away}/reclassification",
+                {"episode_type": "missing", "reason": "Not at her aunt's after all"},
+            )
+            assert response.status_code == 202, response.text
+            await rig.settled()
+            assert "FrequentlyMissingCrossed" in await rig.stream(f"episode-{away}")
+            assert len(rig.mail(MANAGER, STRATEGY)) == 1
+            assert len(rig.hooks_about(STRATEGY)) == 1
+
 
 class TestInterviewConcerns:
     async def test_the_police_team_is_told_once_and_the_next_episode_weighs_them(
