@@ -142,10 +142,7 @@ class Notifier:
         assessed: RiskAssessed,
         duty_team: Contact | None,
     ) -> list[Output]:
-        """The alert and the claim of its first message; or when no configured
-        channel reaches the recipient, a warning and a notice to the duty team, so
-        that a person tells them (an error when the duty team is out of reach too).
-        ``/ready`` says the same, as ``degraded`` (readiness.py)."""
+        """The alert of the episode's risk to one recipient (``raise_alert``)."""
         alert_id = alert_id_for(episode_id, recipient.contact.recipient_id)
         at = assessed.assessed_at
         event = AlertRaised(
@@ -170,6 +167,10 @@ class Notifier:
         duty_team: Contact | None,
         expected_version: int | None = None,
     ) -> list[Output]:
+        """The alert and the claim of its first message; or when no configured
+        channel reaches the recipient, a warning and a notice to the duty team, so
+        that a person tells them (an error when the duty team is out of reach too).
+        ``/ready`` says the same, as ``degraded`` (readiness.py)."""
         alert_id, at = event.alert_id, event.raised_at
         stream = stream_name(Category.alert, alert_id)
         outputs = [Output(stream, event, expected_version)]
