@@ -37,6 +37,7 @@ from events.ids import derive_id
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
 from events.subscriptions import Handler, Output, Subscriber
+from services.notifier import follow_ups
 from services.notifier.calendar import OfficeHours
 from services.notifier.episode import EPISODE_ALERTS, NEWS, EpisodeAlert, fold
 from services.notifier.messages import EpisodeFacts, update_occasion
@@ -141,10 +142,7 @@ class Notifier:
         assessed: RiskAssessed,
         duty_team: Contact | None,
     ) -> list[Output]:
-        """The alert and the claim of its first message; or when no configured
-        channel reaches the recipient, a warning and a notice to the duty team, so
-        that a person tells them (an error when the duty team is out of reach too).
-        ``/ready`` says the same, as ``degraded`` (readiness.py)."""
+        """The alert of the episode's risk to one recipient (``raise_alert``)."""
         alert_id = alert_id_for(episode_id, recipient.contact.recipient_id)
         at = assessed.assessed_at
         event = AlertRaised(
@@ -160,13 +158,24 @@ class Notifier:
             ),
             raised_at=at,
         )
-        outputs = [Output(stream_name(Category.alert, alert_id), event)]
+        return self.raise_alert(event, recipient, duty_team)
+
+    def raise_alert(
+        self,
+        event: AlertRaised,
+        recipient: Recipient,
+        duty_team: Contact | None,
+        expected_version: int | None = None,
+    ) -> list[Output]:
+        """The alert and the claim of its first message; or when no configured
+        channel reaches the recipient, a warning and a notice to the duty team, so
+        that a person tells them (an error when the duty team is out of reach too).
+        ``/ready`` says the same, as ``degraded`` (readiness.py)."""
+        alert_id, at = event.alert_id, event.raised_at
+        stream = stream_name(Category.alert, alert_id)
+        outputs = [Output(stream, event, expected_version)]
         if event.channels:
-            outputs.append(
-                Output(
-                    stream_name(Category.alert, alert_id), self.first_claim(event), 1
-                )
-            )
+            outputs.append(Output(stream, self.first_claim(event), 1))
             return outputs
         log.warning(
             "recipient_unreachable", alert_id=str(alert_id), role=recipient.role
@@ -179,7 +188,7 @@ class Notifier:
                 channels=channels_for(duty_team, self.configured_channels),
                 reported_at=at,
             )
-            outputs.append(Output(stream_name(Category.alert, alert_id), notice))
+            outputs.append(Output(stream, notice))
             if notice.channels:
                 return outputs
         log.error("duty_team_unreachable", alert_id=str(alert_id), role=recipient.role)
@@ -294,5 +303,6 @@ def subscriber(notifier: Notifier) -> Subscriber:
         **{news.type_name: [add_news] for news in NEWS},
         ChildFound.type_name: [close_alerts],
         ReportWithdrawn.type_name: [close_alerts],
+        **follow_ups.handlers(notifier),
     }
     return Subscriber(NAME, handlers)

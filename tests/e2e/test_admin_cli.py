@@ -309,7 +309,7 @@ def test_policy_explain_of_an_episode_not_assessed_or_unknown(sqlite_database: s
 def test_policy_check_names_what_is_wrong(sqlite_database: str, tmp_path: Path):
     valid = _lantern(sqlite_database, "policy", "check")
     assert (valid.exit_code, valid.output) == (
-        0, "policy 2026-11-26.1 is valid\n",
+        0, "policy 2026-12-03.1 is valid\n",
     )  # fmt: skip
     bad = tmp_path / "bad.toml"
     bad.write_text("version = 'x'\n")
