@@ -1,0 +1,76 @@
+"""`lantern history import DIR`: a council's past, when it adopts Lantern. Nothing
+is recorded if one row is bad; what is recorded is history, so no service running
+beside it assesses, alerts or records anything for the past (docs/operations.md)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+from events.envelope import utcnow
+from events.runtime import open_store
+from services.cli.settings import read_settings
+from services.history.importer import children_on_record, read_folder, record_history
+from services.processes import projectors
+from services.returns.settings import ReturnsSettings
+
+history_app = typer.Typer(
+    help="A council's history, brought when it adopts Lantern.", no_args_is_help=True
+)
+
+
+@history_app.command("import")
+def history_import(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            exists=True,
+            file_okay=False,
+            help="care_periods.csv, episodes.csv, "
+            "family_group_conferences.csv; see docs/operations.md",
+        ),
+    ],
+) -> None:
+    """Record a council's past episodes, interviews, periods of care and Family
+    Group Conferences as history; nothing is recorded if any row is bad."""
+    settings = read_settings(ReturnsSettings)
+    now = utcnow()
+
+    async def import_all() -> tuple[list[str], int, int]:
+        async with open_store(settings, projectors()) as store:
+            records = await children_on_record(store)
+            history, problems = read_folder(folder, records, now)
+            if problems:
+                return problems, 0, 0
+            total = len(history.children())
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            ) as bar:
+                task = bar.add_task("children", total=total)
+                recorded = await record_history(
+                    store,
+                    history,
+                    records,
+                    source=folder.resolve().name,
+                    deadline=settings.returns_deadline,
+                    now=now,
+                    progress=lambda done: bar.update(task, completed=done),
+                )
+            return [], recorded, total
+
+    problems, recorded, total = asyncio.run(import_all())
+    if problems:
+        typer.echo("\n".join(problems), err=True)
+        typer.echo("error: nothing imported", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"recorded {recorded} event(s) for {total} child(ren)")
