@@ -12,6 +12,7 @@ problem names its file, line and field (``episodes.csv:12: rhi_offered: ...``), 
 from __future__ import annotations
 
 import csv
+import re
 from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -287,6 +288,11 @@ def _period_problems(history: History) -> list[str]:
     for rows in history.periods_by_child().values():
         for where, why in care_period_problems([r.period for r in rows]):
             index, _, name = where.removeprefix("care_periods[").partition("].")
+            why = re.sub(
+                r"care_periods\[(\d+)\]",
+                lambda m, rows=rows: f"the period on line {rows[int(m[1])].line}",
+                why,
+            )
             problems.append(f"{CARE_PERIODS}:{rows[int(index)].line}: {name}: {why}")
     return problems
 

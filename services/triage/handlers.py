@@ -34,6 +34,7 @@ from events.contracts.missing import (
 )
 from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, utcnow
+from events.history import is_history
 from events.registry import Event
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
@@ -286,6 +287,8 @@ class Triage:
 
 def subscriber(triage: Triage) -> Subscriber:
     async def assess_reported(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         report = cast(MissingReported, envelope.event)
         view = await triage.load(report.episode_id)
         if view is None or view.last is not None:
@@ -294,6 +297,8 @@ def subscriber(triage: Triage) -> Subscriber:
         return [Output(view.stream_id, triage.first(view, assessment, review))]
 
     async def reassess_on_update(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         view = await triage.load(UUID(str(envelope.data["episode_id"])))
         if view is None or not view.open or view.last is None:
             return []
