@@ -44,6 +44,7 @@ Answer = Literal["Y", "N", "NA"] | None
 """Annex A's RHI offered / accepted (DOMAIN.md §9 rule 3): Y, N, NA or blank."""
 ANSWERS: dict[str, Answer] = {"Y": "Y", "N": "N", "NA": "NA", "": None}
 CLOCK_SKEW = timedelta(minutes=5)
+PERIOD = re.compile(r"care_periods\[(\d+)\]")
 
 
 class RowError(ValueError):
@@ -286,14 +287,11 @@ def _period_problems(history: History) -> list[str]:
     """Reversed or overlapping periods of one child (care_periods.py), by line."""
     problems = []
     for rows in history.periods_by_child().values():
+        lines = [row.line for row in rows]
         for where, why in care_period_problems([r.period for r in rows]):
             index, _, name = where.removeprefix("care_periods[").partition("].")
-            why = re.sub(
-                r"care_periods\[(\d+)\]",
-                lambda m, rows=rows: f"the period on line {rows[int(m[1])].line}",
-                why,
-            )
-            problems.append(f"{CARE_PERIODS}:{rows[int(index)].line}: {name}: {why}")
+            why = PERIOD.sub(lambda m: f"the period on line {lines[int(m[1])]}", why)
+            problems.append(f"{CARE_PERIODS}:{lines[int(index)]}: {name}: {why}")
     return problems
 
 

@@ -27,7 +27,7 @@ GOOD_EPISODE = (
 )
 
 
-def parse(**files: list[str]):  # type: ignore[no-untyped-def]
+def parse(**files: list[str]):
     names = {"periods": CARE_PERIODS, "episodes": EPISODES, "fgc": CONFERENCES}
     return parse_history({names[k]: v for k, v in files.items()}, KNOWN, NOW)
 
