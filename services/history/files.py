@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Literal, TypeVar
 
 from events.calendar import LONDON
@@ -290,9 +291,13 @@ def _period_problems(history: History) -> list[str]:
         lines = [row.line for row in rows]
         for where, why in care_period_problems([r.period for r in rows]):
             index, _, name = where.removeprefix("care_periods[").partition("].")
-            why = PERIOD.sub(lambda m: f"the period on line {lines[int(m[1])]}", why)
+            why = PERIOD.sub(partial(_period_line, lines), why)
             problems.append(f"{CARE_PERIODS}:{lines[int(index)]}: {name}: {why}")
     return problems
+
+
+def _period_line(lines: list[int], match: re.Match[str]) -> str:
+    return f"the period on line {lines[int(match[1])]}"
 
 
 def _episode_problems(history: History) -> list[str]:
