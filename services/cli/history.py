@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from events.envelope import utcnow
 from events.runtime import open_store
 from services.cli.settings import read_settings
-from services.history.importer import children_on_record, read_folder, record_history
+from services.history.importer import Imported, import_folder
 from services.processes import projectors
 from services.returns.settings import ReturnsSettings
 
@@ -31,46 +31,42 @@ def history_import(
         typer.Argument(
             exists=True,
             file_okay=False,
-            help="care_periods.csv, episodes.csv, "
-            "family_group_conferences.csv; see docs/operations.md",
+            help="care_periods.csv, episodes.csv, family_group_conferences.csv; "
+            "see docs/operations.md",
         ),
     ],
 ) -> None:
     """Record a council's past episodes, interviews, periods of care and Family
     Group Conferences as history; nothing is recorded if any row is bad."""
     settings = read_settings(ReturnsSettings)
-    now = utcnow()
 
-    async def import_all() -> tuple[list[str], int, int]:
+    async def import_all() -> Imported:
+        bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+        )
+        task = bar.add_task("children", total=None)
         async with open_store(settings, projectors()) as store:
-            records = await children_on_record(store)
-            history, problems = read_folder(folder, records, now)
-            if problems:
-                return problems, 0, 0
-            total = len(history.children())
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=Console(stderr=True),
-                transient=False,
-            ) as bar:
-                task = bar.add_task("children", total=total)
-                recorded = await record_history(
+            with bar:
+                return await import_folder(
                     store,
-                    history,
-                    records,
+                    folder,
                     source=folder.resolve().name,
                     deadline=settings.returns_deadline,
-                    now=now,
-                    progress=lambda done: bar.update(task, completed=done),
+                    now=utcnow(),
+                    progress=lambda done, total: bar.update(
+                        task, completed=done, total=total
+                    ),
                 )
-            return [], recorded, total
 
-    problems, recorded, total = asyncio.run(import_all())
-    if problems:
-        typer.echo("\n".join(problems), err=True)
-        typer.echo("error: nothing imported", err=True)
+    imported = asyncio.run(import_all())
+    if imported.problems:
+        typer.echo("\n".join(imported.problems), err=True)
+        typer.echo("nothing imported", err=True)
         raise typer.Exit(2)
-    typer.echo(f"recorded {recorded} event(s) for {total} child(ren)")
+    typer.echo(
+        f"recorded {imported.recorded} event(s) for {imported.children} child(ren)"
+    )

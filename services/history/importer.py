@@ -7,6 +7,7 @@ again after it was stopped half way, records only what is missing."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -25,8 +26,44 @@ BATCH_EVENTS = 5000
 """Events per commit: one transaction, one round of the projectors."""
 
 
-def _quiet(done: int) -> None:
+def _quiet(done: int, total: int) -> None:
     """No progress to show."""
+
+
+@dataclass(frozen=True)
+class Imported:
+    problems: list[str]
+    recorded: int = 0
+    children: int = 0
+
+
+async def import_folder(
+    store: SqlEventStore,
+    folder: Path,
+    *,
+    source: str,
+    deadline: Deadline,
+    now: datetime,
+    progress: Callable[[int, int], None] = _quiet,
+) -> Imported:
+    """Check the whole folder, then record it, or nothing if one row is bad.
+    ``source``: the folder's name, in each event's actor. ``progress``: children
+    done, of how many, after each commit."""
+    records = await children_on_record(store)
+    history, problems = read_folder(folder, records, now)
+    if problems:
+        return Imported(problems)
+    total = len(history.children())
+    recorded = await record_history(
+        store,
+        history,
+        records,
+        source=source,
+        deadline=deadline,
+        now=now,
+        progress=lambda done: progress(done, total),
+    )
+    return Imported([], recorded, total)
 
 
 async def children_on_record(store: SqlEventStore) -> dict[str, object]:
@@ -58,7 +95,7 @@ async def record_history(
     source: str,
     deadline: Deadline,
     now: datetime,
-    progress: Callable[[int], None] = _quiet,
+    progress: Callable[[int], None],
 ) -> int:
     """Append the history's events; returns how many were new. ``progress`` is told
     how many children are done after each commit."""
