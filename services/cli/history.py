@@ -40,29 +40,39 @@ def history_import(
     Group Conferences as history; nothing is recorded if any row is bad."""
     settings = read_settings(ReturnsSettings)
 
-    async def import_all() -> Imported:
-        bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-        )
-        task = bar.add_task("children", total=None)
-        async with open_store(settings, projectors()) as store:
-            with bar:
-                return await import_folder(
-                    store,
-                    folder,
-                    source=folder.resolve().name,
-                    deadline=settings.returns_deadline,
-                    now=utcnow(),
-                    progress=lambda done, total: bar.update(
-                        task, completed=done, total=total
-                    ),
-                )
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    task = bar.add_task("children", total=None)
+    shown: list[bool] = []
 
-    imported = asyncio.run(import_all())
+    def progress(done: int, total: int) -> None:
+        """Shown once the folder is checked: problems print alone."""
+        if not shown:
+            bar.start()
+            shown.append(True)
+        bar.update(task, completed=done, total=total)
+
+    async def import_all() -> Imported:
+        async with open_store(settings, projectors()) as store:
+            return await import_folder(
+                store,
+                folder,
+                source=folder.resolve().name,
+                deadline=settings.returns_deadline,
+                now=utcnow(),
+                progress=progress,
+            )
+
+    try:
+        imported = asyncio.run(import_all())
+    finally:
+        if shown:
+            bar.stop()
     if imported.problems:
         typer.echo("\n".join(imported.problems), err=True)
         typer.echo("nothing imported", err=True)

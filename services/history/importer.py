@@ -54,6 +54,7 @@ async def import_folder(
     if problems:
         return Imported(problems)
     total = len(history.children())
+    progress(0, total)
     recorded = await record_history(
         store,
         history,
