@@ -6,7 +6,8 @@ again after it was stopped half way, records only what is missing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,10 +17,10 @@ from sqlalchemy import select
 from events.contracts.children import ChildRecorded
 from events.contracts.returns import Deadline
 from events.history import history_actor
-from events.store import Append, Commit
+from events.store import Append, Commit, Recorded
 from events.store.sql import SqlEventStore
 from services.history.files import COLUMNS, History, parse_history
-from services.history.plan import Entry, history_entries
+from services.history.plan import history_entries
 from services.records.tables import children
 
 BATCH_EVENTS = 5000
@@ -105,23 +106,40 @@ async def record_history(
     groups = history_entries(
         history, decoded, deadline=deadline, now=now, actor=history_actor(source)
     )
-    recorded = 0
-    for done, batch in _batches(groups):
-        outcome = await store.commit(Commit(appends=batch))
-        recorded += len(outcome.positions)
-        progress(done)
-    return recorded
-
-
-def _batches(groups: Iterable[list[Entry]]) -> Iterable[tuple[int, list[Append]]]:
-    """Whole children's events, about ``BATCH_EVENTS`` a batch; with the count of
-    children done once it is written."""
+    writer = _Writer(store, progress)
     batch: list[Append] = []
     done = 0
     for done, entries in enumerate(groups, start=1):
         batch += [Append(stream, [new]) for stream, new in entries]
         if len(batch) >= BATCH_EVENTS:
-            yield done, batch
+            await writer.write(batch, done)
             batch = []
+        if done % 20 == 0:
+            await asyncio.sleep(0)  # PostgreSQL: the commit in flight moves on
     if batch:
-        yield done, batch
+        await writer.write(batch, done)
+    return await writer.finished()
+
+
+class _Writer:
+    """One commit in flight while the next is made: the store writes it (SQLite on
+    its own thread, PostgreSQL whenever this awaits) as events are being built."""
+
+    def __init__(self, store: SqlEventStore, progress: Callable[[int], None]) -> None:
+        self.store, self.progress = store, progress
+        self.recorded = 0
+        self.writing: tuple[asyncio.Future[Recorded], int] | None = None
+
+    async def write(self, batch: list[Append], done: int) -> None:
+        """``done``: children whose events are all in this batch or before it."""
+        commit = asyncio.ensure_future(self.store.commit(Commit(appends=batch)))
+        await self.finished()
+        self.writing = (commit, done)
+
+    async def finished(self) -> int:
+        if self.writing is not None:
+            commit, done = self.writing
+            self.writing = None
+            self.recorded += len((await commit).positions)
+            self.progress(done)
+        return self.recorded

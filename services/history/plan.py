@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
+from functools import cached_property
 from uuid import UUID
 
 from events.calendar import LONDON
@@ -165,11 +166,19 @@ class _Episode:
     record: ChildRecorded
     actor: str
 
-    def new(self, event: Event, at: datetime) -> NewEvent:
+    @cached_property
+    def key(self) -> tuple[str, str]:
+        return self.row.la_child_id, _utc(self.row.start)
+
+    @cached_property
+    def correlation(self) -> UUID:
         """Its events share a correlation id: the report's."""
-        key = (self.row.la_child_id, _utc(self.row.start))
-        correlation = derive_id("history", *key, MissingReported.type_name)
-        return _new(event, *key, at=at, actor=self.actor, correlation_id=correlation)
+        return derive_id("history", *self.key, MissingReported.type_name)
+
+    def new(self, event: Event, at: datetime) -> NewEvent:
+        return _new(
+            event, *self.key, at=at, actor=self.actor, correlation_id=self.correlation
+        )
 
     def report(self) -> list[Entry]:
         row, record = self.row, self.record

@@ -107,7 +107,7 @@ def _opened_rows(
         episodes.c.episode_id.in_(bindparam("ids", expanding=True))
     )
     ids = [_episode_id(e) for e in opened]
-    keys = dict(conn.execute(query, {"ids": ids}).tuples().all())
+    keys = {row[0]: row[1] for row in conn.execute(query, {"ids": ids})}
     return {_episode_id(e): _opened(e, keys.get(_episode_id(e))) for e in opened}
 
 
