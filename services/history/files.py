@@ -56,14 +56,14 @@ class RowError(ValueError):
         self.field = field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PeriodRow:
     line: int
     la_child_id: str
     period: CarePeriod
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EpisodeRow:
     line: int
     la_child_id: str
@@ -76,7 +76,7 @@ class EpisodeRow:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConferenceRow:
     line: int
     la_child_id: str

@@ -7,12 +7,13 @@ again after it was stopped half way, records only what is missing."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from events.contracts.children import ChildRecorded
 from events.contracts.returns import Deadline
@@ -50,8 +51,8 @@ async def import_folder(
     """Check the whole folder, then record it, or nothing if one row is bad.
     ``source``: the folder's name, in each event's actor. ``progress``: children
     done, of how many, after each commit."""
-    records = await children_on_record(store)
-    history, problems = read_folder(folder, records, now)
+    known = await children_on_record(store)
+    history, problems = read_folder(folder, known, now)
     if problems:
         return Imported(problems)
     total = len(history.children())
@@ -59,7 +60,6 @@ async def import_folder(
     recorded = await record_history(
         store,
         history,
-        records,
         source=source,
         deadline=deadline,
         now=now,
@@ -68,14 +68,19 @@ async def import_folder(
     return Imported([], recorded, total)
 
 
-async def children_on_record(store: SqlEventStore) -> dict[str, object]:
-    """Each child's record as stored (JSON), by id; decoded only when needed."""
-    rows = await store.select(select(children.c.la_child_id, children.c.record))
-    return {row[0]: row[1] for row in rows}
+RECORDS = select(children.c.la_child_id, children.c.record).where(
+    children.c.la_child_id.in_(bindparam("ids", expanding=True))
+)
+CHUNK = 1000
+"""Children whose records are read together: never the whole directory at once."""
+
+
+async def children_on_record(store: SqlEventStore) -> set[str]:
+    return {row[0] for row in await store.select(select(children.c.la_child_id))}
 
 
 def read_folder(
-    folder: Path, known: Mapping[str, object], now: datetime
+    folder: Path, known: Container[str], now: datetime
 ) -> tuple[History, list[str]]:
     """The folder's files (any of the three; the others are left alone), checked."""
     present = [name for name in COLUMNS if (folder / name).is_file()]
@@ -92,7 +97,6 @@ def read_folder(
 async def record_history(
     store: SqlEventStore,
     history: History,
-    records: Mapping[str, object],
     *,
     source: str,
     deadline: Deadline,
@@ -101,21 +105,24 @@ async def record_history(
 ) -> int:
     """Append the history's events; returns how many were new. ``progress`` is told
     how many children are done after each commit."""
-    wanted = history.children()
-    decoded = {i: ChildRecorded.model_validate(records[i]) for i in wanted}
-    groups = history_entries(
-        history, decoded, deadline=deadline, now=now, actor=history_actor(source)
+    planned = history_entries(
+        history, deadline=deadline, now=now, actor=history_actor(source)
     )
     writer = _Writer(store, progress)
     batch: list[Append] = []
     done = 0
-    for done, entries in enumerate(groups, start=1):
-        batch += [Append(stream, [new]) for stream, new in entries]
-        if len(batch) >= BATCH_EVENTS:
-            await writer.write(batch, done)
-            batch = []
-        if done % 20 == 0:
-            await asyncio.sleep(0)  # PostgreSQL: the commit in flight moves on
+    while chunk := list(itertools.islice(planned, CHUNK)):
+        rows = await store.select(RECORDS, {"ids": [i for i, _ in chunk]})
+        records = {row[0]: row[1] for row in rows}
+        for la_child_id, make in chunk:
+            record = ChildRecorded.model_validate(records[la_child_id])
+            batch += [Append(stream, [new]) for stream, new in make(record)]
+            done += 1
+            if len(batch) >= BATCH_EVENTS:
+                await writer.write(batch, done)
+                batch = []
+            if done % 20 == 0:
+                await asyncio.sleep(0)  # PostgreSQL: the commit in flight moves on
     if batch:
         await writer.write(batch, done)
     return await writer.finished()

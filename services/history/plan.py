@@ -12,10 +12,10 @@ an interview offered was offered on the return by an independent provider (DOMAI
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
-from functools import cached_property
+from functools import cached_property, partial
 from uuid import UUID
 
 from events.calendar import LONDON
@@ -65,29 +65,47 @@ def episode_id_of(row: EpisodeRow) -> UUID:
     return derive_id("history", "episode", row.la_child_id, _utc(row.start))
 
 
+Planned = Callable[[ChildRecorded], list[Entry]]
+"""A child's events, once given its record."""
+
+
 def history_entries(
-    history: History,
-    children: Mapping[str, ChildRecorded],
-    *,
-    deadline: Deadline,
-    now: datetime,
-    actor: str,
-) -> Iterator[list[Entry]]:
-    """Each child's events together, in the order they are to be appended."""
+    history: History, *, deadline: Deadline, now: datetime, actor: str
+) -> Iterator[tuple[str, Planned]]:
+    """Each child's events together, in the order they are to be appended, made
+    from its record: the caller reads the records a few at a time, not all at once."""
     periods, episodes = history.periods_by_child(), history.episodes_by_child()
     conferences: dict[str, list[ConferenceRow]] = {}
     for row in history.conferences:
         conferences.setdefault(row.la_child_id, []).append(row)
     for la_child_id in sorted({*periods, *episodes, *conferences}):
-        record = children[la_child_id]
-        entries = _record_entries(record, periods.get(la_child_id), now, actor)
-        entries += [
-            _conference_entry(row, actor) for row in conferences.get(la_child_id, [])
-        ]
-        entries += _episode_entries(
-            episodes.get(la_child_id, []), record, deadline, now, actor
+        yield (
+            la_child_id,
+            partial(
+                _child_entries,
+                periods=periods.get(la_child_id),
+                conferences=conferences.get(la_child_id, []),
+                episodes=episodes.get(la_child_id, []),
+                deadline=deadline,
+                now=now,
+                actor=actor,
+            ),
         )
-        yield entries
+
+
+def _child_entries(
+    record: ChildRecorded,
+    *,
+    periods: list[PeriodRow] | None,
+    conferences: list[ConferenceRow],
+    episodes: list[EpisodeRow],
+    deadline: Deadline,
+    now: datetime,
+    actor: str,
+) -> list[Entry]:
+    entries = _record_entries(record, periods, now, actor)
+    entries += [_conference_entry(row, actor) for row in conferences]
+    return entries + _episode_entries(episodes, record, deadline, now, actor)
 
 
 def _utc(at: datetime) -> str:

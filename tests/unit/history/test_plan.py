@@ -26,10 +26,9 @@ def plan(*rows: str, now: datetime = NOW) -> list[Entry]:
     history, problems = parse_history({EPISODES: [HEADER, *rows]}, {"C1"}, now)
     assert problems == []
     groups = history_entries(
-        history, {"C1": CHILD}, deadline=Deadline.working_days, now=now,
-        actor="history:kent-2025",
-    )  # fmt: skip
-    return [entry for group in groups for entry in group]
+        history, deadline=Deadline.working_days, now=now, actor="history:kent-2025"
+    )
+    return [entry for _, make in groups for entry in make(CHILD)]
 
 
 def types(entries: list[Entry]) -> list[str]:
@@ -99,16 +98,14 @@ def test_care_periods_make_a_record_only_when_they_change() -> None:
     history, _ = parse_history(
         {"care_periods.csv": [header, "C1,2020-01-01,"]}, {"C1"}, NOW
     )
-    changed = list(history_entries(
-        history, {"C1": CHILD}, deadline=Deadline.working_days, now=NOW, actor="h:x"
-    ))  # fmt: skip
-    assert changed[0][0][1].event.care_periods == [  # type: ignore[attr-defined]
+    [(child, make)] = history_entries(
+        history, deadline=Deadline.working_days, now=NOW, actor="h:x"
+    )
+    assert child == "C1"
+    assert make(CHILD)[0][1].event.care_periods == [  # type: ignore[attr-defined]
         CarePeriod(start_date=date(2020, 1, 1))
     ]
     same = CHILD.model_copy(
         update={"care_periods": [CarePeriod(start_date=date(2020, 1, 1))]}
     )
-    unchanged = list(history_entries(
-        history, {"C1": same}, deadline=Deadline.working_days, now=NOW, actor="h:x"
-    ))  # fmt: skip
-    assert unchanged == [[]]
+    assert make(same) == []
