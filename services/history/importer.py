@@ -1,6 +1,7 @@
-"""Recording a council's history through the store: the children on record read once,
-the folder checked whole (files.py), then its events (plan.py) appended in big
-commits, each child's events in one. Each event is its own append, so the store
+"""Recording a council's history through the store: the ids of the children on record
+read once, the folder checked whole (files.py), then its events (plan.py) made from
+the children's records, a thousand at a time, and appended in big commits, each
+child's events in one. Each event is its own append, so the store
 passes by one it already holds (its id is derived): a second import, or one run
 again after it was stopped half way, records only what is missing."""
 
