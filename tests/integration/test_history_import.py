@@ -16,7 +16,13 @@ import pytest
 from sqlalchemy import select
 
 from events.contracts.children import ChildRecorded
-from events.contracts.missing import Child, ChildMatch, MissingReported, Placement
+from events.contracts.missing import (
+    Child,
+    ChildFound,
+    ChildMatch,
+    MissingReported,
+    Placement,
+)
 from events.contracts.returns import Deadline
 from events.contracts.triage import Factor, RiskAssessed
 from events.envelope import NewEvent
@@ -219,3 +225,48 @@ async def test_the_notifier_raises_no_alert_for_history(database_url: str):
         assert await r.alert_rows(episode_id) == []
         async with r.store.engine.connect() as conn:
             assert (await conn.execute(select(alerts.c.alert_id))).all() == []
+
+
+async def test_a_history_return_alone_opens_no_interview(store: SqlEventStore):
+    """The import records each interview itself; the returns service leaves the past
+    alone, even a return recorded without its interview."""
+    service = returns.bootstrap(
+        ReturnsSettings(),
+        store,
+        subscription=lambda s: StoreSubscription(store, s, poll_interval=0.05),
+    )
+    episode_id, past = uuid4(), datetime(2025, 12, 19, 17, tzinfo=UTC)
+    report = MissingReported(
+        episode_id=episode_id, police_force="HISTORY",
+        police_reference=f"history/{episode_id}", reported_at=past,
+        missing_since=past, episode_type="missing", police_risk_grade="low",
+        child=Child(la_child_id="C1", given_name="Ada", family_name="AdaC1",
+                    date_of_birth=date(2010, 3, 14), gender="not_known"),
+        placement=Placement(placing_authority="886", placement_type="other"),
+        match=ChildMatch(status="matched", la_child_id="C1", candidates=1),
+    )  # fmt: skip
+    found = ChildFound(
+        episode_id=episode_id, found_at=past + timedelta(hours=1),
+        returned_to="other", safe_and_well_check=False,
+    )  # fmt: skip
+    actor = history_actor("kent-2025")
+    await store.commit(
+        Commit([Append(f"episode-{episode_id}", [
+            NewEvent(report, actor=actor, occurred_at=past),
+            NewEvent(found, actor=actor, occurred_at=past)])])
+    )  # fmt: skip
+    stop = asyncio.Event()
+    task = asyncio.create_task(service.subscription.run(stop))
+    head = await store.head()
+    try:
+        await eventually(
+            lambda: _at_least(store, "returns", head), what="returns caught up"
+        )
+    finally:
+        stop.set()
+        await task
+    assert await store.read_stream(f"interview-{episode_id}") == []
+
+
+async def _at_least(store: SqlEventStore, subscriber: str, head: int) -> bool:
+    return await store.checkpoint(subscriber, "store") >= head
