@@ -33,6 +33,7 @@ from events.contracts.children import ChildRecorded
 from events.contracts.missing import ChildFound, MissingReported, ReportWithdrawn
 from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, utcnow
+from events.history import is_history
 from events.ids import derive_id
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
@@ -210,6 +211,8 @@ class Notifier:
 
 def subscriber(notifier: Notifier) -> Subscriber:
     async def raise_alerts(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         assessed = cast(RiskAssessed, envelope.event)
         read = await notifier.read(assessed.episode_id)
         if read is None or read[0].ended:
@@ -231,6 +234,8 @@ def subscriber(notifier: Notifier) -> Subscriber:
     async def update_alerts(envelope: Envelope) -> list[Output]:
         """A raised level tells everyone concerned again, at once, with the news
         still waiting to be told; any other change, nothing."""
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         change = cast(RiskReassessed, envelope.event)
         if change.level.rank <= change.previous_level.rank:
             return []
@@ -261,6 +266,8 @@ def subscriber(notifier: Notifier) -> Subscriber:
     async def add_news(envelope: Envelope) -> list[Output]:
         """News goes into each alert's update still waiting to be sent, or opens a
         new one, sent when the window closes; a repeat of earlier news, nothing."""
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         episode_id = UUID(str(envelope.data["episode_id"]))
         facts = await notifier.episode(episode_id)
         if facts is None or facts.ended:
@@ -284,6 +291,8 @@ def subscriber(notifier: Notifier) -> Subscriber:
         ]
 
     async def close_alerts(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         episode_id = UUID(str(envelope.data["episode_id"]))
         reason = "found" if envelope.type == ChildFound.type_name else "withdrawn"
         return [

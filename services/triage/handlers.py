@@ -315,6 +315,8 @@ class Triage:
 
 def subscriber(triage: Triage) -> Subscriber:
     async def assess_reported(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         report = cast(MissingReported, envelope.event)
         view = await triage.load(report.episode_id)
         if view is None or view.last is not None:
@@ -324,6 +326,8 @@ def subscriber(triage: Triage) -> Subscriber:
         return [first, *triage.crossing(view, assessment, envelope)]
 
     async def reassess_on_update(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         view = await triage.load(UUID(str(envelope.data["episode_id"])))
         if view is None or not view.open or view.last is None:
             return []
