@@ -1,7 +1,8 @@
 """The notifier's handlers of what follows an episode, each alerting through the
 usual path (an alert per recipient, delivered, acknowledged, failures reported):
 
-- ``ReturnInterviewOverdue``: the child's social worker and team manager;
+- ``ReturnInterviewOverdue``: the child's social worker and team manager, and
+  the home authority of a child placed by another council;
 - ``FrequentlyMissingCrossed``: a strategy discussion prompt to the team manager and
   the police exploitation team;
 - ``ReturnReasonsRecorded`` with exploitation concerns: the police exploitation team.
@@ -31,6 +32,7 @@ from events.subscriptions import Handler, Output
 from services.notifier.matters import matter_recipients
 from services.notifier.routing import channels_for
 from services.notifier.tables import alerts
+from services.records.council import home_authority
 
 if TYPE_CHECKING:
     from services.notifier.handlers import Notifier
@@ -52,9 +54,10 @@ async def raise_matter(
         return []
     facts, child = read
     directory = await notifier.directory()
+    home = home_authority(notifier.council, facts.report.placement, child)
     recipients = {
         matter_alert_id(episode_id, r.contact.recipient_id, matter.kind): r
-        for r in matter_recipients(matter, child, directory)
+        for r in matter_recipients(matter, child, directory, home)
     }
     if not recipients:
         return []

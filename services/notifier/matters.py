@@ -4,7 +4,8 @@ address, least data, subjects that never name the child).
 
 - An overdue return interview: the child's allocated social worker and the team
   manager of the child's team (the duty team when nobody is allocated or the
-  records do not know the child).
+  records do not know the child); and, for a child placed by another council, its
+  home authority, which does the interview (source document 2.3, DOMAIN.md 1.6).
 - A strategy discussion, when the child crosses the frequently-missing threshold
   (DOMAIN.md 5.4, appendix flow chart): the team manager of the child's team (the
   duty team when none is configured) and the police exploitation team (MCET).
@@ -29,12 +30,19 @@ Candidate = tuple[Role, Contact | None, Scope]
 
 
 def matter_recipients(
-    matter: AlertMatter, child: ChildRecorded | None, directory: Directory
+    matter: AlertMatter,
+    child: ChildRecorded | None,
+    directory: Directory,
+    home_authority: str | None = None,
 ) -> list[Recipient]:
-    """Who is told of the matter, once each."""
+    """Who is told of the matter, once each. ``home_authority``: the DfE code of
+    the child's placing authority when that is another council."""
     out: list[Candidate] = []
     if matter.kind == "interview_overdue":
         out += _social_worker(child, directory)
+        if home_authority:
+            home = directory.la_contacts.get(home_authority)
+            out.append((Role.home_authority, home, Scope.home_authority))
     if matter.kind in ("interview_overdue", "strategy_discussion"):
         out.append(_team_manager(child, directory, matter.kind))
     if matter.kind in ("strategy_discussion", "exploitation_concerns"):

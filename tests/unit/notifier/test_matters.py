@@ -24,9 +24,10 @@ PRIVATE = ("Fictional Road", "older man", "ME14 1AA", "2 before", "CSE risk high
 def told(matter: AlertMatter, **kw) -> list[tuple[Role, str, Scope]]:
     the_child = kw.pop("the_child", child())
     directory = kw.pop("directory", DIRECTORY)
+    home = kw.pop("home", None)
     return [
         (r.role, r.contact.recipient_id, r.scope)
-        for r in matter_recipients(matter, the_child, directory)
+        for r in matter_recipients(matter, the_child, directory, home)
     ]
 
 
@@ -43,6 +44,16 @@ def told(matter: AlertMatter, **kw) -> list[tuple[Role, str, Scope]]:
         pytest.param(OVERDUE, {"the_child": None}, [
             (Role.duty_team, "duty", Scope.full)],
             id="overdue interview, child not in the records: the duty team"),
+        pytest.param(OVERDUE, {"home": "202"}, [
+            (Role.social_worker, "social_worker:C1", Scope.full),
+            (Role.home_authority, "la-202", Scope.home_authority),
+            (Role.team_manager, "tm-west", Scope.full)],
+            id="overdue interview of a child placed from elsewhere: its home "
+               "authority does the interview (source 2.3)"),
+        pytest.param(STRATEGY, {"home": "202"}, [
+            (Role.team_manager, "tm-west", Scope.full),
+            (Role.mcet, "mcet-west", Scope.police)],
+            id="strategy discussion: the council's own, whoever placed the child"),
         pytest.param(STRATEGY, {}, [
             (Role.team_manager, "tm-west", Scope.full),
             (Role.mcet, "mcet-west", Scope.police)],
