@@ -10,9 +10,11 @@ from one it never tried.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
+
+from pydantic import Field
 
 from events.contracts.missing import RiskGrade
 from events.registry import Event, Value
@@ -30,7 +32,31 @@ class AlertContact(Value):
     webhook_url: str | None = None
 
 
+class AlertMatter(Value):
+    """What an alert is about when it is not the episode's risk: a matter of the
+    episode that falls to someone later. Absent on an alert of the episode itself.
+
+    - ``interview_overdue``: the return interview's enforced deadline passed with
+      it neither completed nor refused (``due_date``, ``deadline``);
+    - ``strategy_discussion``: the child crossed the frequently-missing threshold
+      with this episode (``episodes`` missing episodes in ``days`` days);
+    - ``exploitation_concerns``: the return interview raised exploitation
+      ``concerns`` (cse, cce, trafficking, gangs).
+    """
+
+    kind: Literal["interview_overdue", "strategy_discussion", "exploitation_concerns"]
+    due_date: date | None = None
+    deadline: str | None = None
+    episodes: int | None = None
+    days: int | None = None
+    concerns: list[str] = Field(default_factory=list)
+
+
 class AlertRaised(Event):
+    """``matter``: what the alert is about when it is not the episode's risk (an
+    overdue interview, a strategy discussion, exploitation concerns); None for the
+    alert of the episode itself. Added without a new version: absent means None."""
+
     alert_id: UUID
     episode_id: UUID
     role: str
@@ -42,6 +68,7 @@ class AlertRaised(Event):
     escalate_at: datetime | None
     """When to go up the escalation chain if nobody has acknowledged; None: never."""
     raised_at: datetime
+    matter: AlertMatter | None = None
 
 
 class AlertUpdated(Event):

@@ -70,3 +70,19 @@ class RiskReassessed(RiskAssessed):
     previous_level: RiskGrade
     added: list[str]
     removed: list[str]
+
+
+class FrequentlyMissingCrossed(Event):
+    """With this episode the child's missing episodes in the policy's window reached
+    its threshold from below (3 in 90 days by default, DOMAIN.md 5.4): a strategy
+    discussion is due. Recorded once per crossing, on the episode that crossed; the
+    child crosses again only after the count has fallen below. Away episodes and
+    reports withdrawn as made in error are not counted, as in the assessment."""
+
+    episode_id: UUID
+    la_child_id: str | None = None
+    episodes: int
+    """Missing episodes in the window, this one included."""
+    days: int
+    threshold: int
+    crossed_at: datetime

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import admin, people, processes, reports, tools
+from services.cli import admin, history, people, processes, reports, tools
 
 app = typer.Typer(
     help="Lantern: notifications and risk triage for children missing from care.",
@@ -25,6 +25,7 @@ for name, group in {
     "db": admin.db_app,
     "clients": admin.clients_app,
     "children": people.children_app,
+    "history": history.history_app,
     "recipients": people.recipients_app,
     "projections": admin.projections_app,
     "events": admin.events_app,

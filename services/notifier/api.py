@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import ColumnElement, Select, and_, case, not_, select, true
 
 from events.contracts.alerts import (
@@ -69,6 +69,11 @@ class AlertSummary(BaseModel):
     raised_at: datetime
     acknowledged_at: datetime | None
     escalation_step: int
+    matter: str | None = Field(
+        None,
+        description="What the alert is about when not the episode's risk:"
+        " interview_overdue, strategy_discussion or exploitation_concerns",
+    )
 
 
 class AlertPage(BaseModel):

@@ -30,7 +30,12 @@ from services.notifier.tables import alerts, deliveries
 
 DUE = (
     select(
-        deliveries, alerts.c.version, alerts.c.role, alerts.c.scope, alerts.c.episode_id
+        deliveries,
+        alerts.c.version,
+        alerts.c.role,
+        alerts.c.scope,
+        alerts.c.episode_id,
+        alerts.c.matter,
     )
     .join(alerts, alerts.c.alert_id == deliveries.c.alert_id)
     .where(
@@ -61,6 +66,8 @@ class Delivery:
     scope: Scope
     resumed: bool
     """The last attempt's sender died before recording how it went."""
+    matter: str | None = None
+    """What the alert is about when not the episode's risk (``AlertMatter.kind``)."""
 
 
 async def read_due(notifier: Notifier, limit: int) -> list[Delivery]:
@@ -91,6 +98,7 @@ def _delivery(row: Any) -> Delivery:
         row.role,
         Scope.full if full else Scope(row.scope),
         row.status == "attempting",
+        row.matter,
     )
 
 
@@ -122,6 +130,7 @@ def claimed_as_raised(written: list[Envelope]) -> list[tuple[Delivery, datetime]
                 claim.delivery_id, alert.alert_id, alert.episode_id, 2, claim.kind,
                 "", alert.contact, claim.channel, claim.attempt, alert.role,
                 Scope(alert.scope), resumed=False,
+                matter=alert.matter.kind if alert.matter else None,
             )  # fmt: skip
             claimed.append((delivery, claim.lease_until))
     return claimed

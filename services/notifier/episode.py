@@ -81,9 +81,11 @@ EPISODE_ALERTS = (
             _waiting.c.occasion.startswith(SINCE),
         ),
     )
-    .where(alerts.c.episode_id == bindparam("episode_id"))
+    .where(alerts.c.episode_id == bindparam("episode_id"), alerts.c.matter.is_(None))
 )
-"""Each alert of an episode, whom it told, and the update still waiting to go."""
+"""Each alert of an episode's risk, whom it told, and the update still waiting to
+go. Alerts of a matter of the episode (an overdue interview, ...) are apart: they
+get no news, are not closed with the episode, and told nobody of its risk."""
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ EPISODE_CLOCKS = select(
     alerts.c.status,
     alerts.c.escalate_at,
     alerts.c.escalation_step,
-).where(alerts.c.episode_id == bindparam("episode_id"))
+).where(alerts.c.episode_id == bindparam("episode_id"), alerts.c.matter.is_(None))
 
 
 class EscalationScheduler(Poller):

@@ -33,10 +33,12 @@ from events.contracts.children import ChildRecorded
 from events.contracts.missing import ChildFound, MissingReported, ReportWithdrawn
 from events.contracts.triage import RiskAssessed, RiskReassessed
 from events.envelope import Envelope, utcnow
+from events.history import is_history
 from events.ids import derive_id
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
 from events.subscriptions import Handler, Output, Subscriber
+from services.notifier import follow_ups
 from services.notifier.calendar import OfficeHours
 from services.notifier.episode import EPISODE_ALERTS, NEWS, EpisodeAlert, fold
 from services.notifier.messages import EpisodeFacts, update_occasion
@@ -141,10 +143,7 @@ class Notifier:
         assessed: RiskAssessed,
         duty_team: Contact | None,
     ) -> list[Output]:
-        """The alert and the claim of its first message; or when no configured
-        channel reaches the recipient, a warning and a notice to the duty team, so
-        that a person tells them (an error when the duty team is out of reach too).
-        ``/ready`` says the same, as ``degraded`` (readiness.py)."""
+        """The alert of the episode's risk to one recipient (``raise_alert``)."""
         alert_id = alert_id_for(episode_id, recipient.contact.recipient_id)
         at = assessed.assessed_at
         event = AlertRaised(
@@ -160,13 +159,24 @@ class Notifier:
             ),
             raised_at=at,
         )
-        outputs = [Output(stream_name(Category.alert, alert_id), event)]
+        return self.raise_alert(event, recipient, duty_team)
+
+    def raise_alert(
+        self,
+        event: AlertRaised,
+        recipient: Recipient,
+        duty_team: Contact | None,
+        expected_version: int | None = None,
+    ) -> list[Output]:
+        """The alert and the claim of its first message; or when no configured
+        channel reaches the recipient, a warning and a notice to the duty team, so
+        that a person tells them (an error when the duty team is out of reach too).
+        ``/ready`` says the same, as ``degraded`` (readiness.py)."""
+        alert_id, at = event.alert_id, event.raised_at
+        stream = stream_name(Category.alert, alert_id)
+        outputs = [Output(stream, event, expected_version)]
         if event.channels:
-            outputs.append(
-                Output(
-                    stream_name(Category.alert, alert_id), self.first_claim(event), 1
-                )
-            )
+            outputs.append(Output(stream, self.first_claim(event), 1))
             return outputs
         log.warning(
             "recipient_unreachable", alert_id=str(alert_id), role=recipient.role
@@ -179,7 +189,7 @@ class Notifier:
                 channels=channels_for(duty_team, self.configured_channels),
                 reported_at=at,
             )
-            outputs.append(Output(stream_name(Category.alert, alert_id), notice))
+            outputs.append(Output(stream, notice))
             if notice.channels:
                 return outputs
         log.error("duty_team_unreachable", alert_id=str(alert_id), role=recipient.role)
@@ -201,6 +211,8 @@ class Notifier:
 
 def subscriber(notifier: Notifier) -> Subscriber:
     async def raise_alerts(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         assessed = cast(RiskAssessed, envelope.event)
         read = await notifier.read(assessed.episode_id)
         if read is None or read[0].ended:
@@ -222,6 +234,8 @@ def subscriber(notifier: Notifier) -> Subscriber:
     async def update_alerts(envelope: Envelope) -> list[Output]:
         """A raised level tells everyone concerned again, at once, with the news
         still waiting to be told; any other change, nothing."""
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         change = cast(RiskReassessed, envelope.event)
         if change.level.rank <= change.previous_level.rank:
             return []
@@ -252,6 +266,8 @@ def subscriber(notifier: Notifier) -> Subscriber:
     async def add_news(envelope: Envelope) -> list[Output]:
         """News goes into each alert's update still waiting to be sent, or opens a
         new one, sent when the window closes; a repeat of earlier news, nothing."""
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         episode_id = UUID(str(envelope.data["episode_id"]))
         facts = await notifier.episode(episode_id)
         if facts is None or facts.ended:
@@ -275,6 +291,8 @@ def subscriber(notifier: Notifier) -> Subscriber:
         ]
 
     async def close_alerts(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         episode_id = UUID(str(envelope.data["episode_id"]))
         reason = "found" if envelope.type == ChildFound.type_name else "withdrawn"
         return [
@@ -294,5 +312,6 @@ def subscriber(notifier: Notifier) -> Subscriber:
         **{news.type_name: [add_news] for news in NEWS},
         ChildFound.type_name: [close_alerts],
         ReportWithdrawn.type_name: [close_alerts],
+        **follow_ups.handlers(notifier),
     }
     return Subscriber(NAME, handlers)

@@ -212,6 +212,7 @@ def _apply(conn: Connection, writes: _Writes, envelope: Envelope) -> None:
                 "acknowledged_at": None,
                 "acknowledged_by": None,
                 "closed_at": None,
+                "matter": event.matter.kind if event.matter else None,
             },
         )
         _queue(

@@ -117,7 +117,7 @@ def recipients_for(
     if case.home_authority:
         home = directory.la_contacts.get(case.home_authority)
         out.append((Role.home_authority, home, Scope.home_authority))
-    return _once_each(out, told)
+    return once_each(out, told)
 
 
 def _council(
@@ -142,7 +142,7 @@ def _council(
     return out
 
 
-def _once_each(
+def once_each(
     candidates: Sequence[tuple[Role, Contact | None, Scope]], told: Iterable[Contact]
 ) -> list[Recipient]:
     """One message per address: the first (widest) role reaching an inbox, a phone or

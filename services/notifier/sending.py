@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from events.contracts.alerts import AlertSent
+from events.contracts.alerts import AlertMatter, AlertRaised, AlertSent
 from events.envelope import NewEvent
 from events.ids import derive_id
 from events.registry import Event
@@ -27,6 +27,7 @@ from services.notifier.channels import (
 from services.notifier.claims import Delivery, next_claim
 from services.notifier.failures import Failures
 from services.notifier.handlers import NAME, Notifier
+from services.notifier.matters import matter_words
 from services.notifier.messages import EpisodeFacts, news_since, words
 
 
@@ -70,7 +71,9 @@ class Sender:
         """Send a claimed attempt and record how it went."""
         now = self.notifier.now()
         try:
-            message = self._message(d, await episodes.facts(d.episode_id), now)
+            facts = await episodes.facts(d.episode_id)
+            matter = await self._matter(d) if d.matter and d.kind == "alert" else None
+            message = self._message(d, facts, now, matter)
             channel = self.channels.get(d.channel)
             if channel is None:
                 raise PermanentDeliveryError(d.channel, "channel_not_configured")
@@ -93,19 +96,33 @@ class Sender:
         )
         await self._record(d, attempt, "outcome", [sent])
 
+    async def _matter(self, d: Delivery) -> AlertMatter | None:
+        """What the alert is about, from its first event (its words need it)."""
+        stream = stream_name(Category.alert, d.alert_id)
+        first = (await self.notifier.store.read_stream(stream))[:1]
+        raised = first[0].event if first else None
+        return raised.matter if isinstance(raised, AlertRaised) else None
+
     def _message(
-        self, d: Delivery, facts: EpisodeFacts | None, now: datetime
+        self,
+        d: Delivery,
+        facts: EpisodeFacts | None,
+        now: datetime,
+        matter: AlertMatter | None = None,
     ) -> Message:
         if facts is None:
             raise PermanentDeliveryError(d.channel, "episode_not_found")
-        text = words(
-            d.kind,
-            d.scope,
-            facts,
-            step=int(d.occasion) if d.kind == "escalation" else 0,
-            failed_role=d.role,
-            since=news_since(d.occasion) if d.kind == "update" else None,
-        )
+        if matter is not None:
+            text = matter_words(matter, facts)
+        else:
+            text = words(
+                d.kind,
+                d.scope,
+                facts,
+                step=int(d.occasion) if d.kind == "escalation" else 0,
+                failed_role=d.role,
+                since=news_since(d.occasion) if d.kind == "update" else None,
+            )
         ack = None
         if self.links and d.kind in ("alert", "update", "escalation"):
             ack = self.links.url(d.alert_id, d.delivery_id, now=now)

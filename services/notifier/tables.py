@@ -22,6 +22,8 @@ alerts = Table(
     Column("escalation_step", Integer, nullable=False),
     Column("escalate_at", UtcDateTime(), nullable=True),
     Column("closed_at", UtcDateTime(), nullable=True),
+    # what the alert is about when not the episode's risk (AlertMatter.kind)
+    Column("matter", String(30), nullable=True),
     Index("ix_alerts_episode", "episode_id"),
     Index("ix_alerts_status", "status", "raised_at"),
     Index("ix_alerts_escalate", "escalate_at"),

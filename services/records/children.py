@@ -7,6 +7,7 @@ the episode records whether that matched one child, several, or none.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from datetime import date
 from typing import NamedTuple, Protocol, cast
@@ -15,6 +16,7 @@ from sqlalchemy import Table, bindparam, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import Executable
 
 from events.contracts.children import ChildRecorded
 from events.contracts.missing import ChildMatch
@@ -141,19 +143,33 @@ class ChildrenProjector:
     tables: Sequence[Table] = (children,)
 
     def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
+        """One upsert for the batch's records (the last of each child wins): a
+        statement built per record cost more than writing it (a history import)."""
+        latest: dict[str, dict[str, object]] = {}
         for envelope in envelopes:
             if envelope.type != ChildRecorded.type_name:
                 continue
             record = cast(ChildRecorded, envelope.event)
-            upsert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            values = {
+            latest[record.la_child_id] = {
                 "la_child_id": record.la_child_id,
                 "name_key": name_key(record.given_name, record.family_name),
                 "date_of_birth": record.date_of_birth,
                 "record": record.model_dump(mode="json"),
                 "looked_after": record.looked_after,
             }
-            stmt = upsert(children).values(**values)
+        if latest:
             conn.execute(
-                stmt.on_conflict_do_update(index_elements=["la_child_id"], set_=values)
+                _upsert(conn.dialect.name == "postgresql"), list(latest.values())
             )
+
+
+@functools.cache
+def _upsert(postgres: bool) -> Executable:
+    stmt = (pg_insert if postgres else sqlite_insert)(children)
+    return stmt.on_conflict_do_update(
+        index_elements=["la_child_id"],
+        set_={c: stmt.excluded[c] for c in UPSERTED},
+    )
+
+
+UPSERTED = ("name_key", "date_of_birth", "record", "looked_after")

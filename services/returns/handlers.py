@@ -23,6 +23,7 @@ from events.contracts.returns import (
     ReturnInterviewSuperseded,
 )
 from events.envelope import Envelope, utcnow
+from events.history import is_history
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
 from events.subscriptions import Handler, Output, Subscriber
@@ -107,6 +108,8 @@ class Returns:
 
 def subscriber(returns: Returns) -> Subscriber:
     async def open_interview(envelope: Envelope) -> Sequence[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         found = cast(ChildFound, envelope.event)
         report = await returns.report(found.episode_id)
         existing, _ = await returns.interview(found.episode_id)
@@ -131,6 +134,8 @@ def subscriber(returns: Returns) -> Subscriber:
         return outputs
 
     async def supersede_earlier(envelope: Envelope) -> Sequence[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         report = cast(MissingReported, envelope.event)
         rows = await returns.store.select(
             STILL_DUE,

@@ -32,8 +32,13 @@ from events.contracts.missing import (
     RiskGrade,
     WithdrawalReason,
 )
-from events.contracts.triage import RiskAssessed, RiskReassessed
+from events.contracts.triage import (
+    FrequentlyMissingCrossed,
+    RiskAssessed,
+    RiskReassessed,
+)
 from events.envelope import Envelope, utcnow
+from events.history import is_history
 from events.registry import Event
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
@@ -41,6 +46,7 @@ from events.subscriptions import Handler, Output, Subscriber
 from services.records.children import child_record
 from services.records.council import home_authority
 from services.records.tables import episodes
+from services.triage.interviews import interview_concerns
 from services.triage.policy import Assessment, Earlier, Policy, Situation, assess
 from services.triage.sources import (
     ChildRef,
@@ -65,6 +71,8 @@ class EpisodeView:
     episode_type: EpisodeType
     open: bool
     last: RiskAssessed | RiskReassessed | None
+    crossed: bool = False
+    """The child crossed the frequently-missing threshold with this episode."""
 
     @property
     def stream_id(self) -> str:
@@ -89,6 +97,8 @@ def fold(events: Sequence[Event]) -> EpisodeView | None:
             view = replace(view, open=False)
         elif isinstance(event, RiskAssessed | RiskReassessed):
             view = replace(view, last=event)
+        elif isinstance(event, FrequentlyMissingCrossed):
+            view = replace(view, crossed=True)
     return view
 
 
@@ -154,10 +164,11 @@ class Triage:
             family_name=report.child.family_name,
             date_of_birth=report.child.date_of_birth,
         )
-        (answers, unanswered), directory, history = await asyncio.gather(
+        (answers, unanswered), directory, history, concerns = await asyncio.gather(
             self.ask_sources(child),
             self._directory(report),
             self._history(report),
+            interview_concerns(self.store, report),
         )
         hours = (now - report.missing_since).total_seconds() / 3600
         situation = Situation(
@@ -173,6 +184,7 @@ class Triage:
             answers=answers,
             unanswered=unanswered,
             last_known=view.last.factors if view.last else (),
+            interview_concerns=concerns,
         )
         assessment = assess(situation, self.policy)
         return assessment, self._next_review(view, hours, unanswered, now)
@@ -266,6 +278,23 @@ class Triage:
             removed=sorted(before - after),
         )
 
+    def crossing(
+        self, view: EpisodeView, a: Assessment, cause: Envelope
+    ) -> list[Output]:
+        """The crossing of the frequently-missing threshold, once per episode; never
+        for the past a history import brings."""
+        if a.crossed is None or view.crossed or is_history(cause):
+            return []
+        crossed = FrequentlyMissingCrossed(
+            episode_id=view.report.episode_id,
+            la_child_id=view.report.match.la_child_id,
+            episodes=a.crossed,
+            days=self.policy.frequently_missing_days,
+            threshold=self.policy.frequently_missing_episodes,
+            crossed_at=self.now(),
+        )
+        return [Output(view.stream_id, crossed)]
+
     def _recorded(
         self, view: EpisodeView, a: Assessment, review: datetime | None, trigger: str
     ) -> dict[str, Any]:
@@ -286,20 +315,28 @@ class Triage:
 
 def subscriber(triage: Triage) -> Subscriber:
     async def assess_reported(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         report = cast(MissingReported, envelope.event)
         view = await triage.load(report.episode_id)
         if view is None or view.last is not None:
             return []  # already assessed: a redelivery
         assessment, review = await triage.assess(view)
-        return [Output(view.stream_id, triage.first(view, assessment, review))]
+        first = Output(view.stream_id, triage.first(view, assessment, review))
+        return [first, *triage.crossing(view, assessment, envelope)]
 
     async def reassess_on_update(envelope: Envelope) -> list[Output]:
+        if is_history(envelope):
+            return []  # the past: recorded by its import, not news
         view = await triage.load(UUID(str(envelope.data["episode_id"])))
         if view is None or not view.open or view.last is None:
             return []
         assessment, review = await triage.assess(view)
         changed = triage.change(view, assessment, review, trigger=envelope.type)
-        return [Output(view.stream_id, changed)] if changed else []
+        outputs = [Output(view.stream_id, changed)] if changed else []
+        if envelope.type == EpisodeReclassified.type_name:  # away -> missing adds one
+            outputs += triage.crossing(view, assessment, envelope)
+        return outputs
 
     handlers: dict[str, list[Handler]] = {
         MissingReported.type_name: [assess_reported],

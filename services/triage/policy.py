@@ -65,6 +65,8 @@ class Weights(_Strict):
     frequently_missing: int = Field(ge=0)
     missing_before: int = Field(ge=0)
     night_time: int = Field(ge=0)
+    return_interview_concerns: int = Field(30, ge=0)
+    """Optional, so policy files written before it stay valid."""
 
 
 class Policy(_Strict):
@@ -130,6 +132,9 @@ class Situation:
     unanswered: Sequence[SourceName] = ()
     last_known: Sequence[Factor] = ()
     """The previous assessment's factors: kept for a source that is silent now."""
+    interview_concerns: Sequence[str] = ()
+    """Exploitation concerns raised at the return interviews of the child's
+    earlier episodes (cse, cce, trafficking, gangs)."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +147,9 @@ class Assessment:
     unanswered: list[str]
     policy_version: str
     exploitation: bool = field(default=False)
+    crossed: int | None = None
+    """With this episode the child became frequently missing: the count, else None
+    (``crosses_frequently_missing``)."""
 
 
 def assess(situation: Situation, policy: Policy) -> Assessment:
@@ -155,6 +163,7 @@ def assess(situation: Situation, policy: Policy) -> Assessment:
         ),
         *_child_factors(situation, policy),
         *_history_factors(situation, policy),
+        *_interview_factors(situation, policy),
         *_time_factors(situation, policy),
     ]
     for facts in situation.answers.values():
@@ -172,6 +181,7 @@ def assess(situation: Situation, policy: Policy) -> Assessment:
         unanswered=sorted(situation.unanswered),
         policy_version=policy.version,
         exploitation=exploitation,
+        crossed=crosses_frequently_missing(situation, policy),
     )
 
 
@@ -185,6 +195,7 @@ EXPLOITATION = {
     "gangs",
     "county_lines",
     "criminal_exploitation",
+    "return_interview_concerns",
 }
 
 
@@ -295,6 +306,35 @@ def _history_factors(s: Situation, policy: Policy) -> list[Factor]:
             )
         ]
     return []
+
+
+def crosses_frequently_missing(s: Situation, policy: Policy) -> int | None:
+    """The missing episodes in the window, this one included, when this episode
+    takes the count from below the threshold to it; else None. Only a missing
+    episode adds to the count, so only one can cross (DOMAIN.md 5.4)."""
+    if s.episode_type is not EpisodeType.missing:
+        return None
+    before = episodes_before(s.history, EpisodeType.missing).get(
+        policy.frequently_missing_days, 0
+    )
+    crossed = before < policy.frequently_missing_episodes <= before + 1
+    return before + 1 if crossed else None
+
+
+def _interview_factors(s: Situation, policy: Policy) -> list[Factor]:
+    """Exploitation concerns a return interview raised (CIN 11A, 24A, 12A, 13A:
+    DOMAIN.md 9.4) weigh on the child's later episodes, as a source's flags do."""
+    if not s.interview_concerns:
+        return []
+    named = ", ".join(sorted(set(s.interview_concerns)))
+    return [
+        _factor(
+            code="return_interview_concerns",
+            source="history",
+            evidence=f"exploitation concerns raised at a return interview: {named}",
+            weight=policy.weights.return_interview_concerns,
+        )
+    ]
 
 
 def _time_factors(s: Situation, policy: Policy) -> list[Factor]:

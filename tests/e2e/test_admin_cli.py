@@ -134,6 +134,45 @@ def test_one_bad_row_records_nothing_and_names_line_and_field(
     assert _stored(sqlite_database) == 0
 
 
+def test_history_import_records_a_folder_once_with_its_progress(
+    sqlite_database: str, tmp_path: Path
+):
+    assert _lantern(sqlite_database, "children", "import", _csv(tmp_path, CHILD))
+    folder = tmp_path / "kent-2025"
+    folder.mkdir()
+    (folder / "episodes.csv").write_text(
+        "la_child_id,episode_type,start,end,rhi_offered,rhi_accepted,"
+        "rhi_completed_at,reasons\n"
+        "C1,M,2025-12-19T17:00:00Z,2025-12-19T18:00:00Z,Y,Y,2025-12-22T10:00:00Z,"
+        "conflict\n"
+    )
+    first = _lantern(sqlite_database, "history", "import", str(folder))
+    assert first.exit_code == 0, first.output
+    assert first.stdout.strip() == "recorded 7 event(s) for 1 child(ren)"
+    assert "children" in first.stderr and "1/1" in first.stderr
+    again = _lantern(sqlite_database, "history", "import", str(folder))
+    assert again.stdout.strip() == "recorded 0 event(s) for 1 child(ren)"
+    assert {e.actor for e in _events(sqlite_database)[1:]} == {"history:kent-2025"}
+
+
+def test_history_import_with_a_bad_row_imports_nothing(
+    sqlite_database: str, tmp_path: Path
+):
+    (tmp_path / "family_group_conferences.csv").write_text(
+        "la_child_id,held_on\nC1,2025-06-01\nC9,2025-06-01\n"
+    )
+    result = _lantern(sqlite_database, "history", "import", str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "family_group_conferences.csv:2: la_child_id: no child 'C1' on record "
+        "(lantern children import first)",
+        "family_group_conferences.csv:3: la_child_id: no child 'C9' on record "
+        "(lantern children import first)",
+        "nothing imported",
+    ]
+    assert _stored(sqlite_database) == 0
+
+
 DEMO_RECIPIENTS = str(Path(__file__).parents[2] / "deploy" / "demo" / "recipients.csv")
 DEMO_RECEIVER = {"LANTERN_CHANNELS__WEBHOOK__ALLOWED_HOSTS": "127.0.0.1"}
 """The demo's webhooks go to `lantern webhooks receive` on loopback (README)."""
@@ -309,7 +348,7 @@ def test_policy_explain_of_an_episode_not_assessed_or_unknown(sqlite_database: s
 def test_policy_check_names_what_is_wrong(sqlite_database: str, tmp_path: Path):
     valid = _lantern(sqlite_database, "policy", "check")
     assert (valid.exit_code, valid.output) == (
-        0, "policy 2026-11-26.1 is valid\n",
+        0, "policy 2026-12-03.1 is valid\n",
     )  # fmt: skip
     bad = tmp_path / "bad.toml"
     bad.write_text("version = 'x'\n")

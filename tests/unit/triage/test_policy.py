@@ -16,7 +16,7 @@ from events.contracts.missing import (
     WithdrawalReason,
 )
 from services.triage.policy import Earlier, Situation, assess
-from services.triage.policy_file import PolicyFileError, load_policy
+from services.triage.policy_file import DEFAULT, PolicyFileError, load_policy
 from services.triage.sources import (
     CmeFacts,
     CseFacts,
@@ -292,3 +292,64 @@ def test_frequency_alone_means_a_strategy_discussion():
     assert frequent.level is not RiskGrade.high
     assert not any(f.exploitation for f in frequent.factors)
     assert "strategy_discussion" in frequent.actions
+
+
+class TestFrequentlyMissingCrossing:
+    """Once per crossing: the count goes from below the threshold to it (DOMAIN
+    5.4); the policy file's threshold and window, away and in-error not counted."""
+
+    @staticmethod
+    def plain(before_missing: int, this_missing: bool) -> int | None:
+        """Restated: N = 3 in 90 days; before < N <= after crosses."""
+        after = before_missing + int(this_missing)
+        return after if before_missing < 3 <= after else None
+
+    @pytest.mark.parametrize("before", [0, 1, 2, 3, 4])
+    @pytest.mark.parametrize("kind", [EpisodeType.missing, EpisodeType.away])
+    def test_crosses_only_from_below(self, before, kind):
+        s = a_situation(episode_type=kind, history=(earlier({90: before}),))
+        assert assess(s, POLICY).crossed == self.plain(
+            before, kind is EpisodeType.missing
+        )
+
+    def test_away_and_in_error_do_not_count(self):
+        history: tuple[Earlier, ...] = (
+            earlier({90: 1}),
+            earlier({90: 3}, EpisodeType.away),
+            earlier({90: 2}, withdrawn_as=WithdrawalReason.reported_in_error),
+        )
+        assert assess(a_situation(history=history), POLICY).crossed is None
+        history = (*history, earlier({90: 1}))
+        assert assess(a_situation(history=history), POLICY).crossed == 3
+
+    def test_the_policy_files_threshold_and_window(self):
+        policy = POLICY.model_copy(
+            update={"frequently_missing_episodes": 5, "frequently_missing_days": 30}
+        )
+        s = a_situation(history=(earlier({30: 4, 90: 9}),))
+        assert assess(s, policy).crossed == 5
+
+
+class TestReturnInterviewConcerns:
+    def test_concerns_raised_at_an_earlier_interview_weigh_as_exploitation(self):
+        plain = assess(a_situation(), POLICY)
+        concerned = assess(a_situation(interview_concerns=("gangs", "cse")), POLICY)
+        [factor] = [f for f in concerned.factors if f.source == "history"]
+        assert factor.code == "return_interview_concerns"
+        assert factor.exploitation
+        assert factor.evidence == (
+            "exploitation concerns raised at a return interview: cse, gangs"
+        )
+        assert concerned.score == plain.score + 30  # the shipped weight
+        assert "mcet_referral" in concerned.actions
+        assert "strategy_discussion" in concerned.actions
+
+    def test_a_policy_file_without_the_weight_is_still_valid(self, tmp_path: Path):
+        text = DEFAULT.read_text()
+        lines = [
+            line
+            for line in text.splitlines()
+            if not line.startswith("return_interview_concerns")
+        ]
+        (tmp_path / "p.toml").write_text("\n".join(lines))
+        assert load_policy(tmp_path / "p.toml").weights.return_interview_concerns == 30
