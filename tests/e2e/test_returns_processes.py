@@ -193,8 +193,8 @@ def _setup(env: dict[str, str], folder: Path) -> tuple[str, str]:
         assert done.returncode == 0, done.stdout + done.stderr
     tokens = []
     for name, role, force in (("kent", "police", "KENT"), ("oncall", "staff", None)):
-        args = ["clients", "create", "--name", name, "--role", role]
-        created = run_lantern(*args, *(["--force", force] if force else []), env=env)
+        create = ["clients", "create", "--name", name, "--role", role]
+        created = run_lantern(*create, *(["--force", force] if force else []), env=env)
         assert created.returncode == 0, created.stdout + created.stderr
         tokens.append(created.stdout.strip().splitlines()[-1])
     return tokens[0], tokens[1]
