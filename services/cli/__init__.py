@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import admin, history, people, processes, reports, tools
+from services.cli import admin, exports, history, people, processes, reports, tools
 
 app = typer.Typer(
     help="Lantern: notifications and risk triage for children missing from care.",
@@ -34,6 +34,8 @@ for name, group in {
     "sources": tools.sources_app,
     "webhooks": tools.webhooks_app,
     "report": reports.report_app,
+    "export": exports.export_app,
+    "validate": exports.validate_app,
 }.items():
     app.add_typer(group, name=name)
 
