@@ -8,16 +8,34 @@ Usage: python runner.py FOLDER YEAR"""
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import io
 import json
 import logging
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 TABLES = {"Header": "header.csv", "Episodes": "episodes.csv", "Missing": "missing.csv"}
 LA_CODE = "E10000016"  # rules that need it read postcodes' LAs, not whose return
+
+
+def isolated(registry: dict[str, Any]) -> dict[str, Any]:
+    """Each rule on its own copy of the tables. The package hands every rule the
+    same tables (a shallow copy), and some rules change them: in 0.1.17 rule 365
+    fills each blank DEC with the year's end, after which 575 and 577 flag every
+    open missing episode of a child still in care."""
+
+    def on_a_copy(func: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        return lambda tables: func(copy.deepcopy(tables))
+
+    return {
+        code: dataclasses.replace(rule, func=on_a_copy(rule.func))
+        for code, rule in registry.items()
+    }
 
 
 def validate(folder: Path, year: str) -> dict[str, Any]:
@@ -29,7 +47,7 @@ def validate(folder: Path, year: str) -> dict[str, Any]:
     files = process_uploaded_files(
         {"This year": [str(folder / name) for name in TABLES.values()]}
     )
-    registry = get_year_ruleset(year)
+    registry = isolated(get_year_ruleset(year))
     metadata = {"collectionYear": year, "localAuthority": LA_CODE}
     checked = LacValidator(metadata=metadata, files=files, registry=registry)
     report = Report(checked.ds_results, registry).report
