@@ -19,6 +19,7 @@ import typer
 from events.runtime import open_store
 from events.store import Reads
 from services.cli.settings import read_settings
+from services.reports.periods import EARLIEST, LATEST
 from services.reports.service import list8_rows, missing_table_rows
 from services.reports.settings import ReportsSettings
 from services.reports.statutory import LIST8_COLUMNS, MISSING_COLUMNS
@@ -112,6 +113,8 @@ def annex_a(
 ) -> None:
     """Ofsted Annex A, List 8's missing columns, per child in care on a day."""
     day: date = at.date()
+    if not EARLIEST <= day <= LATEST:
+        raise _stop("--at", f"{day} is outside {EARLIEST} to {LATEST}")
     _writable_file(out)
     rows = _read(lambda reads, s: list8_rows(reads, s, at=day))
     _write_csv(out, LIST8_COLUMNS, rows)

@@ -13,7 +13,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from services.cli import app
 from tests.integration.test_report_command import append_world, lantern
 from tests.reports_world import COUNCIL, Ep, Kid, World, generate, merged, z
 from tests.statutory_world import LIST8_DAY, list8_rows, missing_rows, statutory_edges
@@ -108,6 +110,23 @@ def export_and_validate(database: str, world: World, folder: Path, **care: date)
 
 def rule_codes(output: str) -> set[str]:
     return {line.split("\t")[0] for line in output.splitlines() if "\t" in line}
+
+
+def test_the_validators_environment_is_made_on_first_use(tmp_path: Path):
+    """Where LANTERN_VALIDATOR_CACHE says, named by the pins' hash, from nothing."""
+    folder, cache = tmp_path / "return", tmp_path / "cache"
+    folder.mkdir()
+    council_tables(World(), folder)
+    (folder / "missing.csv").write_text(",".join(MISSING_HEADER) + "\n")
+    done = CliRunner().invoke(
+        app, ["validate", "ssda903", str(folder), "--year", "2026"],
+        env={"LANTERN_VALIDATOR_CACHE": str(cache)},
+    )  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "0 errors" in done.output
+    [made] = cache.iterdir()
+    assert made.name.startswith("validator-903-")
+    assert (made / "bin" / "python").exists()
 
 
 def test_lanterns_export_of_valid_data_passes(sqlite_database: str, tmp_path: Path):
@@ -207,12 +226,18 @@ class TestBadArguments:
         assert f"--out {out}:" in done.output
         assert list(base.iterdir()) == []
 
-    def test_a_day_not_a_date(self, sqlite_database: str, tmp_path: Path):
+    @pytest.mark.parametrize(
+        ("at", "says"),
+        [("31/03/2026", "'--at'"), ("0001-01-01", "--at 0001-01-01 is outside")],
+    )
+    def test_a_day_not_a_date(
+        self, sqlite_database: str, tmp_path: Path, at: str, says: str
+    ):
         out = tmp_path / "list8.csv"
-        done = lantern(sqlite_database, "export", "annex-a", "--at", "31/03/2026",
+        done = lantern(sqlite_database, "export", "annex-a", "--at", at,
                        "--out", str(out))  # fmt: skip
         assert done.exit_code == 2
-        assert "'--at'" in done.output
+        assert says in done.output
         assert not out.exists()
 
     def test_a_folder_missing_or_without_its_tables(
