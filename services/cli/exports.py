@@ -87,7 +87,7 @@ def _write_csv(out: Path, columns: Sequence[str], rows: Rows) -> None:
     writer.writerow(columns)
     writer.writerows(rows)
     partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(text.getvalue(), encoding="utf-8")
+    partial.write_bytes(text.getvalue().encode("utf-8"))
     partial.replace(out)
     typer.echo(f"wrote {out} ({len(rows)} rows)")
 
