@@ -15,7 +15,7 @@ import pygal
 from pygal.style import Style
 
 BLUE, LIGHT_BLUE, ORANGE, LIGHT_ORANGE = "#1d70b8", "#8eb8dc", "#d4351c", "#eaa08e"
-GREY, BLACK = "#505a5f", "#0b0c0c"
+GREY, LIGHT_GREY, BLACK = "#505a5f", "#b1b4b6", "#0b0c0c"
 FONT = "Arial, Helvetica, sans-serif"
 STYLE = Style(
     background="#ffffff",
@@ -98,12 +98,13 @@ def reasons(report: Mapping[str, Any], labels: Mapping[str, str]) -> str | None:
         **{**COMMON, "style": _one_colour(BLUE)},
         height=60 + 34 * len(ranked),
         show_legend=False,
-        print_values=True,
-        print_values_position="top",
         y_labels=whole_numbers(max(r["incidents"] for r in ranked)),
     )
     shown = list(reversed(ranked))  # pygal draws the first bar at the bottom
-    chart.x_labels = [labels.get(r["reason"], r["reason"]) for r in shown]
+    # the number in the label: printed at the bar's end it would sit on the bar
+    chart.x_labels = [
+        f"{labels.get(r['reason'], r['reason'])}: {r['incidents']:,}" for r in shown
+    ]
     chart.add("Incidents", [r["incidents"] for r in shown])
     return _svg(chart, "Reasons citizen children gave for going missing")
 
@@ -115,7 +116,7 @@ def interviews(report: Mapping[str, Any]) -> str | None:
     chart = pygal.Bar(
         **COMMON,
         height=360,
-        range=(0, 100),
+        range=(0, 112),  # room above 100% for the value printed on top
         print_values=True,
         y_labels=list(range(0, 101, 20)),
         value_formatter=lambda v: f"{v:.0f}%",
@@ -133,20 +134,19 @@ def comparators(report: Mapping[str, Any]) -> str | None:
     if comparator is None or comparator["value"] is None:
         return None
     bars = [("This council", comparator["value"], BLUE)] + [
-        (name, value, GREY) for name, value in comparator["benchmarks"].items()
+        (name, value, LIGHT_GREY) for name, value in comparator["benchmarks"].items()
     ]
     chart = pygal.HorizontalBar(
         **COMMON,
         height=60 + 44 * len(bars),
         show_legend=False,
-        print_values=True,
-        print_values_position="top",
-        range=(0, tenths_above(max(v for _, v, _ in bars))),
+        range=(0, top := tenths_above(max(v for _, v, _ in bars))),
+        y_labels=[i / 5 for i in range(int(top * 5) + 1)],
         value_formatter=lambda v: f"{v:.1f}",
         formatter=lambda v: f"{v:.2f}",
     )
     shown = list(reversed(bars))
-    chart.x_labels = [name for name, _, _ in shown]
+    chart.x_labels = [f"{name}: {value:.2f}" for name, value, _ in shown]
     chart.add(
         "Incidents per looked-after child",
         [{"value": v, "color": c} for _, v, c in shown],

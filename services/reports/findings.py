@@ -127,16 +127,10 @@ def _benchmarks(report: Mapping[str, Any]) -> list[tuple[bool, str]]:
     below = [n for n, b in comparator["benchmarks"].items() if value <= b]
     for names, better, words in ((below, True, "at or below"), (above, False, "above")):
         if names:
-            marks = ", ".join(
-                f"{n} ({number(rate, comparator['benchmarks'][n])})" for n in names
-            )
-            found.append(
-                (
-                    better,
-                    f"Incidents per looked-after child ({number(rate, value)}) "
-                    f"are {words} {marks}.",
-                )
-            )
+            marks = [f"{n} {number(rate, comparator['benchmarks'][n])}" for n in names]
+            listed = ", ".join(marks[:-1]) + " and " if len(marks) > 1 else ""
+            said = f"Incidents per looked-after child ({number(rate, value)}) are "
+            found.append((better, f"{said}{words} {listed}{marks[-1]}."))
     return found
 
 

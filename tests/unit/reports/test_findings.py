@@ -142,7 +142,7 @@ class TestBenchmarks:
         assert findings(report) == Findings(
             working_well=(
                 "Incidents per looked-after child (0.71) are at or below England "
-                "(0.79), South East (0.75), Neighbours (0.71).",
+                "0.79, South East 0.75 and Neighbours 0.71.",
             ),
             worried=(),
         )
@@ -155,11 +155,10 @@ class TestBenchmarks:
         )
         assert findings(report) == Findings(
             working_well=(
-                "Incidents per looked-after child (0.77) are at or below England "
-                "(0.79).",
+                "Incidents per looked-after child (0.77) are at or below England 0.79.",
             ),
             worried=(
-                "Incidents per looked-after child (0.77) are above South East (0.75).",
+                "Incidents per looked-after child (0.77) are above South East 0.75.",
             ),
         )
 
