@@ -73,10 +73,13 @@ def monthly(report: Mapping[str, Any]) -> str | None:
         **{**COMMON, "width": 900, "legend_at_bottom_columns": 4},
         height=420,
         x_label_rotation=-35,
-        dots_size=4,
         y_title="Children",
         include_x_axis=True,
         y_labels=whole_numbers(top),
+        # past two years, a label every few months: twelve or so fit the width
+        x_labels_major_every=-(-len(months) // 12),
+        show_minor_x_labels=len(months) <= 24,
+        dots_size=4 if len(months) <= 24 else 2,
     )
     chart.x_labels = [month_label(m) for m in months]
     for status, name in (("citizen", "Citizen"), ("uasc", "UASC")):
