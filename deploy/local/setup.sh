@@ -5,6 +5,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 lock=requirements.lock
 [ "${1:-}" = "--dev" ] && lock=requirements-dev.lock
+# WeasyPrint (the panel report's PDF) loads Pango; the tests read PDFs with poppler.
+if ! ldconfig -p | grep -q libpangoft2-1.0 || ! command -v pdftotext >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -q && apt-get install -y -q libpango-1.0-0 libpangoft2-1.0-0 \
+        poppler-utils; } >&2
+  else
+    echo "setup.sh: install Pango and poppler-utils for the report's PDF" >&2
+  fi
+fi
 command -v uv >/dev/null || python3 -m pip install -q --root-user-action=ignore uv
 [ -x .venv/bin/python ] || uv venv -q --python 3.11 .venv
 uv pip sync -q --python .venv/bin/python --require-hashes "$lock"

@@ -3,13 +3,16 @@ a child's id or name. Thin: the figures are figures.py's, the reading loading.py
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from services.api.deps import Deps, ReportReader
 from services.api.errors import Rejected
+from services.reports.page import render_html
 from services.reports.periods import Period, period_problems
 from services.reports.schemas import PanelReport
 from services.reports.service import panel_report
@@ -51,8 +54,13 @@ def router_for(settings: ReportsSettings) -> APIRouter:
     @router.get(
         "/reports/panel",
         summary="The Corporate Parenting Panel's figures for a period",
-        description="Definitions: docs/reports.md. Aggregate figures only.",
-        responses={422: {"description": "from or to absent, not a date, reversed"}},
+        description="Definitions: docs/reports.md. Aggregate figures only. "
+        "format=html: the same figures as a page for people, with the charts and the "
+        "written findings.",
+        responses={
+            200: {"content": {"text/html": {"schema": {"type": "string"}}}},
+            422: {"description": "from or to absent, not a date, reversed"},
+        },
         response_model=PanelReport,
         response_model_by_alias=True,
     )
@@ -61,7 +69,17 @@ def router_for(settings: ReportsSettings) -> APIRouter:
         deps: Deps,
         start: Annotated[str, _day("from", DAY)],
         end: Annotated[str, _day("to", f"{DAY}; the period ends before it")],
-    ) -> dict[str, Any]:
-        return await panel_report(deps.store, settings, parse_period(start, end))
+        answer: Annotated[
+            Literal["json", "html"],
+            Query(alias="format", description="json (the default) or html"),
+        ] = "json",
+    ) -> dict[str, Any] | HTMLResponse:
+        report = await panel_report(deps.store, settings, parse_period(start, end))
+        if answer == "json":
+            return report
+        now = datetime.now(UTC)
+        return HTMLResponse(
+            await run_in_threadpool(render_html, report, generated_at=now)
+        )
 
     return router

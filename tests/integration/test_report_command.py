@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import subprocess
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -161,15 +163,61 @@ def test_the_command_writes_the_report(sqlite_database: str, tmp_path: Path):
     assert json.loads(out.read_text()) == expected(world, start, end, BENCHMARKS)
 
 
-@pytest.mark.parametrize("name", ["report.html", "report.pdf", "report.csv", "report"])
-def test_other_outputs_are_refused_for_now(
-    sqlite_database: str, tmp_path: Path, name: str
-):
+def test_the_command_writes_the_page(database_url: str, tmp_path: Path):
+    world = edges()
+    append_world(database_url, world)
+    out = tmp_path / "report.html"
+    start, end = PERIOD
+    done = lantern(database_url, "report", "panel", "--from", start.isoformat(),
+                   "--to", end.isoformat(), "--out", str(out))  # fmt: skip
+    assert done.exit_code == 0, done.output
+    html = out.read_text(encoding="utf-8")
+    want = expected(world, start, end, BENCHMARKS)
+    assert html.startswith("<!DOCTYPE html>")
+    assert f'<td class="n">{want["looked_after_children"]:,}</td>' in html
+    assert f"{want['children_missing_pct']:.1f}%" in html
+    assert html.count("<svg ") == 4
+    assert "What is working well" in html
+
+
+HEADINGS = [
+    "Looked-after children missing from placement",
+    "What is working well",
+    "What are we worried about",
+    "Children missing each month",
+    "Why citizen children go missing",
+    "Return interviews",
+    "Incidents per looked-after child against the benchmarks",
+    "1 June 2025 to 31 May 2026",
+]
+
+
+def test_the_command_prints_the_page_to_pdf(database_url: str, tmp_path: Path):
+    append_world(database_url, edges())
+    out = tmp_path / "report.pdf"
+    start, end = PERIOD
+    done = lantern(database_url, "report", "panel", "--from", start.isoformat(),
+                   "--to", end.isoformat(), "--out", str(out))  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert out.read_bytes().startswith(b"%PDF-")
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True,
+                          check=True).stdout  # fmt: skip
+    pages = int(re.search(r"^Pages:\s+(\d+)$", info, re.MULTILINE)[1])  # type: ignore[index]
+    assert pages >= 3
+    assert "A4" in info
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout  # fmt: skip
+    assert [h for h in HEADINGS if h not in text] == []
+    assert text.count("Generated ") >= pages  # the header of every page
+
+
+@pytest.mark.parametrize("name", ["report.csv", "report"])
+def test_other_outputs_are_refused(sqlite_database: str, tmp_path: Path, name: str):
     out = tmp_path / name
     done = lantern(sqlite_database, "report", "panel", "--from", "2026-01-01",
                    "--to", "2026-02-01", "--out", str(out))  # fmt: skip
     assert done.exit_code == 2
-    assert "only .json" in done.output
+    assert "write .json, .html or .pdf" in done.output
     assert not out.exists()
 
 

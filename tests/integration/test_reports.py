@@ -7,6 +7,7 @@ computation of tests/reports_world.py; the same after a rebuild of the read mode
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -200,3 +201,113 @@ async def test_the_analyst_reads_reports_and_nothing_else(api: Api):
     query = "/v1/reports/panel?from=2026-01-01&to=2026-02-01"
     assert (await api.get(query, client="kent")).status_code == 403
     assert (await api.get(query, client="cms")).status_code == 403
+
+
+HEADLINE = {
+    "Looked-after children": "looked_after_children",
+    "Incidents (missing and away)": "incidents",
+    "Children who went missing": "children_missing",
+    "Share of looked-after children who went missing": "children_missing_pct",
+    "Missing children with one or two incidents": "one_or_two_episodes_pct",
+    "Incidents per looked-after child": "incidents_per_looked_after_child",
+    "Incidents per missing child": "incidents_per_missing_child",
+    "Return interviews offered": "rhi_offered_pct",
+    "Return interviews completed within 3 working days": "rhi_completed_in_time_pct",
+}
+"""Rows of the page's first table, by the words a reader sees."""
+
+
+def shown(name: str, value: float | None) -> str:
+    """A figure as the page must show it: 21.8%, 0.71, 1,236, a dash for none."""
+    if value is None:
+        return "\u2013"
+    if name.endswith("_pct"):
+        return f"{value:.1f}%"
+    return f"{value:.2f}" if isinstance(value, float) else f"{value:,}"
+
+
+def headline_rows(html: str) -> dict[str, tuple[str, str]]:
+    """Each row of the first table: this period's and the previous period's cell."""
+    table = html[html.index("<table>") : html.index("</table>")]
+    cells = re.findall(
+        r'<th scope="row">([^<]+)</th><td class="n">([^<]+)</td>\s*'
+        r'<td class="n">([^<]+)</td>',
+        table,
+    )
+    return {words: (now, then) for words, now, then in cells}
+
+
+def charts_of(html: str) -> list[str]:
+    """The title of each inline SVG chart (its first child, for screen readers)."""
+    return re.findall(r'<svg [^>]*role="img"[^>]*><title>([^<]+)</title>', html)
+
+
+async def page(api: Api, start: date, end: date, client: str = "analyst") -> Any:
+    query = f"from={start.isoformat()}&to={end.isoformat()}&format=html"
+    return await api.get(f"/v1/reports/panel?{query}", client=client)
+
+
+async def test_the_page_shows_the_figures_the_charts_and_the_findings(api: Api):
+    w = edges()
+    await record_world(api, w)
+    want = expected(w, *PERIOD, BENCHMARKS)
+    response = await page(api, *PERIOD)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    html = response.text
+    rows = headline_rows(html)
+    assert rows == {
+        words: (shown(name, want[name]), shown(name, want["previous"][name]))
+        for words, name in HEADLINE.items()
+    } | {words: rows[words] for words in rows.keys() - HEADLINE.keys()}
+    assert len(rows) == 13
+    assert charts_of(html) == [
+        "Looked-after children missing each month, citizen and UASC",
+        "Reasons citizen children gave for going missing",
+        "Return interviews offered, accepted and completed in time",
+        "Incidents per looked-after child against the benchmarks",
+    ]
+    assert "What is working well" in html
+    assert "What are we worried about" in html
+    assert "<li>" in html[html.index("What is working well") :]
+    assert "<script" not in html
+    assert "http://" not in html.replace("http://www.w3.org/", "")
+    assert "https://" not in html
+
+
+async def test_the_page_names_and_identifies_no_child(api: Api):
+    w = edges()
+    await record_world(api, w)
+    html = (await page(api, *PERIOD)).text
+    ids = [k.id for k in w.kids] + [e.id for e in w.eps]
+    assert [
+        i for i in ids if re.search(rf"(?<![\w-]){re.escape(i)}(?![\w-])", html)
+    ] == []
+
+
+async def test_with_no_data_the_page_says_so_rather_than_draw_empty_frames(api: Api):
+    response = await page(api, *PERIOD)
+    assert response.status_code == 200
+    html = response.text
+    assert charts_of(html) == []
+    assert "No episodes in this period or the previous one." in html
+    assert "No looked-after children in this period." in html
+    assert headline_rows(html)["Share of looked-after children who went missing"] == (
+        "\u2013",
+        "\u2013",
+    )
+
+
+async def test_the_page_is_for_analysts_and_staff_only(api: Api):
+    assert (await page(api, *PERIOD, client="oncall")).status_code == 200
+    assert (await page(api, *PERIOD, client="kent")).status_code == 403
+    assert (await page(api, *PERIOD, client="cms")).status_code == 403
+    query = "/v1/reports/panel?from=2026-01-01&to=2026-02-01&format=html"
+    assert (await api.http.get(query)).status_code == 401
+
+
+async def test_an_unknown_format_is_a_422_naming_it(api: Api):
+    query = "/v1/reports/panel?from=2026-01-01&to=2026-02-01&format=xml"
+    response = await api.get(query, client="analyst")
+    assert response.status_code == 422, response.text
+    assert "format" in [p["field"] for p in response.json()["detail"]]
