@@ -17,6 +17,7 @@ from events.contracts.returns import (
     ReturnInterviewOpened,
     ReturnInterviewOverdue,
     ReturnInterviewRefused,
+    ReturnInterviewRescheduled,
     ReturnInterviewSuperseded,
 )
 from events.envelope import Envelope
@@ -25,6 +26,7 @@ from services.returns.interview import status_of
 from services.returns.tables import return_interviews
 
 _STATE = ("superseded_by", "accepted", "overdue", "completed_at")
+_DEADLINES = ("returned_at", "due_date", "due_72h_at", "overdue_at")
 TYPES = {
     cls.type_name
     for cls in (
@@ -34,6 +36,7 @@ TYPES = {
         ReturnInterviewRefused,
         ReturnInterviewCompleted,
         ReturnInterviewOverdue,
+        ReturnInterviewRescheduled,
     )
 }
 
@@ -74,8 +77,15 @@ def _opened(conn: Connection, envelope: Envelope) -> dict[str, object]:
     }
 
 
-def _values(envelope: Envelope) -> dict[str, Any]:
+def _values(envelope: Envelope, row: dict[str, Any]) -> dict[str, Any]:
     event = envelope.event
+    if isinstance(event, ReturnInterviewRescheduled):
+        completed_at = row["completed_at"]
+        return {
+            **{c: getattr(event, c) for c in _DEADLINES},
+            "overdue": False,
+            "late": completed_at is not None and completed_at >= event.overdue_at,
+        }
     if isinstance(event, ReturnInterviewSuperseded):
         return {"superseded_by": event.by_episode_id}
     if isinstance(event, ReturnInterviewAccepted):
@@ -95,7 +105,7 @@ def _change(conn: Connection, envelope: Envelope) -> None:
     ).one_or_none()
     if row is None:
         return
-    values = {**row._asdict(), **_values(envelope)}
+    values = {**row._asdict(), **_values(envelope, row._asdict())}
     conn.execute(
         update(return_interviews)
         .where(where)
