@@ -4,48 +4,19 @@ corrected return moves the interview's deadlines (DOMAIN.md §9 rules 12-13)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from events.subscriptions import RetryPolicy
-from events.subscriptions.store import StoreSubscription
-from services.returns.bootstrap import bootstrap
-from services.returns.settings import ReturnsSettings
-from tests.api import serve_api
 from tests.integration.test_returns import (
     LONDON,
     NOW,
     RECORD,
-    Clock,
     Rig,
     plain_due_date,
 )
 from tests.waiting import eventually
-
-
-@pytest.fixture
-async def rig(database_url: str) -> AsyncIterator[Rig]:
-    async with serve_api(database_url) as api:
-        clock = Clock()
-        service = bootstrap(
-            ReturnsSettings(),
-            api.store,
-            now=clock,
-            subscription=lambda s: StoreSubscription(
-                api.store, s, retry=RetryPolicy(attempts=2)
-            ),
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(service.subscription.run(stop))
-        try:
-            yield Rig(api, service, clock)
-        finally:
-            stop.set()
-            await task
 
 
 async def patch(rig: Rig, episode_id: str, body: dict[str, Any]) -> Any:
