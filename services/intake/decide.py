@@ -195,11 +195,12 @@ def update_episode(command: EpisodeUpdate, episode: Episode) -> Decision:
     return events
 
 
-Role = Literal["police", "staff"]
+Acting = Literal["police", "staff"]
+"""The role an episode's correction is recorded with."""
 
 
 def reclassify(
-    command: Reclassification, episode: Episode, *, by: str, role: Role, now: datetime
+    command: Reclassification, episode: Episode, *, by: str, role: Acting, now: datetime
 ) -> Decision:
     """Whereabouts known after all (away, SSDA903 A), or not (missing, M): who says
     so and why is recorded. The type it already has is a repeat."""
@@ -209,7 +210,7 @@ def reclassify(
 
 
 def _reclassified(
-    command: Reclassification, episode: Episode, *, by: str, role: Role, now: datetime
+    command: Reclassification, episode: Episode, *, by: str, role: Acting, now: datetime
 ) -> list[Event]:
     """The one path to ``EpisodeReclassified``, open episode or closed: none when
     the episode already has the type."""
@@ -240,7 +241,7 @@ def correct(
             episode_type=command.episode_type, reason=command.reason
         )
         events += _reclassified(reclassification, episode, by=by, role="staff", now=now)
-    found_at = command.found_at and _utc(command.found_at)
+    found_at = _utc(command.found_at) if command.found_at else None
     if found_at is not None and found_at != episode.found_at:
         if episode.found_at is None:
             return Conflict(

@@ -338,6 +338,8 @@ async def _command(
 @router.get(
     "/episodes/{episode_id}",
     responses=NOT_FOUND,
+    # Every field is set below but the staff's sections, left unset for the police:
+    # so they get no such key at all, not even null.
     response_model_exclude_unset=True,
     summary="One episode: the police their force's, staff any, with its interview",
 )
@@ -348,7 +350,7 @@ async def read_episode(
     episode = _visible(envelopes, client)
     read = _episode_read(episode_id, episode, envelopes)
     read.alerted_roles = await roles_alerted(deps.store, episode_id)
-    if client.role is Role.staff:  # the police never get these keys, not even null
+    if client.role is Role.staff:
         for key, section in deps.staff_sections.items():
             setattr(read, key, await section(deps.store, episode_id))
     return read
