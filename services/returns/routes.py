@@ -4,13 +4,14 @@ interviews by status. Thin: the rules are in interview.py."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from sqlalchemy import select
 
 from events.envelope import NewEvent
 from events.store import ConcurrencyError
+from events.store.sql import SqlEventStore
 from services.api.container import Container
 from services.api.deps import Deps, Staff
 from services.api.errors import Rejected
@@ -48,12 +49,24 @@ def read_model(i: interview.Interview, recorded: list[str]) -> ReturnInterviewRe
         offered_by=i.offered_by,
         accepted=i.accepted,
         completed_at=i.completed_at,
-        late=i.completed_at is not None and i.completed_at >= o.overdue_at,
+        late=interview.is_late(i),
         reasons=list(i.reasons),
         concerns=list(i.concerns),
         notes=i.notes,
         recorded=recorded,
     )
+
+
+async def episode_interview(
+    store: SqlEventStore, episode_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The interview in the staff's view of an episode (services/api/container.py
+    ``staff_sections``); None before the return."""
+    envelopes = await store.read_stream(interview_stream(episode_id))
+    current = interview.fold([e.event for e in envelopes])
+    if current is None:
+        return None
+    return read_model(current, []).model_dump(mode="json", exclude={"recorded"})
 
 
 async def _load(
