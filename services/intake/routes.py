@@ -14,7 +14,6 @@ from fastapi import (
     Header,
     HTTPException,
     Path,
-    Query,
     Response,
 )
 from sqlalchemy import select
@@ -31,6 +30,7 @@ from services.api.container import Container
 from services.api.deps import Deps, Integrator, OnCall, Police, Staff
 from services.api.errors import Rejected
 from services.api.openapi import Conflict, Problems
+from services.api.paging import Cursor, Limit, page
 from services.api.schemas import CHILD_ID
 from services.intake import decide
 from services.intake.care_periods import care_period_problems
@@ -404,25 +404,18 @@ async def list_episodes(
     client: Police,
     deps: Deps,
     status: Literal["open", "found", "withdrawn"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> EpisodePage:
-    query = (
-        select(episodes)
-        .where(episodes.c.police_force == client.police_force)
-        .where(episodes.c.opened_position > int(cursor or 0))
-        .order_by(episodes.c.opened_position)
-        .limit(limit + 1)
-    )
+    query = select(episodes).where(episodes.c.police_force == client.police_force)
     if status:
         query = query.where(episodes.c.status == status)
-    async with deps.store.engine.connect() as conn:
-        rows = (await conn.execute(query)).mappings().all()
-    items = [EpisodeSummary.model_validate(dict(r)) for r in rows[:limit]]
-    more = len(rows) > limit
+    rows, next_cursor = await page(
+        deps.store, query, episodes.c.opened_position, limit, cursor
+    )
     return EpisodePage(
-        items=items,
-        next_cursor=str(rows[limit - 1]["opened_position"]) if more else None,
+        items=[EpisodeSummary.model_validate(dict(r)) for r in rows],
+        next_cursor=next_cursor,
     )
 
 

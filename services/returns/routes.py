@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import select
 
 from events.envelope import NewEvent
@@ -15,6 +15,7 @@ from events.store.sql import SqlEventStore
 from services.api.container import Container
 from services.api.deps import Deps, Staff
 from services.api.errors import Rejected
+from services.api.paging import Cursor, Limit, page
 from services.returns import interview
 from services.returns.handlers import interview_stream
 from services.returns.schemas import (
@@ -141,22 +142,16 @@ async def list_return_interviews(
     status: Literal[
         "due", "overdue", "superseded", "completed", "refused", "all"
     ] = "due",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> ReturnInterviewPage:
-    query = (
-        select(return_interviews)
-        .where(return_interviews.c.opened_position > int(cursor or 0))
-        .order_by(return_interviews.c.opened_position)
-        .limit(limit + 1)
-    )
+    query = select(return_interviews)
     if status != "all":
         query = query.where(return_interviews.c.status == status)
-    async with deps.store.engine.connect() as conn:
-        rows = (await conn.execute(query)).mappings().all()
-    items = [ReturnInterviewSummary.model_validate(dict(r)) for r in rows[:limit]]
-    more = len(rows) > limit
+    rows, next_cursor = await page(
+        deps.store, query, return_interviews.c.opened_position, limit, cursor
+    )
     return ReturnInterviewPage(
-        items=items,
-        next_cursor=str(rows[limit - 1]["opened_position"]) if more else None,
+        items=[ReturnInterviewSummary.model_validate(dict(r)) for r in rows],
+        next_cursor=next_cursor,
     )

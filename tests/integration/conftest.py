@@ -1,5 +1,4 @@
-"""Fixtures of the integration tests of the returns service beside the API
-(test_returns.py has its own, the same)."""
+"""Fixtures of the integration tests of the returns service beside the API."""
 
 from __future__ import annotations
 
