@@ -42,6 +42,7 @@ from services.notifier.settings import NotifierSettings
 from services.outbound import outbound_client
 from services.records.children import ChildrenProjector
 from services.records.episodes import EpisodesProjector
+from services.records.frequency import FrequentlyMissing
 from services.reference_sources.server import (
     DEFAULT_DATA,
     create_reference_app,
@@ -53,6 +54,7 @@ from services.returns import bootstrap as returns
 from services.returns.settings import ReturnsSettings
 from services.triage import bootstrap as triage
 from services.triage.policy import Policy
+from services.triage.policy_file import load_policy
 from services.triage.settings import TriageSettings
 from services.triage.sources import SourceName
 from services.triage.sources.http import SourceSettings
@@ -124,6 +126,12 @@ def routers(settings: CoreSettings | None = None) -> list[APIRouter]:
         *returns.routers(),
         *reports.routers(report_settings),
     ]
+
+
+def frequently_missing(policy: Policy | None) -> FrequentlyMissing:
+    """Triage's figure for the children's histories: the policy file in use, or the
+    shipped one where this process does not read it (`lantern intake`)."""
+    return (policy or load_policy()).frequently_missing
 
 
 class StartupError(Exception):
@@ -238,6 +246,8 @@ async def serve(
                 links=links,
                 notify_callback_token=callback.get_secret_value() if callback else None,
                 webhook_hosts=settings.channels.webhook.allowed_hosts,
+                staff_sections=returns.staff_sections(),
+                frequently_missing=frequently_missing(policy),
             )
             app = create_app(container, routers(settings))
             if reference:  # read-only: faults are `lantern sources serve`'s alone

@@ -25,6 +25,8 @@ from services.api.ratelimit import RateLimiter
 from services.api.readiness import Check
 from services.processes import projectors, routers
 from services.records.children import ChildMatcher
+from services.returns import bootstrap as returns
+from services.triage.policy_file import load_policy
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
 
@@ -91,6 +93,8 @@ async def serve_api(
         links=AckLinks(LINK_SECRET, "http://lantern.test"),
         notify_callback_token=NOTIFY_CALLBACK_TOKEN,
         webhook_hosts=WEBHOOK_HOSTS,
+        staff_sections=returns.staff_sections(),
+        frequently_missing=load_policy().frequently_missing,
     )
     app = create_app(container, routers())
     port = free_port()

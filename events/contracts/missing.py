@@ -166,3 +166,18 @@ class EpisodeReclassified(Event):
     """The API client that reclassified it (``client:<name>``), as the actor."""
     role: Literal["police", "staff"]
     reclassified_at: datetime
+
+
+class ReturnTimeCorrected(Event):
+    """Council staff corrected, after the fact, when the child returned (the end of
+    the episode, SSDA903 MIS_END): who, and why. The return interview's deadlines
+    follow the corrected time."""
+
+    episode_id: UUID
+    previous: datetime
+    found_at: datetime
+    reason: str
+    by: str
+    """The API client that corrected it (``client:<name>``), as the actor."""
+    role: Literal["police", "staff"]
+    corrected_at: datetime

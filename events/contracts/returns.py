@@ -54,6 +54,18 @@ class ReturnInterviewOpened(Event):
     )
 
 
+class ReturnInterviewRescheduled(Event):
+    """The return time was corrected (``ReturnTimeCorrected``): the deadlines again,
+    from the corrected time, by the rule the interview opened with. An overdue
+    notice recorded before stands for the old deadline only."""
+
+    episode_id: UUID
+    returned_at: datetime
+    due_date: date
+    due_72h_at: datetime
+    overdue_at: datetime
+
+
 class ReturnInterviewSuperseded(Event):
     """The child went missing again before the interview was due: the next
     episode's interview covers this one."""

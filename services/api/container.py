@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 from events.envelope import utcnow
 from events.runtime import Worker
@@ -16,6 +18,12 @@ from services.api.ratelimit import RateLimiter
 from services.api.readiness import Check
 from services.api.settings import HttpSettings
 from services.records.children import ChildMatcher
+from services.records.frequency import FrequentlyMissing
+
+EpisodeSection = Callable[[SqlEventStore, UUID], Awaitable[dict[str, Any] | None]]
+"""A part of an episode another service keeps (the return interview), read by
+that service for the staff's view of the episode: intake shows it without
+importing it."""
 
 
 @dataclass
@@ -38,6 +46,10 @@ class Container:
     """Hosts a recipient's webhook may name whatever they are (the allow-list)."""
     now: Callable[[], datetime] = utcnow
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    staff_sections: Mapping[str, EpisodeSection] = field(default_factory=dict)
+    """By the key each has in the staff's ``GET /v1/episodes/{id}``."""
+    frequently_missing: FrequentlyMissing = field(default_factory=FrequentlyMissing)
+    """Triage's policy figure, for the children's histories."""
 
 
 def container_for(
@@ -49,6 +61,8 @@ def container_for(
     links: AckLinks | None = None,
     notify_callback_token: str | None = None,
     webhook_hosts: frozenset[str] = frozenset(),
+    staff_sections: Mapping[str, EpisodeSection] | None = None,
+    frequently_missing: FrequentlyMissing | None = None,
 ) -> Container:
     return Container(
         store=store,
@@ -63,4 +77,6 @@ def container_for(
         links=links,
         notify_callback_token=notify_callback_token,
         webhook_hosts=webhook_hosts,
+        staff_sections=staff_sections or {},
+        frequently_missing=frequently_missing or FrequentlyMissing(),
     )

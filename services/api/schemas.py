@@ -99,6 +99,8 @@ Date = Annotated[date, BeforeValidator(_iso_date)]
 """ISO 8601 text, ``YYYY-MM-DD``."""
 Flag = StrictBool
 """``true`` or ``false``; not "yes", 1 or "on"."""
+CHILD_ID = r"^[A-Za-z0-9_]{1,40}$"
+"""A child's id in the children's records (``/v1/children/{la_child_id}``)."""
 Natural = Annotated[int, Field(ge=0, le=BIGINT_MAX)]
 """A count, offset or position in a query, within what the database's integer holds:
 a larger one would overflow it in the query."""

@@ -16,8 +16,9 @@ from typing import Annotated
 from pydantic import StringConstraints, ValidationError
 
 from events.contracts.children import ChildRecorded
+from services.api.schemas import CHILD_ID
 from services.intake.care_periods import care_period_problems, parse_care_periods
-from services.intake.schemas import CHILD_ID, ChildRecordPut
+from services.intake.schemas import ChildRecordPut
 
 COLUMNS = (
     "la_child_id", "given_name", "family_name", "date_of_birth", "looked_after", "uasc",

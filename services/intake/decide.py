@@ -22,12 +22,14 @@ from events.contracts.missing import (
     MissingReported,
     PoliceRiskGradeChanged,
     ReportWithdrawn,
+    ReturnTimeCorrected,
     RiskGrade,
     grade_of,
 )
 from events.ids import derive_id
 from events.registry import Event
 from services.intake.schemas import (
+    EpisodeCorrection,
     EpisodeUpdate,
     FoundReport,
     MissingReportCreate,
@@ -48,6 +50,8 @@ class Episode:
     closing: ChildFound | ReportWithdrawn | None = None
     episode_type: EpisodeType | None = None
     """As reclassified since the report; None: as reported."""
+    found_at: datetime | None = None
+    """When the child returned, as last corrected; None while not found."""
 
     @property
     def current_type(self) -> EpisodeType:
@@ -80,7 +84,11 @@ def fold(events: Sequence[Event]) -> Episode | None:
         elif isinstance(event, EpisodeReclassified):
             episode = replace(episode, episode_type=event.episode_type)
         elif isinstance(event, ChildFound):
-            episode = replace(episode, status="found", closing=event)
+            episode = replace(
+                episode, status="found", closing=event, found_at=event.found_at
+            )
+        elif isinstance(event, ReturnTimeCorrected):
+            episode = replace(episode, found_at=event.found_at)
         elif isinstance(event, ReportWithdrawn):
             episode = replace(episode, status="withdrawn", closing=event)
     return episode
@@ -187,20 +195,27 @@ def update_episode(command: EpisodeUpdate, episode: Episode) -> Decision:
     return events
 
 
+Acting = Literal["police", "staff"]
+"""The role an episode's correction is recorded with."""
+
+
 def reclassify(
-    command: Reclassification,
-    episode: Episode,
-    *,
-    by: str,
-    role: Literal["police", "staff"],
-    now: datetime,
+    command: Reclassification, episode: Episode, *, by: str, role: Acting, now: datetime
 ) -> Decision:
     """Whereabouts known after all (away, SSDA903 A), or not (missing, M): who says
     so and why is recorded. The type it already has is a repeat."""
     if episode.status != "open":
         return Conflict(f"the episode is closed ({episode.status})")
+    return _reclassified(command, episode, by=by, role=role, now=now) or Repeat()
+
+
+def _reclassified(
+    command: Reclassification, episode: Episode, *, by: str, role: Acting, now: datetime
+) -> list[Event]:
+    """The one path to ``EpisodeReclassified``, open episode or closed: none when
+    the episode already has the type."""
     if command.episode_type is episode.current_type:
-        return Repeat()
+        return []
     return [
         EpisodeReclassified(
             episode_id=episode.report.episode_id,
@@ -212,6 +227,39 @@ def reclassify(
             reclassified_at=_utc(now),
         )
     ]
+
+
+def correct(
+    command: EpisodeCorrection, episode: Episode, *, by: str, now: datetime
+) -> Decision:
+    """Staff correct an episode after the fact, closed or not: each field that
+    differs is its own event; the same values again are a repeat. Checked first:
+    ``correction_problems`` (422s)."""
+    events: list[Event] = []
+    if command.episode_type is not None:
+        reclassification = Reclassification(
+            episode_type=command.episode_type, reason=command.reason
+        )
+        events += _reclassified(reclassification, episode, by=by, role="staff", now=now)
+    found_at = _utc(command.found_at) if command.found_at else None
+    if found_at is not None and found_at != episode.found_at:
+        if episode.found_at is None:
+            return Conflict(
+                f"the episode has no return to correct ({episode.status})",
+                ["found_at"],
+            )
+        events.append(
+            ReturnTimeCorrected(
+                episode_id=episode.report.episode_id,
+                previous=episode.found_at,
+                found_at=found_at,
+                reason=command.reason,
+                by=by,
+                role="staff",
+                corrected_at=_utc(now),
+            )
+        )
+    return events or Repeat()
 
 
 def record_found(command: FoundReport, episode: Episode) -> Decision:

@@ -1,5 +1,6 @@
 """The police-facing API, v1: thin routes over the pure decisions in decide.py. Council
-staff may reclassify an episode too (missing or away), as the police may."""
+staff may reclassify an episode too (missing or away), as the police may, read any
+episode with the parts only staff see, and correct an episode after the fact."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from fastapi import (
     Header,
     HTTPException,
     Path,
-    Query,
     Response,
 )
 from sqlalchemy import select
@@ -27,15 +27,17 @@ from events.store import ConcurrencyError
 from events.streams import Category, stream_name
 from services.api.auth import ApiClient, Role
 from services.api.container import Container
-from services.api.deps import Deps, Integrator, OnCall, Police
+from services.api.deps import Deps, Integrator, OnCall, Police, Staff
 from services.api.errors import Rejected
 from services.api.openapi import Conflict, Problems
+from services.api.paging import Cursor, Limit, page
+from services.api.schemas import CHILD_ID
 from services.intake import decide
 from services.intake.care_periods import care_period_problems
 from services.intake.schemas import (
-    CHILD_ID,
     ChildRecordPut,
     EpisodeAccepted,
+    EpisodeCorrection,
     EpisodePage,
     EpisodeRead,
     EpisodeSummary,
@@ -47,7 +49,12 @@ from services.intake.schemas import (
     TimelineEntry,
     Withdrawal,
 )
-from services.intake.validation import found_problems, report_problems, update_problems
+from services.intake.validation import (
+    correction_problems,
+    found_problems,
+    report_problems,
+    update_problems,
+)
 from services.records.authorities import la_codes
 from services.records.children import child_record
 from services.records.episodes import roles_alerted
@@ -278,6 +285,33 @@ async def reclassify(
     return await _command(deps, response, client, episode_id, decision, ids=())
 
 
+@router.patch(
+    "/episodes/{episode_id}",
+    status_code=202,
+    responses={**REPEAT, **CONFLICT, **NOT_FOUND},
+    summary="Correct an episode after the fact: its type, the return time (staff)",
+)
+async def correct_episode(
+    episode_id: EpisodeId,
+    body: EpisodeCorrection,
+    client: Staff,
+    deps: Deps,
+    response: Response,
+) -> EpisodeAccepted:
+    """Closed episodes too. Each change is its own event, with who made it and why;
+    the same values again record nothing (200). The return interview's deadlines
+    follow a corrected return time."""
+
+    def decision(episode: decide.Episode, _: set[uuid.UUID]) -> decide.Decision:
+        now = deps.now()
+        problems = correction_problems(body, episode.report.missing_since, now)
+        if problems:
+            raise Rejected(422, problems)
+        return decide.correct(body, episode, by=client.actor, now=now)
+
+    return await _command(deps, response, client, episode_id, decision, ids=())
+
+
 async def _command(
     deps: Container,
     response: Response,
@@ -301,12 +335,30 @@ async def _command(
             return accepted
 
 
-@router.get("/episodes/{episode_id}", responses=NOT_FOUND, summary="One episode")
+@router.get(
+    "/episodes/{episode_id}",
+    responses=NOT_FOUND,
+    # Every field is set below but the staff's sections, left unset for the police:
+    # so they get no such key at all, not even null.
+    response_model_exclude_unset=True,
+    summary="One episode: the police their force's, staff any, with its interview",
+)
 async def read_episode(
-    episode_id: EpisodeId, client: Police, deps: Deps
+    episode_id: EpisodeId, client: OnCall, deps: Deps
 ) -> EpisodeRead:
     envelopes, _ = await _load(deps, episode_id)
     episode = _visible(envelopes, client)
+    read = _episode_read(episode_id, episode, envelopes)
+    read.alerted_roles = await roles_alerted(deps.store, episode_id)
+    if client.role is Role.staff:
+        for key, section in deps.staff_sections.items():
+            setattr(read, key, await section(deps.store, episode_id))
+    return read
+
+
+def _episode_read(
+    episode_id: uuid.UUID, episode: decide.Episode, envelopes: Sequence[Envelope]
+) -> EpisodeRead:
     report = episode.report
     return EpisodeRead(
         episode_id=episode_id,
@@ -323,7 +375,7 @@ async def read_episode(
             for e in envelopes
         ],
         risk_assessment=_latest_assessment(envelopes),
-        alerted_roles=await roles_alerted(deps.store, episode_id),
+        found_at=episode.found_at,
     )
 
 
@@ -352,25 +404,18 @@ async def list_episodes(
     client: Police,
     deps: Deps,
     status: Literal["open", "found", "withdrawn"] | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> EpisodePage:
-    query = (
-        select(episodes)
-        .where(episodes.c.police_force == client.police_force)
-        .where(episodes.c.opened_position > int(cursor or 0))
-        .order_by(episodes.c.opened_position)
-        .limit(limit + 1)
-    )
+    query = select(episodes).where(episodes.c.police_force == client.police_force)
     if status:
         query = query.where(episodes.c.status == status)
-    async with deps.store.engine.connect() as conn:
-        rows = (await conn.execute(query)).mappings().all()
-    items = [EpisodeSummary.model_validate(dict(r)) for r in rows[:limit]]
-    more = len(rows) > limit
+    rows, next_cursor = await page(
+        deps.store, query, episodes.c.opened_position, limit, cursor
+    )
     return EpisodePage(
-        items=items,
-        next_cursor=str(rows[limit - 1]["opened_position"]) if more else None,
+        items=[EpisodeSummary.model_validate(dict(r)) for r in rows],
+        next_cursor=next_cursor,
     )
 
 

@@ -27,8 +27,6 @@ ForceCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,20}$")]
 Reference = Annotated[
     str, StringConstraints(min_length=1, max_length=50, pattern=r"^\S+$")
 ]
-CHILD_ID = r"^[A-Za-z0-9_]{1,40}$"
-"""A child's id in the children's records (``PUT /v1/children/{la_child_id}``)."""
 ReportedGrade = Literal[
     "no_apparent_risk", "very_low", "low", "medium", "high", "absent"
 ]  # fmt: skip
@@ -176,6 +174,26 @@ class Reclassification(Body):
     reason: LongText
 
 
+class EpisodeCorrection(Body):
+    """Council staff correct an episode after the fact: its type, the return time,
+    or both, and why. Each change is its own event."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "found_at": "2026-11-21T07:40:00Z",
+                    "reason": "The home's log shows she was back at 07:40",
+                }
+            ]
+        }
+    )
+
+    episode_type: EpisodeType | None = None
+    found_at: Moment | None = Field(None, description="When the child returned")
+    reason: LongText
+
+
 class EpisodeAccepted(BaseModel):
     episode_id: UUID
     status: str
@@ -217,6 +235,15 @@ class EpisodeRead(BaseModel):
     )
     alerted_roles: list[str] = Field(
         default_factory=list, description="Roles alerted (never contact details)"
+    )
+    found_at: datetime | None = Field(
+        None, description="When the child returned, as corrected; null until found"
+    )
+    return_interview: dict[str, Any] | None = Field(
+        None,
+        description="Council staff only (the police never get this key): the "
+        "return interview as `GET /v1/episodes/{episode_id}/return-interview` "
+        "answers it; null until the child returns",
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from services.intake.schemas import (
     ChildDetails,
+    EpisodeCorrection,
     EpisodeUpdate,
     FoundReport,
     MissingReportCreate,
@@ -72,7 +73,23 @@ def update_problems(
 def found_problems(
     found: FoundReport, missing_since: datetime, now: datetime
 ) -> list[Problem]:
-    problems = _future("found_at", found.found_at, now)
-    if found.found_at < missing_since:
+    return _return_problems(found.found_at, missing_since, now)
+
+
+def _return_problems(
+    found_at: datetime, missing_since: datetime, now: datetime
+) -> list[Problem]:
+    problems = _future("found_at", found_at, now)
+    if found_at < missing_since:
         problems.append(("found_at", "is before missing_since"))
     return problems
+
+
+def correction_problems(
+    correction: EpisodeCorrection, missing_since: datetime, now: datetime
+) -> list[Problem]:
+    if correction.episode_type is None and correction.found_at is None:
+        return [("episode_type", "give episode_type or found_at (or both)")]
+    if correction.found_at is None:
+        return []
+    return _return_problems(correction.found_at, missing_since, now)

@@ -16,7 +16,8 @@ from events.runtime import Worker, subscription_for
 from events.store import Projector
 from events.store.sql import SqlEventStore
 from events.subscriptions import Subscriber
-from services.returns import handlers, routes
+from services.api.container import EpisodeSection
+from services.returns import children, handlers, routes
 from services.returns.projector import ReturnInterviewsProjector
 from services.returns.scheduler import OverdueScheduler
 from services.returns.settings import ReturnsSettings
@@ -34,7 +35,12 @@ class ReturnsService:
 
 
 def routers() -> list[APIRouter]:
-    return [routes.router]
+    return [routes.router, children.router]
+
+
+def staff_sections() -> dict[str, EpisodeSection]:
+    """What the staff's ``GET /v1/episodes/{id}`` shows of this service's."""
+    return {"return_interview": routes.episode_interview}
 
 
 def projectors() -> list[Projector]:

@@ -23,6 +23,7 @@ from events.contracts.returns import (
     ReturnInterviewOpened,
     ReturnInterviewOverdue,
     ReturnInterviewRefused,
+    ReturnInterviewRescheduled,
     ReturnInterviewSuperseded,
     ReturnReasonsRecorded,
 )
@@ -54,6 +55,7 @@ def status_of(
 @dataclass(frozen=True)
 class Interview:
     opened: ReturnInterviewOpened
+    """As opened, with the deadlines of the latest reschedule."""
     version: int = 1
     superseded_by: UUID | None = None
     overdue: bool = False
@@ -92,6 +94,8 @@ def _applied(i: Interview, event: Event) -> Interview:
         return replace(i, superseded_by=event.by_episode_id)
     if isinstance(event, ReturnInterviewOverdue):
         return replace(i, overdue=True)
+    if isinstance(event, ReturnInterviewRescheduled):
+        return replace(i, opened=rescheduled(i.opened, event), overdue=False)
     if isinstance(event, ReturnInterviewOffered):
         return replace(i, offered_at=event.offered_at, offered_by=event.offered_by)
     if isinstance(event, ReturnInterviewAccepted):
@@ -105,6 +109,28 @@ def _applied(i: Interview, event: Event) -> Interview:
     if isinstance(event, ReturnInterviewNotesRecorded):
         return replace(i, notes=event.notes)
     return i
+
+
+def is_late(i: Interview) -> bool:
+    """Completed after the enforced deadline (as rescheduled): allowed, and counted
+    late (source document §5.2)."""
+    return i.completed_at is not None and i.completed_at >= i.opened.overdue_at
+
+
+def rescheduled(
+    opened: ReturnInterviewOpened, event: ReturnInterviewRescheduled
+) -> ReturnInterviewOpened:
+    """The deadlines move with a corrected return; an overdue notice recorded for
+    the old one no longer stands (the scheduler records one again if the new one
+    has passed too)."""
+    return opened.model_copy(
+        update={
+            "returned_at": event.returned_at,
+            "due_date": event.due_date,
+            "due_72h_at": event.due_72h_at,
+            "overdue_at": event.overdue_at,
+        }
+    )
 
 
 @dataclass(frozen=True)

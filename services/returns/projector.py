@@ -17,6 +17,7 @@ from events.contracts.returns import (
     ReturnInterviewOpened,
     ReturnInterviewOverdue,
     ReturnInterviewRefused,
+    ReturnInterviewRescheduled,
     ReturnInterviewSuperseded,
 )
 from events.envelope import Envelope
@@ -25,6 +26,7 @@ from services.returns.interview import status_of
 from services.returns.tables import return_interviews
 
 _STATE = ("superseded_by", "accepted", "overdue", "completed_at")
+_DEADLINES = ("returned_at", "due_date", "due_72h_at", "overdue_at")
 TYPES = {
     cls.type_name
     for cls in (
@@ -34,6 +36,7 @@ TYPES = {
         ReturnInterviewRefused,
         ReturnInterviewCompleted,
         ReturnInterviewOverdue,
+        ReturnInterviewRescheduled,
     )
 }
 
@@ -59,7 +62,7 @@ class ReturnInterviewsProjector:
                 continue
             row = new.get(_episode_id(envelope)) or stored.get(_episode_id(envelope))
             if row is not None:
-                row.update(_values(envelope), updated_at=envelope.recorded_at)
+                row.update(_values(envelope, row), updated_at=envelope.recorded_at)
                 row["status"] = status_of(**{c: row[c] for c in _STATE})
                 row["changed"] = True
         if new:
@@ -77,7 +80,7 @@ def _without(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != "changed"}
 
 
-_KEPT = (*_STATE, "late", "status", "updated_at")
+_KEPT = (*_STATE, *_DEADLINES, "late", "status", "updated_at")
 UPDATE = (
     update(return_interviews)
     .where(return_interviews.c.episode_id == bindparam("v_episode_id"))
@@ -133,8 +136,15 @@ def _opened(envelope: Envelope, child_key: str | None) -> dict[str, Any]:
     }
 
 
-def _values(envelope: Envelope) -> dict[str, Any]:
+def _values(envelope: Envelope, row: dict[str, Any]) -> dict[str, Any]:
     event = envelope.event
+    if isinstance(event, ReturnInterviewRescheduled):
+        completed_at = row["completed_at"]
+        return {
+            **{c: getattr(event, c) for c in _DEADLINES},
+            "overdue": False,
+            "late": completed_at is not None and completed_at >= event.overdue_at,
+        }
     if isinstance(event, ReturnInterviewSuperseded):
         return {"superseded_by": event.by_episode_id}
     if isinstance(event, ReturnInterviewAccepted):

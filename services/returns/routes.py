@@ -4,16 +4,18 @@ interviews by status. Thin: the rules are in interview.py."""
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import select
 
 from events.envelope import NewEvent
 from events.store import ConcurrencyError
+from events.store.sql import SqlEventStore
 from services.api.container import Container
 from services.api.deps import Deps, Staff
 from services.api.errors import Rejected
+from services.api.paging import Cursor, Limit, page
 from services.returns import interview
 from services.returns.handlers import interview_stream
 from services.returns.schemas import (
@@ -48,12 +50,24 @@ def read_model(i: interview.Interview, recorded: list[str]) -> ReturnInterviewRe
         offered_by=i.offered_by,
         accepted=i.accepted,
         completed_at=i.completed_at,
-        late=i.completed_at is not None and i.completed_at >= o.overdue_at,
+        late=interview.is_late(i),
         reasons=list(i.reasons),
         concerns=list(i.concerns),
         notes=i.notes,
         recorded=recorded,
     )
+
+
+async def episode_interview(
+    store: SqlEventStore, episode_id: uuid.UUID
+) -> dict[str, Any] | None:
+    """The interview in the staff's view of an episode (services/api/container.py
+    ``staff_sections``); None before the return."""
+    envelopes = await store.read_stream(interview_stream(episode_id))
+    current = interview.fold([e.event for e in envelopes])
+    if current is None:
+        return None
+    return read_model(current, []).model_dump(mode="json", exclude={"recorded"})
 
 
 async def _load(
@@ -128,22 +142,16 @@ async def list_return_interviews(
     status: Literal[
         "due", "overdue", "superseded", "completed", "refused", "all"
     ] = "due",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^\d{1,18}$")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> ReturnInterviewPage:
-    query = (
-        select(return_interviews)
-        .where(return_interviews.c.opened_position > int(cursor or 0))
-        .order_by(return_interviews.c.opened_position)
-        .limit(limit + 1)
-    )
+    query = select(return_interviews)
     if status != "all":
         query = query.where(return_interviews.c.status == status)
-    async with deps.store.engine.connect() as conn:
-        rows = (await conn.execute(query)).mappings().all()
-    items = [ReturnInterviewSummary.model_validate(dict(r)) for r in rows[:limit]]
-    more = len(rows) > limit
+    rows, next_cursor = await page(
+        deps.store, query, return_interviews.c.opened_position, limit, cursor
+    )
     return ReturnInterviewPage(
-        items=items,
-        next_cursor=str(rows[limit - 1]["opened_position"]) if more else None,
+        items=[ReturnInterviewSummary.model_validate(dict(r)) for r in rows],
+        next_cursor=next_cursor,
     )

@@ -78,7 +78,8 @@ class OverdueScheduler(Poller):
             )
         new = NewEvent(
             event=event,
-            event_id=derive_id(NAME, event.type_name, episode_id),
+            # The deadline in the id: a rescheduled interview may fall overdue again.
+            event_id=derive_id(NAME, event.type_name, episode_id, opened.overdue_at),
             actor=NAME,
         )
         try:

@@ -1,4 +1,5 @@
-"""Request and response bodies of the return interview routes (staff)."""
+"""Request and response bodies of the returns service's routes (staff): return
+interviews, Missing Family Group Conferences and a child's history."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from events.contracts.missing import EpisodeType, RiskGrade
 from events.contracts.returns import Concern, Deadline, OfferedBy
 from services.api.schemas import Body
+from services.api.schemas import Date as DateText
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Status = Literal["due", "overdue", "superseded", "completed", "refused"]
@@ -92,3 +95,78 @@ class ReturnInterviewPage(BaseModel):
     next_cursor: str | None = Field(
         None, description="Pass as ?cursor= for the next page"
     )
+
+
+class FamilyGroupConferenceCreate(Body):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"held_on": "2026-11-02"}]}
+    )
+
+    held_on: DateText = Field(description="The day it was held; not in the future")
+
+
+class FamilyGroupConferenceAccepted(BaseModel):
+    la_child_id: str
+    held_on: date
+    recorded: list[str] = Field(description="Event types appended; [] for a repeat")
+
+
+class HistoryInterview(BaseModel):
+    """The return interview's status and outcome (notes are on the interview)."""
+
+    status: Status
+    due_date: date
+    offered: bool
+    accepted: bool | None
+    completed_at: datetime | None
+    late: bool = Field(description="Completed after the enforced deadline")
+    reasons: list[str]
+    concerns: list[Concern]
+
+
+class HistoryEpisode(BaseModel):
+    episode_id: UUID
+    police_force: str
+    police_reference: str
+    status: Literal["open", "found", "withdrawn"]
+    episode_type: EpisodeType = Field(description="As reclassified")
+    missing_since: datetime
+    found_at: datetime | None = Field(description="The return, as corrected")
+    duration_hours: float | None = Field(
+        description="From missing_since to the return, to 0.1 h; null while open"
+    )
+    police_risk_grade: RiskGrade
+    risk_level: RiskGrade | None = Field(
+        description="Lantern's latest assessment; null before triage ran"
+    )
+    return_interview: HistoryInterview | None = Field(
+        description="null before the return"
+    )
+
+
+class ConferenceRead(BaseModel):
+    held_on: date
+    before_from: date = Field(description="The window before: from this day ...")
+    after_until: date = Field(description="... the window after: until this day")
+    episodes_before: int
+    episodes_after: int
+    before: list[UUID] = Field(description="Episodes in the 3 months before")
+    after: list[UUID] = Field(
+        description="Episodes in the 3 months after, from the day"
+    )
+
+
+class FrequentlyMissingRead(BaseModel):
+    now: bool = Field(description="Frequently missing as of now")
+    missing_episodes: int = Field(description="Missing (not away) in the window")
+    threshold: int = Field(description="This many or more in the window")
+    days: int = Field(description="The window: the last this many days")
+
+
+class ChildHistory(BaseModel):
+    la_child_id: str
+    episodes: list[HistoryEpisode] = Field(
+        description="Oldest first; reports withdrawn as made in error left out"
+    )
+    family_group_conferences: list[ConferenceRead]
+    frequently_missing: FrequentlyMissingRead

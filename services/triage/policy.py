@@ -27,6 +27,7 @@ from events.contracts.missing import (
     WithdrawalReason,
 )
 from events.contracts.triage import Factor
+from services.records.frequency import FrequentlyMissing
 from services.triage.sources import (
     CmeFacts,
     CseFacts,
@@ -98,6 +99,12 @@ class Policy(_Strict):
         if any(h <= 0 for h in self.missing_hours):
             raise ValueError("missing_hours: hours must be positive")
         return self
+
+    @property
+    def frequently_missing(self) -> FrequentlyMissing:
+        return FrequentlyMissing(
+            self.frequently_missing_episodes, self.frequently_missing_days
+        )
 
     def review_hours(self, episode_type: EpisodeType) -> list[int]:
         """When time alone can change the level: triage assesses again then. Only a
@@ -286,7 +293,7 @@ def _history_factors(s: Situation, policy: Policy) -> list[Factor]:
     recent = missing.get(days, 0) + int(s.episode_type is EpisodeType.missing)
     # "Frequently missing": 3 or more in 90 days by default, a local convention
     # (DOMAIN.md 5.4, 10) - so both numbers are in the policy file.
-    if recent >= policy.frequently_missing_episodes:
+    if policy.frequently_missing.applies(recent):
         return [
             _factor(
                 code="frequently_missing",

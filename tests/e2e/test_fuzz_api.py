@@ -31,7 +31,7 @@ ROLES = {
     # The live feed never ends: nothing to check a whole answer against.
     "staff": [
         "--include-path-regex",
-        "^/v1/alerts",
+        "^/v1/(alerts|episodes/[^/]+$|children/[^/]+/(history|family-group-conf))",
         "--exclude-path",
         "/v1/alerts/stream",
     ],

@@ -69,8 +69,12 @@ MATRIX = [
          body=a_report_body("KNT-NEW")),
     Case("GET /v1/episodes", (401, sees("kent"), sees("met"), 403, 403, 403),
          watch=("kent", "met")),
-    Case("GET /v1/episodes/{episode_id}", (401, 200, 404, 403, 403, 403),
+    Case("GET /v1/episodes/{episode_id}", (401, 200, 404, 200, 403, 403),
          path="/v1/episodes/{kent}"),
+    # corrections after the fact are the council's
+    Case("PATCH /v1/episodes/{episode_id}", (401, 403, 403, 202, 403, 403),
+         path="/v1/episodes/{kent}",
+         body={"episode_type": "away", "reason": "The carer knew where she was"}),
     Case("POST /v1/episodes/{episode_id}/updates", (401, 202, 404, 403, 403, 403),
          path="/v1/episodes/{kent}/updates", body=UPDATE),
     Case("POST /v1/episodes/{episode_id}/found", (401, 202, 404, 403, 403, 403),
@@ -84,6 +88,13 @@ MATRIX = [
          body={"episode_type": "away", "reason": "Carer knows where she is"}),
     Case("PUT /v1/children/{la_child_id}", (401, 403, 403, 403, 200, 403),
          path="/v1/children/C9", body=CHILD),
+    # conferences and histories: staff alone
+    Case("POST /v1/children/{la_child_id}/family-group-conferences",
+         (401, 403, 403, 201, 403, 403),
+         path="/v1/children/{child}/family-group-conferences",
+         body={"held_on": "2026-01-15"}),
+    Case("GET /v1/children/{la_child_id}/history", (401, 403, 403, 200, 403, 403),
+         path="/v1/children/{child}/history"),
     Case("GET /v1/recipients", (401, 403, 403, 403, sees("matrix-duty"), 403),
          watch=("matrix-duty",)),
     Case("PUT /v1/recipients/{recipient_id}", (401, 403, 403, 403, 201, 403),
@@ -171,7 +182,8 @@ async def test_who_may(api: Api, case: Case):
 
 
 async def build_world(api: Api) -> dict[str, str]:
-    """Two forces' episodes, three alerts on them, a recipient: their ids by name."""
+    """Two forces' episodes, three alerts on them, a recipient, a child: their ids
+    by name."""
     world = {
         "kent": await report(api, "kent", a_report_body("KNT-M1")),
         "met": await report(api, "met", a_report_body("MET-M1", police_force="MET")),
@@ -187,6 +199,9 @@ async def build_world(api: Api) -> dict[str, str]:
     )
     assert put.status_code == 201, put.text
     world["matrix-duty"] = "matrix-duty"
+    child = await api.http.put("/v1/children/C1", json=CHILD, headers=api.auth("cms"))
+    assert child.status_code == 200, child.text
+    world["child"] = "C1"
     return world
 
 

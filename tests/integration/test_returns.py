@@ -4,8 +4,6 @@ before it is due (rule 14), recorded by staff, listed, and recorded overdue."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -14,11 +12,9 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
-from events.subscriptions import RetryPolicy
-from events.subscriptions.store import StoreSubscription
 from services.returns.bootstrap import ReturnsService, bootstrap
 from services.returns.settings import ReturnsSettings
-from tests.api import Api, a_report_body, serve_api
+from tests.api import Api, a_report_body
 from tests.waiting import eventually
 
 LONDON = ZoneInfo("Europe/London")
@@ -101,27 +97,6 @@ class Rig:
         return [
             e.type for e in await self.api.store.read_stream(f"interview-{episode_id}")
         ]
-
-
-@pytest.fixture
-async def rig(database_url: str) -> AsyncIterator[Rig]:
-    async with serve_api(database_url) as api:
-        clock = Clock()
-        service = bootstrap(
-            ReturnsSettings(),
-            api.store,
-            now=clock,
-            subscription=lambda s: StoreSubscription(
-                api.store, s, retry=RetryPolicy(attempts=2)
-            ),
-        )
-        stop = asyncio.Event()
-        task = asyncio.create_task(service.subscription.run(stop))
-        try:
-            yield Rig(api, service, clock)
-        finally:
-            stop.set()
-            await task
 
 
 async def test_the_return_opens_an_interview_with_both_deadlines(rig: Rig):
