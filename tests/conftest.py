@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+import structlog
 
 from events.store.engine import create_engine
 from events.store.migrate import upgrade
@@ -113,3 +114,12 @@ def topic_prefix(kafka_servers: str) -> Iterator[str]:
     prefix = f"t{uuid.uuid4().hex[:10]}."
     yield prefix
     asyncio.run(delete_topics(kafka_servers, prefix))
+
+
+@pytest.fixture(autouse=True)
+def _logging_left_as_found() -> Iterator[None]:
+    """A command run in-process configures structlog to cache each logger on its
+    first use (events/logs.py); a logger first used after that would escape the
+    next test's ``capture_logs``. Each test leaves the defaults behind."""
+    yield
+    structlog.reset_defaults()
