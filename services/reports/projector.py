@@ -137,6 +137,7 @@ def _reported(event: Any) -> dict[str, Any]:
         "rhi_offered": False,
         "rhi_accepted": None,
         "rhi_completed_at": None,
+        "rhi_completed_date": None,
         "reasons": [],
     }
 
@@ -147,6 +148,14 @@ def _found(event: Any) -> dict[str, Any]:
     return {
         "ended_at": found.found_at,
         "rhi_due_date": working_day_after(day, RHI_WORKING_DAYS),
+    }
+
+
+def _completed(event: Any) -> dict[str, Any]:
+    completed = cast(ReturnInterviewCompleted, event)
+    return {
+        "rhi_completed_at": completed.completed_at,
+        "rhi_completed_date": completed.completed_at.astimezone(LONDON).date(),
     }
 
 
@@ -185,8 +194,6 @@ _HANDLERS = {
     ReturnInterviewOffered.type_name: _changing(lambda e: {"rhi_offered": True}),
     ReturnInterviewAccepted.type_name: _changing(lambda e: {"rhi_accepted": True}),
     ReturnInterviewRefused.type_name: _changing(lambda e: {"rhi_accepted": False}),
-    ReturnInterviewCompleted.type_name: _changing(
-        lambda e: {"rhi_completed_at": e.completed_at}
-    ),
+    ReturnInterviewCompleted.type_name: _changing(_completed),
     ReturnReasonsRecorded.type_name: _changing(lambda e: {"reasons": list(e.reasons)}),
 }
