@@ -150,6 +150,9 @@ async def measure(url: str, profile: Path | None) -> dict[str, Any]:
     settings = ReportsSettings.model_construct()
     store = SqlEventStore(create_engine(url))
     try:
+        raw = await raw_rate(url)
+        rebuilt = await rebuild_rate(store)
+        raw_after = await raw_rate(url)
         report = await panel_report(store, settings, PERIOD)
         json_s = await medians(lambda: panel_report(store, settings, PERIOD), RUNS)
         if profile is not None:
@@ -163,9 +166,6 @@ async def measure(url: str, profile: Path | None) -> dict[str, Any]:
         )
         rows = len(await missing_table_rows(store, settings, year=YEAR))
         command_s = [await asyncio.to_thread(export_command, url) for _ in range(3)]
-        raw = await raw_rate(url)
-        rebuilt = await rebuild_rate(store)
-        raw_after = await raw_rate(url)
     finally:
         await store.close()
     return {

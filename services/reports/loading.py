@@ -118,7 +118,7 @@ def _in_care_on_start() -> ColumnElement[bool]:
     )
 
 
-def _incidents(council: str, period: Period) -> Any:
+def _incidents(council: str, period: Period) -> Select[Any]:
     """The period's incidents, one row each, with what is counted of them."""
     eligible = and_(
         episodes.ended_at.is_not(None),
@@ -154,7 +154,6 @@ def _incidents(council: str, period: Period) -> Any:
             episodes.start_date < period.end,
             _in_care_on_start(),
         )
-        .subquery("incidents")
     )
 
 
@@ -162,9 +161,11 @@ def _counted(condition: Any) -> Any:
     return func.count().filter(condition)
 
 
-def _per_group(incidents: Any) -> Select[Any]:
-    """Per child first (its incidents, and of them those counted), then per group."""
-    i = incidents.c
+def _per_group(incidents: Select[Any]) -> Select[Any]:
+    """Per child first (its incidents, and of them those counted), then per group.
+    The incidents are materialized: the re-missing test is then run once per
+    incident, not once for each count that reads it."""
+    i = incidents.cte("incidents").prefix_with("MATERIALIZED").c
     eligible = i.eligible
     per_child = (
         select(
@@ -201,15 +202,15 @@ def _per_group(incidents: Any) -> Select[Any]:
     ).group_by(c.uasc)
 
 
-def _per_month(incidents: Any) -> Select[Any]:
-    i = incidents.c
+def _per_month(incidents: Select[Any]) -> Select[Any]:
+    i = incidents.subquery("incidents").c
     year, month = extract("year", i.start_date), extract("month", i.start_date)
     children_missing = func.count(i.la_child_id.distinct())
     return select(year, month, i.uasc, children_missing).group_by(year, month, i.uasc)
 
 
-def _reasons_given(incidents: Any) -> Select[Any]:
-    i = incidents.c
+def _reasons_given(incidents: Select[Any]) -> Select[Any]:
+    i = incidents.subquery("incidents").c
     given: Any = cast(i.reasons, String)
     return select(given, func.count()).where(i.uasc.is_(False)).group_by(given)
 
