@@ -14,6 +14,7 @@ due date, that day included (DOMAIN.md §9 rules 13-14).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date
 from typing import Any
@@ -48,10 +49,16 @@ later = report_episodes.alias("later").c
 
 
 async def load_panel_data(reads: Reads, *, council: str, period: Period) -> PanelData:
-    conferences = await _conferences(reads, council, period)
+    """The queries run side by side: on PostgreSQL each on a connection of its own
+    (on SQLite they run one after another on the loop's thread, as all reads do)."""
+    current, previous, conferences = await asyncio.gather(
+        _period_counts(reads, council, period),
+        _period_counts(reads, council, period.previous),
+        _conferences(reads, council, period),
+    )
     return PanelData(
-        current=await _period_counts(reads, council, period),
-        previous=await _period_counts(reads, council, period.previous),
+        current=current,
+        previous=previous,
         conferences=conferences,
         conference_incidents=await _conference_incidents(
             reads, council, period, {c.child_id for c in conferences}
@@ -60,31 +67,29 @@ async def load_panel_data(reads: Reads, *, council: str, period: Period) -> Pane
 
 
 async def _period_counts(reads: Reads, council: str, period: Period) -> PeriodCounts:
-    groups: dict[bool, dict[str, Any]] = {False: {}, True: {}}
-    for uasc, count in await reads.select(_looked_after(council, period)):
+    incidents = _incidents(council, period)
+    looked_after, per_group, per_month, reasons = await asyncio.gather(
+        reads.select(_looked_after(council, period)),
+        reads.select(_per_group(incidents)),
+        reads.select(_per_month(incidents)),
+        reads.select(_reasons_given(incidents)),
+    )
+    groups: dict[bool, dict[str, int]] = {False: {}, True: {}}
+    for uasc, count in looked_after:
         groups[bool(uasc)]["looked_after_children"] = count
-    for row in await reads.select(_per_group(_incidents(council, period))):
+    for row in per_group:
         counts = row._asdict()
         uasc = bool(counts.pop("uasc"))
         # int(): PostgreSQL's sums are numeric
         groups[uasc].update((name, int(n)) for name, n in counts.items())
-    monthly = {
-        (f"{int(year):04d}-{int(month):02d}", bool(uasc)): count
-        for year, month, uasc, count in await reads.select(
-            _per_month(_incidents(council, period))
-        )
-    }
-    reasons = [
-        (tuple(json.loads(given)), count)
-        for given, count in await reads.select(
-            _reasons_given(_incidents(council, period))
-        )
-    ]
     return PeriodCounts(
         citizen=GroupCounts(**groups[False]),
         uasc=GroupCounts(**groups[True]),
-        monthly=monthly,
-        reasons=reasons,
+        monthly={
+            (f"{int(year):04d}-{int(month):02d}", bool(uasc)): count
+            for year, month, uasc, count in per_month
+        },
+        reasons=[(tuple(json.loads(given)), count) for given, count in reasons],
     )
 
 
