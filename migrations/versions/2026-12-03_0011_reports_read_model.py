@@ -53,6 +53,7 @@ def upgrade() -> None:
         sa.Column("rhi_offered", sa.Boolean(), nullable=False),
         sa.Column("rhi_accepted", sa.Boolean(), nullable=True),
         sa.Column("rhi_completed_at", when(), nullable=True),
+        sa.Column("rhi_completed_date", sa.Date(), nullable=True),
         sa.Column("reasons", sa.JSON(), nullable=False),
     )
     op.create_index(

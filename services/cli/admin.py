@@ -20,8 +20,7 @@ from events.settings import CoreSettings
 from events.store import migrate
 from events.streams import Category, stream_name
 from services.api.auth import ClientError, ClientRegistry, Role
-from services.cli.settings import read_policy, read_settings
-from services.processes import projectors
+from services.cli.settings import projectors, read_policy, read_settings
 from services.triage.explain import explain
 from services.triage.settings import TriageSettings
 

@@ -14,9 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from events.envelope import utcnow
 from events.runtime import open_store
-from services.cli.settings import read_settings
+from services.cli.settings import projectors, read_settings
 from services.history.importer import Imported, import_folder
-from services.processes import projectors
 from services.returns.settings import ReturnsSettings
 
 history_app = typer.Typer(

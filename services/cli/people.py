@@ -13,7 +13,7 @@ from events.envelope import NewEvent, utcnow
 from events.runtime import open_store
 from events.settings import CoreSettings
 from events.streams import Category, stream_name
-from services.cli.settings import read_settings
+from services.cli.settings import projectors, read_settings
 from services.intake.children_csv import parse_children
 from services.notifier.recipients.csv import parse_recipients
 from services.notifier.recipients.projector import (
@@ -23,7 +23,6 @@ from services.notifier.recipients.projector import (
     remove,
 )
 from services.notifier.settings import NotifierSettings
-from services.processes import projectors
 from services.records.authorities import la_codes
 
 children_app = typer.Typer(help="The children's records.", no_args_is_help=True)

@@ -1,5 +1,6 @@
 """The commands that run Lantern's processes; each reads its settings and hands them
-to services/processes.py, which composes the process."""
+to services/processes.py, which composes the process. Each imports it when it runs:
+composing every service costs seconds that every other command would pay too."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import typer
 from events.runtime import run_loop
 from events.settings import CoreSettings
 from events.store import migrate
-from services import processes
 from services.cli.settings import listen, read_policy, read_settings, required
 from services.notifier.settings import NotifierSettings
 from services.returns.settings import ReturnsSettings
@@ -28,6 +28,8 @@ def run(host: Host = None, port: Port = None) -> None:
     relay when Kafka is configured). With no settings: SQLite file ./lantern.db, no
     Kafka, and the reference source servers (docs/sources.md) standing in for the
     council's."""
+    from services import processes
+
     settings, reference = processes.embedded_sources(
         read_settings(processes.RunSettings, host=host, port=port)
     )
@@ -39,6 +41,8 @@ def run(host: Host = None, port: Port = None) -> None:
 
 def intake(host: Host = None, port: Port = None) -> None:
     """Run the HTTP API alone: police reports, directories, alerts and their acks."""
+    from services import processes
+
     settings = read_settings(processes.ApiSettings, host=host, port=port)
     sock = listen(settings.host, settings.port)
     start(processes.serve(settings, None, sock, embedded=False))
@@ -47,6 +51,8 @@ def intake(host: Host = None, port: Port = None) -> None:
 def triage() -> None:
     """Run triage alone: risk assessments and reviews (Kafka consumer group `triage`
     when configured)."""
+    from services import processes
+
     settings = read_settings(TriageSettings)
     start(processes.work(settings, ["triage"], read_policy(settings)))
 
@@ -54,17 +60,23 @@ def triage() -> None:
 def notifier() -> None:
     """Run the notifier alone: alerts, their delivery and escalation (Kafka consumer
     group `notifier` when configured)."""
+    from services import processes
+
     start(processes.work(read_settings(NotifierSettings), ["notifier"], None))
 
 
 def returns() -> None:
     """Run the returns service alone: return interviews opened, superseded and
     recorded overdue (Kafka consumer group `returns` when configured)."""
+    from services import processes
+
     run_loop(processes.work(read_settings(ReturnsSettings), ["returns"], None))
 
 
 def relay() -> None:
     """Publish committed events to Kafka; needs LANTERN_KAFKA_BOOTSTRAP_SERVERS."""
+    from services import processes
+
     settings = read_settings(CoreSettings)
     if not settings.kafka_bootstrap_servers:
         raise required("LANTERN_KAFKA_BOOTSTRAP_SERVERS")
@@ -73,6 +85,8 @@ def relay() -> None:
 
 def start(process: Coroutine[Any, Any, None]) -> None:
     """Run a process; one that cannot start says why, with exit status 1."""
+    from services import processes
+
     try:
         run_loop(process)
     except processes.StartupError as exc:

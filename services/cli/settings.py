@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from events.logs import configure_logging
 from events.settings import CoreSettings
-from services.processes import CannotListenError, listening_socket
+from events.store import Projector
 from services.triage.policy import Policy
 from services.triage.policy_file import PolicyFileError, load_policy
 from services.triage.settings import TriageSettings
@@ -56,6 +56,8 @@ def listen(
     host: str, port: int, *, option: str = "--port (LANTERN_PORT)"
 ) -> socket.socket:
     """The command's port, taken before anything starts; one already taken stops it."""
+    from services.processes import CannotListenError, listening_socket
+
     try:
         return listening_socket(host, port)
     except CannotListenError as exc:
@@ -63,3 +65,12 @@ def listen(
             f"{exc}; is it running already? Choose another with {option}", err=True
         )
         raise typer.Exit(2) from None
+
+
+def projectors() -> list[Projector]:
+    """Every read model, for a command that appends. Imported here, when called:
+    services/processes.py composes every service, which took ~2 s of any command's
+    start (bench/report.py), reading ones included."""
+    from services.processes import projectors as every
+
+    return every()

@@ -13,7 +13,6 @@ from events.settings import CoreSettings
 from services.cli.settings import listen, read_settings, required
 from services.notifier.channels.settings import ChannelsSettings
 from services.notifier.receiver import create_receiver_app
-from services.processes import serve_app
 from services.reference_sources.server import (
     DEFAULT_DATA,
     Fault,
@@ -71,6 +70,8 @@ def sources_serve(
         f"serving the reference sources on http://{host}:{port}/"
         "{youth_justice,cme,cse}"
     )
+    from services.processes import serve_app
+
     run_loop(serve_app(app, sock))
 
 
@@ -90,6 +91,8 @@ def webhooks_receive(
         f"receiving webhooks on http://{host}:{port}/ (any path), checking their "
         "signatures with LANTERN_CHANNELS__WEBHOOK__SECRET; the alerts follow"
     )
+    from services.processes import serve_app
+
     run_loop(serve_app(app, sock))
 
 

@@ -1,6 +1,8 @@
 """The Corporate Parenting Panel's figures (issue #19; the source document's §4-§8),
-as one pure function over plain data: the council's looked-after children, their
-episodes with each one's return interview, and their family group conferences.
+as one pure function over what the read model counts (loading.py): each group's
+children, incidents and return interviews in the period and the one before, the
+children missing each month, the reasons given, and the family group conferences.
+The arithmetic is here: the groups added, percentages and rates, nulls, changes.
 
 Days, months and "in time" are London's (events/calendar.py). A percentage or a rate
 with nothing to divide by is None. Rounding is half up, as a reader expects.
@@ -10,12 +12,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from services.reports.model import Child, Comparator, Episode, PanelData
-from services.reports.periods import FGC_MONTHS, Period, add_months, london_day
+from services.reports.model import Comparator, GroupCounts, PanelData, PeriodCounts
+from services.reports.periods import FGC_MONTHS, Period, add_months
 
 TOP_REASONS = 12
 
@@ -57,15 +60,14 @@ def panel(
 ) -> dict[str, Any]:
     """The report of ``period``: its figures, each group's, the previous period's
     and the change, the conferences, and the council's benchmarks beside its own."""
-    book = _Book(data)
-    current = book.figures(period)
-    previous = book.figures(period.previous)
+    current = _figures(data.current, period)
+    previous = _figures(data.previous, period.previous)
     return {
         "period": _period(period),
         **current,
         "previous": {"period": _period(period.previous), **previous},
         "change": _change(current, previous),
-        "family_group_conferences": book.conferences(period),
+        "family_group_conferences": _conferences(data, period),
         "comparators": {
             c.figure: {"value": current[c.figure], "benchmarks": dict(c.benchmarks)}
             for c in comparators
@@ -77,156 +79,84 @@ def _period(period: Period) -> dict[str, str]:
     return {"from": period.start.isoformat(), "to": period.end.isoformat()}
 
 
-class _Book:
-    """The data indexed once: children by id, each child's episodes."""
-
-    def __init__(self, data: PanelData) -> None:
-        self.children = {c.child_id: c for c in data.children}
-        self.by_child: dict[str, list[Episode]] = {}
-        for episode in sorted(data.episodes, key=lambda e: e.started_at):
-            if episode.child_id in self.children:
-                self.by_child.setdefault(episode.child_id, []).append(episode)
-        self.conferences_held = data.conferences
-        self.in_care = {
-            e.episode_id
-            for child_id, episodes in self.by_child.items()
-            for e in episodes
-            if any(p.holds(e.start_day) for p in self.children[child_id].care_periods)
-        }
-
-    def incident(self, episode: Episode) -> bool:
-        """An episode of a child in care when it started (SSDA903 rules 578/581)."""
-        return episode.episode_id in self.in_care
-
-    def looked_after(self, period: Period) -> list[Child]:
-        return [
-            c
-            for c in self.children.values()
-            if any(p.overlaps(period.start, period.end) for p in c.care_periods)
-        ]
-
-    def incidents(self, children: Iterable[Child], period: Period) -> list[Episode]:
-        return [
-            e
-            for c in children
-            for e in self.by_child.get(c.child_id, ())
-            if e.start_day in period and self.incident(e)
-        ]
-
-    def figures(self, period: Period) -> dict[str, Any]:
-        children = self.looked_after(period)
-        incidents = self.incidents(children, period)
-        citizen = [c for c in children if not c.uasc]
-        uasc = [c for c in children if c.uasc]
-        of_citizen = [e for e in incidents if not self.children[e.child_id].uasc]
-        of_uasc = [e for e in incidents if self.children[e.child_id].uasc]
-        return {
-            **self.group(children, incidents),
-            "monthly": self.monthly(incidents, period),
-            "reasons": _reasons(of_citizen),
-            "by_status": {
-                "citizen": self.group(citizen, of_citizen),
-                "uasc": self.group(uasc, of_uasc),
-            },
-        }
-
-    def group(
-        self, children: Sequence[Child], incidents: Sequence[Episode]
-    ) -> dict[str, Any]:
-        """The figures of ``children`` and their ``incidents`` of the period."""
-        per_child = Counter(e.child_id for e in incidents)
-        eligible = [e for e in incidents if self.rhi_eligible(e)]
-        offered = [e for e in eligible if e.rhi_offered]
-        completed = [e for e in eligible if e.rhi_completed_at is not None]
-        in_time = [e for e in completed if _in_time(e)]
-        counts = {
-            "looked_after_children": len(children),
-            "incidents": len(incidents),
-            "incidents_missing": sum(e.missing for e in incidents),
-            "incidents_away": sum(not e.missing for e in incidents),
-            "children_missing": len(per_child),
-            "rhi_eligible": len(eligible),
-            "rhi_offered": len(offered),
-            "rhi_accepted": sum(e.rhi_accepted for e in offered),
-            "rhi_completed": len(completed),
-            "rhi_completed_in_time": len(in_time),
-        }
-        few = sum(1 for n in per_child.values() if n <= 2)
-        return {
-            **counts,
-            "children_missing_pct": ratio(len(per_child), len(children), 1, 100),
-            "one_or_two_episodes_pct": ratio(few, len(per_child), 1, 100),
-            "incidents_per_looked_after_child": ratio(len(incidents), len(children), 2),
-            "incidents_per_missing_child": ratio(len(incidents), len(per_child), 2),
-            "rhi_offered_pct": ratio(len(offered), len(eligible), 1, 100),
-            "rhi_accepted_pct": ratio(counts["rhi_accepted"], len(offered), 1, 100),
-            "rhi_completed_in_time_pct": ratio(len(in_time), len(completed), 1, 100),
-        }
-
-    def rhi_eligible(self, episode: Episode) -> bool:
-        """Ended, and the child not missing again on or before the interview's due
-        date: the source document's §5.1 (DOMAIN.md §9 rules 13-14)."""
-        ended, due = episode.ended_at, episode.rhi_due_date
-        if ended is None or due is None:
-            return False
-        return not any(
-            other is not episode
-            and other.started_at >= ended
-            and other.start_day <= due
-            for other in self.by_child[episode.child_id]
-        )
-
-    def monthly(
-        self, incidents: Sequence[Episode], period: Period
-    ) -> dict[str, dict[str, int]]:
-        months: dict[str, dict[str, set[str]]] = {
-            m: {"citizen": set(), "uasc": set()} for m in _months(period)
-        }
-        for e in incidents:
-            status = "uasc" if self.children[e.child_id].uasc else "citizen"
-            months[e.start_day.strftime("%Y-%m")][status].add(e.child_id)
-        return {
-            m: {status: len(ids) for status, ids in groups.items()}
-            for m, groups in months.items()
-        }
-
-    def conferences(self, period: Period) -> dict[str, Any]:
-        """Children with a conference in the period (their first in it), and their
-        incidents in the three months before it and in the three from its day."""
-        looked_after = {c.child_id for c in self.looked_after(period)}
-        first: dict[str, date] = {}
-        for c in sorted(self.conferences_held, key=lambda c: c.held_on):
-            if c.held_on in period and c.child_id in looked_after:
-                first.setdefault(c.child_id, c.held_on)
-        before = sum(
-            self._incidents_between(child, add_months(held, -FGC_MONTHS), held)
-            for child, held in first.items()
-        )
-        after = sum(
-            self._incidents_between(child, held, add_months(held, FGC_MONTHS))
-            for child, held in first.items()
-        )
-        return {
-            "children": len(first),
-            "average_episodes_before": ratio(before, len(first), 1),
-            "average_episodes_after": ratio(after, len(first), 1),
-        }
-
-    def _incidents_between(self, child_id: str, start: date, end: date) -> int:
-        return sum(
-            1
-            for e in self.by_child.get(child_id, ())
-            if start <= e.start_day < end and self.incident(e)
-        )
+def _figures(counts: PeriodCounts, period: Period) -> dict[str, Any]:
+    return {
+        **_group(_together(counts.citizen, counts.uasc)),
+        "monthly": {
+            month: {
+                "citizen": counts.monthly.get((month, False), 0),
+                "uasc": counts.monthly.get((month, True), 0),
+            }
+            for month in _months(period)
+        },
+        "reasons": _reasons(counts.reasons),
+        "by_status": {"citizen": _group(counts.citizen), "uasc": _group(counts.uasc)},
+    }
 
 
-def _in_time(episode: Episode) -> bool:
-    completed, due = episode.rhi_completed_at, episode.rhi_due_date
-    return completed is not None and due is not None and london_day(completed) <= due
+def _together(*groups: GroupCounts) -> GroupCounts:
+    """The groups' counts added: no child is in two groups."""
+    return GroupCounts(
+        *(sum(getattr(g, f.name) for g in groups) for f in fields(GroupCounts))
+    )
 
 
-def _reasons(incidents: Iterable[Episode]) -> list[dict[str, Any]]:
-    counts = Counter(reason for e in incidents for reason in set(e.reasons))
+def _group(g: GroupCounts) -> dict[str, Any]:
+    """The figures of one group (or of all children) in a period."""
+    return {
+        "looked_after_children": g.looked_after_children,
+        "incidents": g.incidents,
+        "incidents_missing": g.incidents_missing,
+        "incidents_away": g.incidents - g.incidents_missing,
+        "children_missing": g.children_missing,
+        "rhi_eligible": g.rhi_eligible,
+        "rhi_offered": g.rhi_offered,
+        "rhi_accepted": g.rhi_accepted,
+        "rhi_completed": g.rhi_completed,
+        "rhi_completed_in_time": g.rhi_completed_in_time,
+        "children_missing_pct": ratio(
+            g.children_missing, g.looked_after_children, 1, 100
+        ),
+        "one_or_two_episodes_pct": ratio(
+            g.children_one_or_two, g.children_missing, 1, 100
+        ),
+        "incidents_per_looked_after_child": ratio(
+            g.incidents, g.looked_after_children, 2
+        ),
+        "incidents_per_missing_child": ratio(g.incidents, g.children_missing, 2),
+        "rhi_offered_pct": ratio(g.rhi_offered, g.rhi_eligible, 1, 100),
+        "rhi_accepted_pct": ratio(g.rhi_accepted, g.rhi_offered, 1, 100),
+        "rhi_completed_in_time_pct": ratio(
+            g.rhi_completed_in_time, g.rhi_completed, 1, 100
+        ),
+    }
+
+
+def _conferences(data: PanelData, period: Period) -> dict[str, Any]:
+    """Children with a conference in the period (their first in it), and their
+    incidents in the three months before it and in the three from its day."""
+    first: dict[str, date] = {}
+    for c in sorted(data.conferences, key=lambda c: c.held_on):
+        if c.held_on in period:
+            first.setdefault(c.child_id, c.held_on)
+    before = after = 0
+    for child, held in first.items():
+        days = data.conference_incidents.get(child, ())
+        before += sum(add_months(held, -FGC_MONTHS) <= d < held for d in days)
+        after += sum(held <= d < add_months(held, FGC_MONTHS) for d in days)
+    return {
+        "children": len(first),
+        "average_episodes_before": ratio(before, len(first), 1),
+        "average_episodes_after": ratio(after, len(first), 1),
+    }
+
+
+def _reasons(given: Iterable[tuple[tuple[str, ...], int]]) -> list[dict[str, Any]]:
+    """The same reason given twice for one incident counts once."""
+    counts: Counter[str] = Counter()
+    for reasons, incidents in given:
+        for reason in set(reasons):
+            counts[reason] += incidents
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     return [{"reason": r, "incidents": n} for r, n in ranked[:TOP_REASONS]]
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import cached_property
-
-from services.reports.periods import london_day
+from datetime import date
 
 
 @dataclass(frozen=True)
@@ -25,33 +22,34 @@ class CarePeriod:
 
 
 @dataclass(frozen=True)
-class Child:
-    """One of the council's own children (not placed here by another council)."""
+class GroupCounts:
+    """What the read model counts for one group of children (citizen or UASC) in a
+    period: its looked-after children, their incidents of the period and the children
+    with any, and the incidents' return interviews."""
 
-    child_id: str
-    uasc: bool
-    care_periods: tuple[CarePeriod, ...]
+    looked_after_children: int = 0
+    incidents: int = 0
+    incidents_missing: int = 0
+    children_missing: int = 0
+    children_one_or_two: int = 0  # of children_missing: those with 1 or 2 incidents
+    rhi_eligible: int = 0
+    rhi_offered: int = 0  # of the eligible
+    rhi_accepted: int = 0  # of the offered
+    rhi_completed: int = 0  # of the eligible
+    rhi_completed_in_time: int = 0  # of the completed
 
 
 @dataclass(frozen=True)
-class Episode:
-    """An episode that is one (not withdrawn as reported in error), with the return
-    interview that followed it."""
+class PeriodCounts:
+    """A period's counts, each group's apart."""
 
-    episode_id: str
-    child_id: str
-    missing: bool  # SSDA903 M; False: A, away
-    started_at: datetime
-    ended_at: datetime | None = None
-    rhi_due_date: date | None = None  # 3 working days after the return (rule 13)
-    rhi_offered: bool = False
-    rhi_accepted: bool = False
-    rhi_completed_at: datetime | None = None
-    reasons: tuple[str, ...] = ()
-
-    @cached_property
-    def start_day(self) -> date:
-        return london_day(self.started_at)
+    citizen: GroupCounts = GroupCounts()
+    uasc: GroupCounts = GroupCounts()
+    monthly: Mapping[tuple[str, bool], int] = field(default_factory=dict)
+    """(``YYYY-MM``, uasc) -> the children with an incident starting that month."""
+    reasons: Sequence[tuple[tuple[str, ...], int]] = ()
+    """Citizen children's incidents: each list of reasons given, with how many gave
+    it."""
 
 
 @dataclass(frozen=True)
@@ -62,12 +60,15 @@ class Conference:
 
 @dataclass(frozen=True)
 class PanelData:
-    """What the report reads for a period: the children with care in the window,
-    their episodes starting in it, the conferences held in the period."""
+    """What the report reads for a period: its counts and the previous period's;
+    the conferences held in the period by looked-after children, and those
+    children's incidents' start days (London) from three months before the period
+    to three months after it."""
 
-    children: Sequence[Child]
-    episodes: Sequence[Episode]
+    current: PeriodCounts = PeriodCounts()
+    previous: PeriodCounts = PeriodCounts()
     conferences: Sequence[Conference] = ()
+    conference_incidents: Mapping[str, Sequence[date]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ family group conferences."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Sequence
 from typing import Any, cast
-from uuid import UUID
 
-from sqlalchemy import Table, delete, insert, update
+from sqlalchemy import Table, bindparam, delete, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -54,48 +54,48 @@ class ReportsProjector:
     )
 
     def apply(self, conn: Connection, envelopes: Sequence[Envelope]) -> None:
-        """In order; the group's new episodes in one statement, written before
-        whatever follows them (a report and its withdrawal may share a group)."""
+        """In order; a run of events of one kind is one executemany (a report and
+        its withdrawal may share a group, a rebuild replays thousands alike)."""
         postgres = conn.dialect.name == "postgresql"
-        reported: list[dict[str, Any]] = []
-        for envelope in envelopes:
-            if envelope.type == MissingReported.type_name:
-                reported.append(_reported(envelope.event))
-                continue
-            handle = _HANDLERS.get(envelope.type)
-            if handle is None:
-                continue
-            if reported:
-                conn.execute(insert(report_episodes), reported)
-                reported = []
-            handle(conn, envelope.event, postgres)
-        if reported:
-            conn.execute(insert(report_episodes), reported)
+        known = [(e.type, e) for e in envelopes if e.type in _HANDLERS]
+        for kind, run in itertools.groupby(known, key=lambda pair: pair[0]):
+            _HANDLERS[kind](conn, [e.event for _, e in run], postgres)
 
 
-def _child(conn: Connection, event: Any, postgres: bool) -> None:
-    record = cast(ChildRecorded, event)
-    row = {
-        "la_child_id": record.la_child_id,
-        "date_of_birth": record.date_of_birth,
-        "uasc": record.uasc,
-        "placing_authority": record.placing_authority,
-    }
-    conn.execute(_upsert_child(postgres), row)
+Handler = Callable[[Connection, list[Any], bool], None]
+
+
+def _children(conn: Connection, events: list[Any], postgres: bool) -> None:
+    """The latest record of each child wins, periods of care and all."""
+    records = {r.la_child_id: cast(ChildRecorded, r) for r in events}
     conn.execute(
-        delete(report_care_periods).where(
-            report_care_periods.c.la_child_id == record.la_child_id
-        )
+        _upsert_child(postgres),
+        [
+            {
+                "la_child_id": r.la_child_id,
+                "date_of_birth": r.date_of_birth,
+                "uasc": r.uasc,
+                "placing_authority": r.placing_authority,
+            }
+            for r in records.values()
+        ],
     )
-    periods = {p.start_date: p.end_date for p in record.care_periods}
+    conn.execute(DELETE_PERIODS, [{"v_child": child} for child in records])
+    periods = [
+        {"la_child_id": r.la_child_id, "start_date": start, "end_date": end}
+        for r in records.values()
+        for start, end in {p.start_date: p.end_date for p in r.care_periods}.items()
+    ]
     if periods:
-        conn.execute(
-            insert(report_care_periods),
-            [
-                {"la_child_id": record.la_child_id, "start_date": s, "end_date": e}
-                for s, e in periods.items()
-            ],
-        )
+        conn.execute(insert(report_care_periods), periods)
+
+
+DELETE_PERIODS = delete(report_care_periods).where(
+    report_care_periods.c.la_child_id == bindparam("v_child")
+)
+DELETE_EPISODE = delete(report_episodes).where(
+    report_episodes.c.episode_id == bindparam("v_episode_id")
+)
 
 
 @functools.cache
@@ -116,29 +116,47 @@ def _insert_conference(postgres: bool) -> Executable:
     return upsert.on_conflict_do_nothing(index_elements=["la_child_id", "held_on"])
 
 
-def _conference(conn: Connection, event: Any, postgres: bool) -> None:
-    held = cast(FamilyGroupConferenceRecorded, event)
+def _conferences(conn: Connection, events: list[Any], postgres: bool) -> None:
     conn.execute(
         _insert_conference(postgres),
-        {"la_child_id": held.la_child_id, "held_on": held.held_on},
+        [
+            {"la_child_id": held.la_child_id, "held_on": held.held_on}
+            for held in cast(list[FamilyGroupConferenceRecorded], events)
+        ],
     )
 
 
-def _reported(event: Any) -> dict[str, Any]:
-    report = cast(MissingReported, event)
-    return {
-        "episode_id": report.episode_id,
-        "la_child_id": report.match.la_child_id,
-        "episode_type": CODE[report.episode_type],
-        "started_at": report.missing_since,
-        "start_date": report.missing_since.astimezone(LONDON).date(),
-        "ended_at": None,
-        "rhi_due_date": None,
-        "rhi_offered": False,
-        "rhi_accepted": None,
-        "rhi_completed_at": None,
-        "reasons": [],
-    }
+def _reported(conn: Connection, events: list[Any], postgres: bool) -> None:
+    conn.execute(
+        insert(report_episodes),
+        [
+            {
+                "episode_id": report.episode_id,
+                "la_child_id": report.match.la_child_id,
+                "episode_type": CODE[report.episode_type],
+                "started_at": report.missing_since,
+                "start_date": report.missing_since.astimezone(LONDON).date(),
+                "ended_at": None,
+                "rhi_due_date": None,
+                "rhi_offered": False,
+                "rhi_accepted": None,
+                "rhi_completed_at": None,
+                "rhi_completed_date": None,
+                "reasons": [],
+            }
+            for report in cast(list[MissingReported], events)
+        ],
+    )
+
+
+def _withdrawn(conn: Connection, events: list[Any], postgres: bool) -> None:
+    in_error = [
+        {"v_episode_id": withdrawn.episode_id}
+        for withdrawn in cast(list[ReportWithdrawn], events)
+        if withdrawn.reason is WithdrawalReason.reported_in_error
+    ]
+    if in_error:
+        conn.execute(DELETE_EPISODE, in_error)
 
 
 def _found(event: Any) -> dict[str, Any]:
@@ -150,43 +168,60 @@ def _found(event: Any) -> dict[str, Any]:
     }
 
 
-def _withdrawn(conn: Connection, event: Any, postgres: bool) -> None:
-    withdrawn = cast(ReportWithdrawn, event)
-    if withdrawn.reason is WithdrawalReason.reported_in_error:
+def _completed(event: Any) -> dict[str, Any]:
+    completed = cast(ReturnInterviewCompleted, event)
+    return {
+        "rhi_completed_at": completed.completed_at,
+        "rhi_completed_date": completed.completed_at.astimezone(LONDON).date(),
+    }
+
+
+def _setting(values: Callable[[Any], dict[str, Any]], *columns: str) -> Handler:
+    """A handler that sets each event's episode row to ``values(event)``: the
+    statement is built once (building one per event cost more than running it)."""
+    statement = (
+        update(report_episodes)
+        .where(report_episodes.c.episode_id == bindparam("v_episode_id"))
+        .values({c: bindparam(f"v_{c}") for c in columns})
+    )
+
+    def change(conn: Connection, events: list[Any], postgres: bool) -> None:
         conn.execute(
-            delete(report_episodes).where(
-                report_episodes.c.episode_id == withdrawn.episode_id
-            )
-        )
-
-
-def _changing(values: Any) -> Any:
-    """A handler that sets the episode's row to ``values(event)``."""
-
-    def change(conn: Connection, event: Any, postgres: bool) -> None:
-        episode_id: UUID = event.episode_id
-        conn.execute(
-            update(report_episodes)
-            .where(report_episodes.c.episode_id == episode_id)
-            .values(**values(event))
+            statement,
+            [
+                {
+                    "v_episode_id": event.episode_id,
+                    **{f"v_{c}": v for c, v in values(event).items()},
+                }
+                for event in events
+            ],
         )
 
     return change
 
 
-_HANDLERS = {
-    ChildRecorded.type_name: _child,
-    FamilyGroupConferenceRecorded.type_name: _conference,
+_HANDLERS: dict[str, Handler] = {
+    ChildRecorded.type_name: _children,
+    FamilyGroupConferenceRecorded.type_name: _conferences,
+    MissingReported.type_name: _reported,
     ReportWithdrawn.type_name: _withdrawn,
-    EpisodeReclassified.type_name: _changing(
-        lambda e: {"episode_type": CODE[e.episode_type]}
+    EpisodeReclassified.type_name: _setting(
+        lambda e: {"episode_type": CODE[e.episode_type]}, "episode_type"
     ),
-    ChildFound.type_name: _changing(_found),
-    ReturnInterviewOffered.type_name: _changing(lambda e: {"rhi_offered": True}),
-    ReturnInterviewAccepted.type_name: _changing(lambda e: {"rhi_accepted": True}),
-    ReturnInterviewRefused.type_name: _changing(lambda e: {"rhi_accepted": False}),
-    ReturnInterviewCompleted.type_name: _changing(
-        lambda e: {"rhi_completed_at": e.completed_at}
+    ChildFound.type_name: _setting(_found, "ended_at", "rhi_due_date"),
+    ReturnInterviewOffered.type_name: _setting(
+        lambda e: {"rhi_offered": True}, "rhi_offered"
     ),
-    ReturnReasonsRecorded.type_name: _changing(lambda e: {"reasons": list(e.reasons)}),
+    ReturnInterviewAccepted.type_name: _setting(
+        lambda e: {"rhi_accepted": True}, "rhi_accepted"
+    ),
+    ReturnInterviewRefused.type_name: _setting(
+        lambda e: {"rhi_accepted": False}, "rhi_accepted"
+    ),
+    ReturnInterviewCompleted.type_name: _setting(
+        _completed, "rhi_completed_at", "rhi_completed_date"
+    ),
+    ReturnReasonsRecorded.type_name: _setting(
+        lambda e: {"reasons": list(e.reasons)}, "reasons"
+    ),
 }

@@ -46,6 +46,7 @@ report_episodes = Table(
     Column("rhi_offered", Boolean, nullable=False),
     Column("rhi_accepted", Boolean, nullable=True),
     Column("rhi_completed_at", UtcDateTime(), nullable=True),
+    Column("rhi_completed_date", Date, nullable=True),  # London
     Column("reasons", JSON, nullable=False),
     Index("ix_report_episodes_start", "start_date", "la_child_id"),
     Index("ix_report_episodes_child", "la_child_id", "start_date"),
