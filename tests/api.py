@@ -1,13 +1,15 @@
 """A real HTTP API server on loopback, with every read model, a police client per
-force, an integrator, a member of staff on call and an analyst."""
+force, an integrator, a member of staff on call and an analyst; and people who sign
+in to the web pages (``Api.person``)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +25,11 @@ from services.api.container import Container
 from services.api.links import AckLinks
 from services.api.ratelimit import RateLimiter
 from services.api.readiness import Check
+from services.api.tables import web_sessions
+from services.api.web.parts import web_for
+from services.api.web.people import parse_roles
+from services.api.web.sessions import COOKIE
+from services.api.web.settings import WebSettings
 from services.processes import projectors, routers
 from services.records.children import ChildMatcher
 from services.returns import bootstrap as returns
@@ -34,12 +41,43 @@ AS_JSON = {"Content-Type": "application/json"}
 
 
 @dataclass
+class Browser:
+    """A signed-in person's cookie jar, and the CSRF token their forms carry."""
+
+    http: httpx.AsyncClient
+    person_id: uuid.UUID
+    csrf: str
+
+    async def submit(self, path: str, form: dict[str, Any]) -> httpx.Response:
+        return await self.http.post(path, data={"csrf_token": self.csrf, **form})
+
+
+@dataclass
 class Api:
     http: httpx.AsyncClient
     store: SqlEventStore
     tokens: dict[str, str]
     clients: ClientRegistry
     app: FastAPI
+    _browsers: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def person(self, roles: str = "staff", name: str = "Alex Duty") -> Browser:
+        """A person with these roles (comma-separated), signed in."""
+        web = self.app.state.container.web
+        now = datetime.now(UTC)
+        email = f"{uuid.uuid4().hex[:12]}@council.test"
+        person_id = await web.people.create_local(email, name, parse_roles(roles), now)
+        token = await web.sessions.start(person_id, now)
+        async with self.store.engine.connect() as conn:
+            csrf = await conn.scalar(
+                web_sessions.select()
+                .with_only_columns(web_sessions.c.csrf_token)
+                .where(web_sessions.c.person_id == person_id)
+            )
+        http = await self._browsers.enter_async_context(
+            httpx.AsyncClient(base_url=self.http.base_url, cookies={COOKIE: token})
+        )
+        return Browser(http, person_id, str(csrf))
 
     def auth(self, client: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[client]}"}
@@ -95,6 +133,7 @@ async def serve_api(
         webhook_hosts=WEBHOOK_HOSTS,
         staff_sections=returns.staff_sections(),
         frequently_missing=load_policy().frequently_missing,
+        web=web_for(store.engine, WebSettings()),
     )
     app = create_app(container, routers())
     port = free_port()
@@ -105,7 +144,9 @@ async def serve_api(
     await eventually(lambda: server.started, what="intake listening")
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-            yield Api(http, store, tokens, clients, app)
+            api = Api(http, store, tokens, clients, app)
+            async with api._browsers:
+                yield api
     finally:
         server.should_exit = True
         await task

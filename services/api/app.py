@@ -15,6 +15,7 @@ from services.api.docs import serve_docs
 from services.api.errors import BodyGuard, install_error_handlers
 from services.api.openapi import document_the_web_layer
 from services.api.readiness import Readiness, readiness
+from services.api.web.install import install_web
 
 
 def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
@@ -42,6 +43,7 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
         app.include_router(router)
     document_the_web_layer(app)
     serve_docs(app)
+    install_web(app)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

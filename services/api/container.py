@@ -17,6 +17,7 @@ from services.api.links import AckLinks
 from services.api.ratelimit import RateLimiter
 from services.api.readiness import Check
 from services.api.settings import HttpSettings
+from services.api.web.parts import Web, web_for
 from services.records.children import ChildMatcher
 from services.records.frequency import FrequentlyMissing
 
@@ -38,6 +39,7 @@ class Container:
     auth_failures: RateLimiter
     """Failed authentications, by source address."""
     children: ChildMatcher
+    web: Web
     workers: Sequence[Worker] = ()
     checks: Mapping[str, Check] = field(default_factory=dict)
     links: AckLinks | None = None
@@ -72,6 +74,7 @@ def container_for(
             settings.auth_failures_per_minute, settings.auth_failures_burst
         ),
         children=ChildMatcher(store),
+        web=web_for(store.engine, settings),
         workers=workers,
         checks=checks or {},
         links=links,

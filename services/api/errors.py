@@ -89,8 +89,12 @@ def _allowed(request: Request) -> str:
     )
 
 
+FORM = b"application/x-www-form-urlencoded"
+
+
 class BodyGuard:
-    """415 for a body that is not JSON, 413 for one over 64 KiB. A body sent in
+    """415 for a body that is not JSON (the API, under /v1) or a form (the staff's
+    pages, everywhere else), 413 for one over 64 KiB. A body sent in
     chunks, with no Content-Length, is counted as it streams; one with a length is
     read only to that length by the HTTP parser, so the header is checked instead.
     A request with no body at all (an acknowledgement, a browser's empty form)
@@ -108,11 +112,12 @@ class BodyGuard:
         media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         length = headers.get(b"content-length")
         chunked = b"transfer-encoding" in headers
-        if media != b"application/json" and length in (None, b"0") and not chunked:
+        expected = b"application/json" if scope["path"].startswith("/v1/") else FORM
+        if media != expected and length in (None, b"0") and not chunked:
             await self.app(scope, receive, send)  # no body: an acknowledgement
             return
-        if media != b"application/json":
-            await _reply(send, 415, "Content-Type must be application/json")
+        if media != expected:
+            await _reply(send, 415, f"Content-Type must be {expected.decode()}")
             return
         if chunked or length is None:
             await self._counted(scope, receive, send)

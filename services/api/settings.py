@@ -1,12 +1,13 @@
-"""The web layer's settings: where to listen, how fast each API client may go, and
-how many failed authentications an address gets before it must wait."""
+"""The web layer's settings: where to listen, how fast each API client may go, how
+many failed authentications an address gets before it must wait, and the staff's
+sign-in (web/settings.py)."""
 
 from pydantic import Field
 
-from events.settings import CoreSettings
+from services.api.web.settings import WebSettings
 
 
-class HttpSettings(CoreSettings):
+class HttpSettings(WebSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     rate_limit_per_minute: int = Field(

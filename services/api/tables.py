@@ -1,5 +1,5 @@
-"""The web layer's own tables: the API clients, and the key that signs acknowledgement
-links when no key is configured."""
+"""The web layer's own tables: the API clients, the key that signs acknowledgement
+links when no key is configured, and the staff who sign in to the pages."""
 
 from sqlalchemy import Column, String, Table, Uuid
 
@@ -26,3 +26,38 @@ signing_keys = Table(
     Column("created_at", UtcDateTime(), nullable=False),
 )
 """Outside production only: a key made once and kept with the data it signs for."""
+
+people = Table(
+    "people",
+    metadata,
+    Column("person_id", Uuid, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("roles", String(100), nullable=False),
+    Column("oidc_subject", String(255), nullable=True, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("disabled_at", UtcDateTime(), nullable=True),
+)
+"""Staff who sign in to the web pages: local accounts, and those the council's
+identity provider vouches for (their roles refreshed at each sign-in)."""
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person_id", Uuid, nullable=False, index=True),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("last_seen_at", UtcDateTime(), nullable=False),
+    Column("ended_at", UtcDateTime(), nullable=True),
+)
+
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("person_id", Uuid, nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=True),
+)
+"""One-time sign-in links for local accounts (no identity provider)."""

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import typer
 
-from services.cli import admin, exports, history, people, processes, reports, tools
+from services.cli import (
+    admin,
+    exports,
+    history,
+    people,
+    processes,
+    reports,
+    tools,
+    users,
+)
 
 app = typer.Typer(
     help="Lantern: notifications and risk triage for children missing from care.",
@@ -24,6 +33,7 @@ for name, command in {
 for name, group in {
     "db": admin.db_app,
     "clients": admin.clients_app,
+    "users": users.users_app,
     "children": people.children_app,
     "history": history.history_app,
     "recipients": people.recipients_app,

@@ -44,6 +44,8 @@ from services.api.auth import ClientRegistry, Role
 from services.api.container import Container
 from services.api.links import AckLinks
 from services.api.ratelimit import RateLimiter
+from services.api.web.parts import web_for
+from services.api.web.settings import WebSettings
 from services.notifier.projector import AlertsProjector
 from services.notifier.tables import deliveries
 from services.processes import routers
@@ -177,6 +179,7 @@ async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
         children=ChildMatcher(store),
         links=links,
         notify_callback_token=CALLBACK_TOKEN,
+        web=web_for(store.engine, WebSettings()),
     )
     server = uvicorn.Server(
         uvicorn.Config(create_app(container, routers()), port=port, log_config=None)
