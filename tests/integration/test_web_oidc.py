@@ -61,7 +61,7 @@ async def council(database_url: str, provider: OidcProvider) -> AsyncIterator[Co
         web_public_url=base,
         oidc_issuer=provider.issuer,
         oidc_client_id=client.client_id,
-        oidc_client_secret=client.client_secret,  # type: ignore[arg-type]
+        oidc_client_secret=client.client_secret,
         oidc_groups_claim="groups",
         oidc_role_groups={
             "kent-duty": "staff",
@@ -189,17 +189,16 @@ async def test_a_group_with_no_role_signs_nobody_in(sqlite_database, oidc_provid
 async def test_losing_every_group_ends_the_sessions(sqlite_database, oidc_provider):
     sub = a_subject()
     await oidc_provider.set_user(sub, email=f"{sub}@kent.test", groups=["kent-duty"])
-    async with council(sqlite_database, oidc_provider) as kent:
-        async with kent.browser() as first:
-            await sign_in_at_provider(first, sub=sub)
-            person = await kent.person(sub)
-            assert await kent.sessions_of(person.person_id) == 1
-            await oidc_provider.set_user(sub, email=f"{sub}@kent.test", groups=[])
-            async with kent.browser() as second:
-                seen = await sign_in_at_provider(second, sub=sub)
-            assert seen.back.status_code == 403
-            assert (await first.get("/")).headers["location"] == "/sign-in"
-            assert await kent.sessions_of(person.person_id) == 0
+    async with council(sqlite_database, oidc_provider) as kent, kent.browser() as first:
+        await sign_in_at_provider(first, sub=sub)
+        person = await kent.person(sub)
+        assert await kent.sessions_of(person.person_id) == 1
+        await oidc_provider.set_user(sub, email=f"{sub}@kent.test", groups=[])
+        async with kent.browser() as second:
+            seen = await sign_in_at_provider(second, sub=sub)
+        assert seen.back.status_code == 403
+        assert (await first.get("/")).headers["location"] == "/sign-in"
+        assert await kent.sessions_of(person.person_id) == 0
 
 
 async def test_a_tampered_state_is_refused(sqlite_database, oidc_provider):
