@@ -8,11 +8,13 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
+from services.api.ratelimit import RateLimiter
 from services.api.tables import people, web_sessions
 from services.api.web.oidc import FLOW_COOKIE
 from services.api.web.people import WebRole
@@ -53,7 +55,9 @@ class Council:
 
 
 @asynccontextmanager
-async def council(database_url: str, provider: OidcProvider) -> AsyncIterator[Council]:
+async def council(
+    database_url: str, provider: OidcProvider, **serve: Any
+) -> AsyncIterator[Council]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     client = await provider.register_client([f"{base}/sign-in/callback"])
@@ -69,7 +73,7 @@ async def council(database_url: str, provider: OidcProvider) -> AsyncIterator[Co
             "kent-leads": "manager",
         },
     )
-    async with serve_api(database_url, web=settings, port=port) as api:
+    async with serve_api(database_url, web=settings, port=port, **serve) as api:
         yield Council(api, provider)
 
 
@@ -123,6 +127,8 @@ async def test_the_flow_cookie_is_signed_httponly_and_scoped(
     sqlite_database, oidc_provider
 ):
     async with council(sqlite_database, oidc_provider) as kent, kent.browser() as b:
+        page = await b.get("/sign-in")
+        assert 'href="/sign-in/oidc"' in page.text
         begin = await b.get("/sign-in/oidc")
     cookie = begin.headers["set-cookie"]
     assert cookie.startswith(f"{FLOW_COOKIE}=")
@@ -213,6 +219,22 @@ async def test_a_tampered_state_is_refused(sqlite_database, oidc_provider):
     assert COOKIE not in b.cookies
     assert home.headers["location"] == "/sign-in"
     assert person is None
+
+
+async def test_failed_callbacks_from_an_address_are_slowed(
+    sqlite_database, oidc_provider
+):
+    """Guessing states or replaying codes costs the address its failure budget."""
+    failures = RateLimiter(per_minute=1, burst=2)
+    async with (
+        council(sqlite_database, oidc_provider, failures=failures) as kent,
+        kent.browser() as b,
+    ):
+        answers = [
+            (await b.get(f"/sign-in/callback?code=c&state=s{i}")).status_code
+            for i in range(3)
+        ]
+    assert answers == [400, 400, 429]
 
 
 async def test_a_callback_without_its_cookie_is_refused(sqlite_database, oidc_provider):

@@ -24,7 +24,7 @@ from authlib.integrations.base_client.errors import OAuthError
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.api.deps import Deps
+from services.api.deps import Deps, admit, refuse
 from services.api.web.pages import SHARED
 from services.api.web.people import PersonError
 from services.api.web.provider import (
@@ -119,6 +119,7 @@ async def callback(request: Request, deps: Deps) -> Response:
     """Back from the provider: the code exchanged, the ID token checked, the person
     found or added with their roles as the provider's groups say today."""
     provider = _provider(request)
+    admit(request, deps)  # an address that keeps failing waits (429)
     flow = _unseal(deps.web.settings, request.cookies.get(FLOW_COOKIE))
     query = request.query_params
     if "error" in query:  # an error signs nobody in: shown even without a state
@@ -141,6 +142,7 @@ async def callback(request: Request, deps: Deps) -> Response:
             raise SignInFailed("no code")
         claims = await _exchange(provider, code, str(flow["verifier"]), flow["nonce"])
     except SignInFailed as exc:
+        refuse(request, deps, "OpenID Connect callback refused")  # counted
         return _failed(request, exc.reason)
 
     roles = roles_of(claims.groups, deps.web.settings.oidc_role_groups)
