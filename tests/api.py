@@ -108,9 +108,13 @@ async def serve_api(
     per_minute: int = 100_000,
     checks: Mapping[str, Check] | None = None,
     failures: RateLimiter | None = None,
+    web: WebSettings | None = None,
+    port: int | None = None,
 ) -> AsyncIterator[Api]:
     """``failures``: the budget of failed authentications per address (by default
-    more than any test spends: they all come from 127.0.0.1)."""
+    more than any test spends: they all come from 127.0.0.1). ``web``: the web
+    pages' settings (an OpenID Connect provider, the timeouts, the public URL);
+    ``port``: where to listen, when the test must know it first (a redirect URI)."""
     store = SqlEventStore(create_engine(database_url), projectors=projectors())
     clients = ClientRegistry(store.engine)
     tokens = {
@@ -133,10 +137,10 @@ async def serve_api(
         webhook_hosts=WEBHOOK_HOSTS,
         staff_sections=returns.staff_sections(),
         frequently_missing=load_policy().frequently_missing,
-        web=web_for(store.engine, WebSettings()),
+        web=web_for(store.engine, web or WebSettings()),
     )
     app = create_app(container, routers())
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, port=port, log_config=None, lifespan="on")
     )

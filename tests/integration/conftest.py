@@ -13,6 +13,7 @@ from services.returns.bootstrap import bootstrap
 from services.returns.settings import ReturnsSettings
 from tests.api import serve_api
 from tests.integration.test_returns import Clock, Rig
+from tests.oidc_provider import oidc_provider  # noqa: F401  (offered to the tests)
 
 
 @pytest.fixture

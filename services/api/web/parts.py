@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.api.web.people import People
+from services.api.web.provider import Provider, provider_for
 from services.api.web.sessions import Sessions
 from services.api.web.settings import WebSettings
 
@@ -19,6 +20,8 @@ class Web:
     people: People
     sessions: Sessions
     settings: WebSettings
+    oidc: Provider | None = None
+    """The council's OpenID Connect provider, when one is configured."""
 
     @property
     def secure_cookies(self) -> bool:
@@ -34,4 +37,5 @@ def web_for(engine: AsyncEngine, settings: WebSettings) -> Web:
             lifetime=timedelta(hours=settings.web_session_hours),
         ),
         settings=settings,
+        oidc=provider_for(settings),
     )

@@ -141,6 +141,68 @@ class People:
             person_id = used.scalar()
         return None if person_id is None else await self.find(person_id)
 
+    async def upsert_oidc(
+        self,
+        subject: str,
+        email: str,
+        name: str,
+        roles: frozenset[WebRole],
+        now: datetime,
+    ) -> uuid.UUID | None:
+        """The person the provider vouches for, found by their subject (or, the first
+        time, a local account with their e-mail, which becomes theirs) or added; their
+        e-mail, name and roles as the provider says today. With no role, nobody is
+        added, and someone known loses their roles and sessions. A disabled person:
+        None. An e-mail another account holds: ``PersonError``."""
+        email = email.strip().lower()
+        name = name.strip()[:200] or email
+        async with self.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    select(people).where(people.c.oidc_subject == subject)
+                )
+            ).first()
+            holder = (
+                await conn.execute(select(people).where(people.c.email == email))
+            ).first()
+            if row is None and holder is not None and holder.oidc_subject is None:
+                row = holder  # a local account made before the provider was set up
+            elif holder is not None and (
+                row is None or holder.person_id != row.person_id
+            ):
+                raise PersonError("email: another account has it")
+            if row is None:
+                if not roles:
+                    return None
+                person_id = uuid.uuid4()
+                await conn.execute(
+                    insert(people).values(
+                        person_id=person_id, email=email, name=name,
+                        roles=roles_text(roles), oidc_subject=subject, created_at=now,
+                    )
+                )  # fmt: skip
+                return person_id
+            await conn.execute(
+                update(people)
+                .where(people.c.person_id == row.person_id)
+                .values(
+                    email=email,
+                    name=name,
+                    roles=roles_text(roles),
+                    oidc_subject=subject,
+                )
+            )
+            if not roles or row.disabled_at is not None:
+                await conn.execute(
+                    update(web_sessions)
+                    .where(
+                        web_sessions.c.person_id == row.person_id,
+                        web_sessions.c.ended_at.is_(None),
+                    )
+                    .values(ended_at=now)
+                )
+        return None if row.disabled_at is not None else row.person_id
+
     async def disable(self, email: str, now: datetime) -> None:
         async with self.engine.begin() as conn:
             person_id = await conn.scalar(

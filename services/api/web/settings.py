@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
 
 from events.settings import CoreSettings
+
+RoleName = Literal["staff", "analyst", "manager"]
+
+
+def _default_role_groups() -> dict[str, RoleName]:
+    return {
+        "lantern-staff": "staff",
+        "lantern-analysts": "analyst",
+        "lantern-managers": "manager",
+    }
 
 
 class WebSettings(CoreSettings):
@@ -33,11 +45,15 @@ class WebSettings(CoreSettings):
     oidc_groups_claim: str = Field(
         "groups", description="The ID token claim listing the person's groups"
     )
-    oidc_role_groups: dict[str, str] = Field(
-        default_factory=lambda: {
-            "lantern-staff": "staff",
-            "lantern-analysts": "analyst",
-            "lantern-managers": "manager",
-        },
+    oidc_role_groups: dict[str, RoleName] = Field(
+        default_factory=_default_role_groups,
         description="The council's group names, each to a Lantern role (JSON)",
     )
+
+    @model_validator(mode="after")
+    def _provider_complete(self) -> WebSettings:
+        if self.oidc_issuer is not None and not self.oidc_client_id:
+            raise ValueError(
+                "LANTERN_OIDC_CLIENT_ID is needed with LANTERN_OIDC_ISSUER"
+            )
+        return self
