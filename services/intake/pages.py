@@ -131,6 +131,16 @@ def _status_words(status: str) -> str:
     )
 
 
+ACRONYMS = {"mcet": "MCET", "cme": "CME", "cse": "CSE", "uasc": "UASC", "ola": "OLA"}
+
+
+def _said(code: str, *, first: bool = False) -> str:
+    """A policy's code in words, its acronyms as such: ``mcet_referral`` →
+    ``MCET referral``; ``first``: as the start of a sentence."""
+    said = " ".join(ACRONYMS.get(part, part) for part in code.split("_"))
+    return said[:1].upper() + said[1:] if first else said
+
+
 def current_risk(envelopes: Sequence[Envelope]) -> dict[str, Any] | None:
     """Triage's latest word, explained: the level, each factor with its source."""
     latest = None
@@ -148,14 +158,14 @@ def current_risk(envelopes: Sequence[Envelope]) -> dict[str, Any] | None:
         "policy": latest.policy_version,
         "factors": [
             {
-                "factor": words(f.code).capitalize(),
-                "source": words(f.source),
+                "factor": _said(f.code, first=True),
+                "source": _said(f.source),
                 "evidence": f.evidence,
                 "weight": f.weight,
                 "exploitation": f.exploitation,
             }
             for f in latest.factors
         ],
-        "actions": [words(a).capitalize() for a in latest.actions],
-        "sources_missing": [words(s) for s in latest.sources_missing],
+        "actions": [_said(a, first=True) for a in latest.actions],
+        "sources_missing": [_said(s) for s in latest.sources_missing],
     }

@@ -100,7 +100,7 @@ async def test_no_child_over_the_threshold(database_url):
         page = (await staff.http.get("/frequently-missing")).text
         assert children(page) == {}
         assert "No child is over the threshold now." in page
-        assert "every strategy-discussion prompt has been acknowledged" in page
+        assert "no strategy-discussion prompt is open" in page
 
 
 async def test_analysts_may_not_see_it(database_url):

@@ -207,3 +207,11 @@ class TestTheInterviewsEvents:
             "Reasons recorded",
             "2 reasons; 1 exploitation concern",
         )
+
+
+def test_the_policys_codes_keep_their_acronyms():
+    from services.intake.pages import _said
+
+    assert _said("mcet_referral", first=True) == "MCET referral"
+    assert _said("strategy_discussion", first=True) == "Strategy discussion"
+    assert _said("youth_justice") == "youth justice"
