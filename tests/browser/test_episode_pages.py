@@ -114,12 +114,12 @@ async def test_the_episode_timeline_and_frequently_missing(
             await page.get_by_role("button", name="Sign in").click()
             await page.wait_for_url(lambda url: "/sign-in" not in url)
 
-            async def sent() -> bool:
+            async def e_mailed() -> bool:
                 await page.goto(f"{base}/episodes/{episode}")
                 said = await page.locator(".lantern-timeline").inner_text()
                 return "Alert sent to the social worker by e-mail" in said
 
-            await eventually(sent, timeout=30, what="the alert e-mailed")
+            await eventually(e_mailed, timeout=30, what="the alert e-mailed")
             acked = await http.post(
                 f"/v1/alerts/{alert_id}/ack", headers=auth("oncall")
             )
