@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from events.calendar import LONDON
@@ -94,6 +94,11 @@ def when(at: datetime) -> str:
     """A moment as staff read it, in Europe/London: ``Thu 3 Dec 2026, 16:30``."""
     local = at.astimezone(LONDON)
     return f"{local:%a} {local.day} {local:%b %Y, %H:%M}"
+
+
+def age(born: date, on: date) -> int:
+    """Whole years, birthdays counted: 15 on the day before the 16th birthday."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def day(at: datetime) -> str:

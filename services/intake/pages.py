@@ -24,6 +24,7 @@ from services.api.container import Container
 from services.api.tables import people
 from services.api.timeline import (
     TimelineEntry,
+    age,
     in_order,
     person_ids,
     when,
@@ -61,6 +62,7 @@ async def episode_page(
         visit,
         "episode.html.j2",
         title="Episode",
+        child=f"{episode.report.child.given_name} {episode.report.child.family_name}",
         summary=summary(episode, today=deps.now().astimezone(LONDON).date()),
         risk=current_risk(envelopes),
         timeline=[_row(e, names) for e in in_order(entries)],
@@ -82,10 +84,6 @@ def _row(entry: TimelineEntry, names: dict[uuid.UUID, str]) -> dict[str, str]:
         "detail": entry.detail,
         "who": who(entry.actor, names),
     }
-
-
-def age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def summary(episode: decide.Episode, *, today: date) -> list[tuple[str, str]]:

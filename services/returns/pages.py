@@ -7,7 +7,6 @@ read through ``Container.open_alerts`` (no import of the notifier)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,7 +14,7 @@ from fastapi.responses import HTMLResponse
 
 from events.calendar import LONDON
 from services.api.container import Container
-from services.api.timeline import day, role_words, when, words
+from services.api.timeline import age, day, role_words, when, words
 from services.api.web.pages import Pages, StaffVisit
 from services.records.frequency import FrequentlyMissing
 from services.returns.frequent import frequently_missing_now, newest_first, report_of
@@ -29,10 +28,6 @@ def threshold_words(rule: FrequentlyMissing) -> str:
     """The policy's figure, said: ``3 or more missing episodes in 90 days``."""
     episodes = "episode" if rule.episodes == 1 else "episodes"
     return f"{rule.episodes} or more missing {episodes} in {rule.days} days"
-
-
-def age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 @router.get("/frequently-missing")

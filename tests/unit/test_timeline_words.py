@@ -215,3 +215,12 @@ def test_the_policys_codes_keep_their_acronyms():
     assert _said("mcet_referral", first=True) == "MCET referral"
     assert _said("strategy_discussion", first=True) == "Strategy discussion"
     assert _said("youth_justice") == "youth justice"
+
+
+def test_age_counts_birthdays():
+    from datetime import date
+
+    from services.api.timeline import age
+
+    assert age(date(2011, 5, 14), date(2026, 5, 13)) == 14
+    assert age(date(2011, 5, 14), date(2026, 5, 14)) == 15
