@@ -14,11 +14,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.api import a_report_body
 from tests.browser.conftest import StartLantern
-from tests.browser.harness import assert_accessible, shot
+from tests.browser.harness import PHONE, assert_accessible, shot
 from tests.channel_servers import Inbox, serve_smtp
 from tests.e2e.processes import LANTERN
 from tests.waiting import eventually
@@ -40,7 +40,7 @@ def cli(database: Path, *args: str) -> str:
 
 
 async def test_the_episode_timeline_and_frequently_missing(
-    lantern_web: StartLantern, page: Page, tmp_path: Path
+    lantern_web: StartLantern, page: Page, tmp_path: Path, browser: Browser
 ):
     inbox = Inbox()
     with serve_smtp(inbox) as smtp_port:
@@ -146,6 +146,23 @@ async def test_the_episode_timeline_and_frequently_missing(
         assert SOCIAL_WORKER not in await page.content()
         await assert_accessible(page)
         await shot(page, "episode")
+
+        # On a phone: the same session, nothing wider than the screen.
+        phone = await browser.new_context(
+            viewport=PHONE, is_mobile=True, has_touch=True,
+            storage_state=await page.context.storage_state(),
+        )  # fmt: skip
+        try:
+            small = await phone.new_page()
+            await small.goto(f"{base}/episodes/{episode}")
+            await expect(small.locator(".lantern-timeline")).to_contain_text(
+                "Reported missing by Kent Police"
+            )
+            width = await small.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"]
+            await shot(small, "episode-phone")
+        finally:
+            await phone.close()
 
         await page.goto(f"{base}/frequently-missing")
         await expect(page.locator(".lantern-child")).to_have_count(1)
