@@ -34,8 +34,10 @@ from events.store.sql import SqlEventStore
 from services.api.app import create_app
 from services.api.container import container_for
 from services.api.links import AckLinks, stored_link_key
+from services.api.plugins import TimelineSource
 from services.api.readiness import Check
 from services.api.settings import HttpSettings
+from services.intake.pages import router as intake_pages
 from services.intake.routes import router as intake_router
 from services.notifier import bootstrap as notifier
 from services.notifier.settings import NotifierSettings
@@ -122,6 +124,7 @@ def routers(settings: CoreSettings | None = None) -> list[APIRouter]:
     report_settings = settings if isinstance(settings, ReportsSettings) else None
     return [
         intake_router,
+        intake_pages,
         *notifier.routers(),
         *returns.routers(),
         *reports.routers(report_settings),
@@ -132,6 +135,11 @@ def frequently_missing(policy: Policy | None) -> FrequentlyMissing:
     """Triage's figure for the children's histories: the policy file in use, or the
     shipped one where this process does not read it (`lantern intake`)."""
     return (policy or load_policy()).frequently_missing
+
+
+def timeline_sources() -> list[TimelineSource]:
+    """The episode page's events other services keep: the alerts, the interview."""
+    return [*notifier.timeline_sources(), *returns.timeline_sources()]
 
 
 class StartupError(Exception):
@@ -248,6 +256,8 @@ async def serve(
                 webhook_hosts=settings.channels.webhook.allowed_hosts,
                 staff_sections=returns.staff_sections(),
                 frequently_missing=frequently_missing(policy),
+                timeline_sources=timeline_sources(),
+                open_alerts=notifier.open_alerts(),
             )
             app = create_app(container, routers(settings))
             if reference:  # read-only: faults are `lantern sources serve`'s alone

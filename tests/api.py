@@ -30,7 +30,8 @@ from services.api.web.parts import web_for
 from services.api.web.people import parse_roles
 from services.api.web.sessions import COOKIE
 from services.api.web.settings import WebSettings
-from services.processes import projectors, routers
+from services.notifier import bootstrap as notifier
+from services.processes import projectors, routers, timeline_sources
 from services.records.children import ChildMatcher
 from services.returns import bootstrap as returns
 from services.triage.policy_file import load_policy
@@ -138,6 +139,8 @@ async def serve_api(
         staff_sections=returns.staff_sections(),
         frequently_missing=load_policy().frequently_missing,
         web=web_for(store.engine, web or WebSettings()),
+        timeline_sources=timeline_sources(),
+        open_alerts=notifier.open_alerts(),
     )
     app = create_app(container, routers())
     port = port or free_port()

@@ -14,6 +14,7 @@ from events.runtime import Worker
 from events.store.sql import SqlEventStore
 from services.api.auth import ClientRegistry
 from services.api.links import AckLinks
+from services.api.plugins import OpenAlertsSource, TimelineSource
 from services.api.ratelimit import RateLimiter
 from services.api.readiness import Check
 from services.api.settings import HttpSettings
@@ -52,6 +53,10 @@ class Container:
     """By the key each has in the staff's ``GET /v1/episodes/{id}``."""
     frequently_missing: FrequentlyMissing = field(default_factory=FrequentlyMissing)
     """Triage's policy figure, for the children's histories."""
+    timeline_sources: Sequence[TimelineSource] = ()
+    """The episode page's events other services keep (services/api/plugins.py)."""
+    open_alerts: OpenAlertsSource | None = None
+    """The notifier's open alerts about a matter (a strategy discussion)."""
 
 
 def container_for(
@@ -65,6 +70,8 @@ def container_for(
     webhook_hosts: frozenset[str] = frozenset(),
     staff_sections: Mapping[str, EpisodeSection] | None = None,
     frequently_missing: FrequentlyMissing | None = None,
+    timeline_sources: Sequence[TimelineSource] = (),
+    open_alerts: OpenAlertsSource | None = None,
 ) -> Container:
     return Container(
         store=store,
@@ -82,4 +89,6 @@ def container_for(
         webhook_hosts=webhook_hosts,
         staff_sections=staff_sections or {},
         frequently_missing=frequently_missing or FrequentlyMissing(),
+        timeline_sources=timeline_sources,
+        open_alerts=open_alerts,
     )

@@ -19,8 +19,9 @@ from events.store import Projector
 from events.store.sql import SqlEventStore
 from events.subscriptions import RetryPolicy, Subscriber
 from services.api.links import AckLinks
+from services.api.plugins import OpenAlertsSource, TimelineSource
 from services.api.readiness import Check
-from services.notifier import api, handlers
+from services.notifier import api, handlers, plugins
 from services.notifier.channels import Channel
 from services.notifier.channels.settings import build_channels
 from services.notifier.dispatcher import Dispatcher
@@ -61,6 +62,16 @@ def routers() -> list[APIRouter]:
 
 def projectors() -> list[Projector]:
     return [AlertsProjector(), RecipientsProjector()]
+
+
+def timeline_sources() -> list[TimelineSource]:
+    """What the episode page's timeline shows of this service's: its alerts."""
+    return [plugins.alerts_timeline]
+
+
+def open_alerts() -> OpenAlertsSource:
+    """The alerts about a matter nobody has acted on (a strategy discussion)."""
+    return plugins.open_alerts
 
 
 def bootstrap(

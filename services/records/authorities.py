@@ -12,3 +12,10 @@ DATA = Path(__file__).parent / "data" / "local_authorities.csv"
 def la_codes() -> frozenset[str]:
     with DATA.open(encoding="utf-8", newline="") as f:
         return frozenset(row["la_code"] for row in csv.DictReader(f))
+
+
+@cache
+def la_names() -> dict[str, str]:
+    """The authorities' names by code, for pages: ``886`` → ``Kent``."""
+    with DATA.open(encoding="utf-8", newline="") as f:
+        return {row["la_code"]: row["name"] for row in csv.DictReader(f)}

@@ -17,7 +17,8 @@ from events.store import Projector
 from events.store.sql import SqlEventStore
 from events.subscriptions import Subscriber
 from services.api.container import EpisodeSection
-from services.returns import children, handlers, routes
+from services.api.plugins import TimelineSource
+from services.returns import children, handlers, pages, routes
 from services.returns.projector import ReturnInterviewsProjector
 from services.returns.scheduler import OverdueScheduler
 from services.returns.settings import ReturnsSettings
@@ -35,12 +36,17 @@ class ReturnsService:
 
 
 def routers() -> list[APIRouter]:
-    return [routes.router, children.router]
+    return [routes.router, children.router, pages.router]
 
 
 def staff_sections() -> dict[str, EpisodeSection]:
     """What the staff's ``GET /v1/episodes/{id}`` shows of this service's."""
     return {"return_interview": routes.episode_interview}
+
+
+def timeline_sources() -> list[TimelineSource]:
+    """What the episode page's timeline shows of this service's: the interview."""
+    return [routes.interview_timeline]
 
 
 def projectors() -> list[Projector]:

@@ -16,6 +16,7 @@ from services.api.container import Container
 from services.api.deps import Deps, Staff
 from services.api.errors import Rejected
 from services.api.paging import Cursor, Limit, page
+from services.api.timeline import TimelineEntry
 from services.returns import interview
 from services.returns.handlers import interview_stream
 from services.returns.schemas import (
@@ -25,6 +26,7 @@ from services.returns.schemas import (
     ReturnInterviewSummary,
 )
 from services.returns.tables import return_interviews
+from services.returns.timeline import interview_entries
 
 router = APIRouter(prefix="/v1")
 EpisodeId = Annotated[
@@ -155,3 +157,10 @@ async def list_return_interviews(
         items=[ReturnInterviewSummary.model_validate(dict(r)) for r in rows],
         next_cursor=next_cursor,
     )
+
+
+async def interview_timeline(
+    store: SqlEventStore, episode_id: uuid.UUID
+) -> list[TimelineEntry]:
+    """The interview's events for the episode page (``Container.timeline_sources``)."""
+    return interview_entries(await store.read_stream(interview_stream(episode_id)))
