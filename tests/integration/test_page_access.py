@@ -1,0 +1,106 @@
+"""Who may open each of the staff's pages: a table of every page route, checked
+against the app's routes (a new page without a row fails), and each row tried as
+someone signed out, staff, an analyst and a manager.
+
+Signed out means sent to sign in; a role without the page gets a 403 page. Forms
+are posted with the session's CSRF token, so a 403 there is the role's."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.routing import iter_route_contexts
+
+from tests.api import Api, serve_api
+
+PUBLIC = "public"
+SIGN_IN = "sign in"
+OPEN = "open"
+REFUSED = "403"
+VIEWERS = ("signed out", "staff", "analyst", "manager")
+NOT_PAGES = ("/v1/", "/docs", "/openapi.json", "/redoc", "/static", "/health", "/ready")
+SOME_ID = str(uuid.uuid4())
+
+
+def is_page(path: str) -> bool:
+    return not path.startswith(NOT_PAGES)
+
+
+@dataclass(frozen=True)
+class Page:
+    operation: str
+    expect: tuple[str, str, str, str]
+
+    @property
+    def method(self) -> str:
+        return self.operation.split(" ", 1)[0]
+
+    @property
+    def path(self) -> str:
+        return self.operation.split(" ", 1)[1].format(
+            episode_id=SOME_ID, client_id=SOME_ID, alert_id=SOME_ID, token="x" * 43
+        )
+
+
+STAFF_ONLY = (SIGN_IN, OPEN, REFUSED, OPEN)
+READERS = (SIGN_IN, OPEN, OPEN, OPEN)
+MANAGERS = (SIGN_IN, REFUSED, REFUSED, OPEN)
+ANYONE = (PUBLIC,) * 4
+
+PAGES = [
+    Page("GET /", ANYONE),
+    Page("GET /sign-in", ANYONE),
+    Page("GET /sign-in/link/{token}", ANYONE),
+    Page("POST /sign-in/link/{token}", ANYONE),
+    Page("GET /sign-in/oidc", ANYONE),
+    Page("GET /sign-in/callback", ANYONE),
+    Page("POST /sign-out", (SIGN_IN, OPEN, OPEN, OPEN)),
+    Page("GET /episodes/{episode_id}", STAFF_ONLY),
+    Page("GET /frequently-missing", STAFF_ONLY),
+    Page("GET /manage/clients", MANAGERS),
+    Page("GET /manage/clients/new", MANAGERS),
+    Page("POST /manage/clients", MANAGERS),
+    Page("GET /manage/clients/{client_id}/revoke", MANAGERS),
+    Page("POST /manage/clients/{client_id}/revoke", MANAGERS),
+]
+
+
+@pytest.fixture
+async def api(database_url: str) -> AsyncIterator[Api]:
+    async with serve_api(database_url) as api:
+        yield api
+
+
+async def test_every_page_is_in_the_table(api: Api):
+    pages = {
+        f"{method} {route.path}"
+        for route in iter_route_contexts(api.app.routes)
+        if is_page(route.path)
+        for method in getattr(route, "methods", None) or ()
+        if method != "HEAD"
+    }
+    assert pages == {page.operation for page in PAGES}
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.expect != ANYONE], ids=str)
+async def test_who_may_open(api: Api, page: Page):
+    wrong = []
+    for viewer, expected in zip(VIEWERS, page.expect, strict=True):
+        if viewer == "signed out":
+            http, form = api.http, {}
+        else:
+            browser = await api.person(viewer)
+            http, form = browser.http, {"csrf_token": browser.csrf}
+        if page.method == "GET":
+            response = await http.get(page.path)
+        else:
+            response = await http.post(page.path, data=form)
+        location = response.headers.get("location")
+        signed_out = response.status_code == 303 and location == "/sign-in"
+        got = SIGN_IN if signed_out else REFUSED if response.status_code == 403 else OPEN
+        if got != expected:
+            wrong.append(f"{viewer}: {got} ({response.status_code}), not {expected}")
+    assert not wrong, wrong
