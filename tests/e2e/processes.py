@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
@@ -51,17 +50,6 @@ def run_lantern(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[
         [LANTERN, *args], env={**os.environ, **env}, capture_output=True, text=True,
         timeout=60, check=False,
     )  # fmt: skip
-
-
-async def run_lanterns(
-    *commands: tuple[str, ...], env: dict[str, str]
-) -> list[subprocess.CompletedProcess[str]]:
-    """Independent commands side by side: each spends most of its time starting."""
-    return list(
-        await asyncio.gather(
-            *(asyncio.to_thread(run_lantern, *args, env=env) for args in commands)
-        )
-    )
 
 
 async def until_healthy(base: str, timeout: float = 90) -> None:

@@ -17,7 +17,6 @@ from tests.e2e.processes import (
     lantern,
     log_of,
     run_lantern,
-    run_lanterns,
     terminate,
     until_healthy,
 )
@@ -59,8 +58,7 @@ async def test_reports_become_one_message_per_recipient_through_a_killed_notifie
             env = _env(
                 pg_database, kafka_servers, topic_prefix, smtp_port, notify.base_url
             )
-            _upgrade(env)  # then the rest of the set-up as the processes start
-            setup = asyncio.create_task(_setup(env, tmp_path, f"{hooks_root}/hooks"))
+            token = _setup(env, tmp_path, f"{hooks_root}/hooks")
             processes = {
                 name: lantern(*args, env=env)
                 for name, args in {
@@ -72,7 +70,6 @@ async def test_reports_become_one_message_per_recipient_through_a_killed_notifie
                 }.items()
             }
             try:
-                token = await setup
                 await _run(env, token, processes, inbox, hooks, notify)
             finally:
                 codes = {n: await asyncio.to_thread(terminate, p)
@@ -157,33 +154,30 @@ def _env(
         "LANTERN_NOTIFIER_LINK_SECRET": "a-link-secret-for-end-to-end-tests-0123",
         "LANTERN_NOTIFIER_POLL_S": "0.2",
         # The killed notifier's messages are sent again when their lease runs out:
-        # seconds here, not production's 90 (a lease outlasts every channel timeout).
+        # seconds here, not production's 90 (a lease outlasts every channel timeout);
+        # the restarted one waits out the killed one's Kafka session for its
+        # partitions: the broker's least (group.min.session.timeout.ms).
         **{
             f"LANTERN_CHANNELS__{c}__TIMEOUT_S": "4"
             for c in ("EMAIL", "NOTIFY", "WEBHOOK")
         },
         "LANTERN_NOTIFIER_LEASE_S": "5",
-        # and the restarted notifier waits out the killed one's Kafka session before
-        # it gets its partitions: the broker's least (group.min.session.timeout.ms)
         "LANTERN_KAFKA_SESSION_TIMEOUT_MS": "6000",
     }
 
 
-def _upgrade(env: dict[str, str]) -> None:
-    upgraded = run_lantern("db", "upgrade", env=env)
-    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
-
-
-async def _setup(env: dict[str, str], folder: Path, hooks: str) -> str:
-    """Independent of each other: side by side."""
+def _setup(env: dict[str, str], folder: Path, hooks: str) -> str:
     (folder / "children.csv").write_text(CHILD)
     (folder / "recipients.csv").write_text(recipients(hooks))
-    *imported, created = await run_lanterns(
+    for args in (
+        ("db", "upgrade"),
         ("children", "import", str(folder / "children.csv")),
         ("recipients", "import", str(folder / "recipients.csv")),
-        ("clients", "create", "--name", "kent", "--role", "police", "--force", "KENT"),
-        env=env,
-    )
-    for done in (*imported, created):
+    ):
+        done = run_lantern(*args, env=env)
         assert done.returncode == 0, done.stdout + done.stderr
+    created = run_lantern(
+        "clients", "create", "--name", "kent", "--role", "police", "--force", "KENT",
+        env=env,
+    )  # fmt: skip
     return created.stdout.strip().splitlines()[-1]

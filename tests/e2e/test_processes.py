@@ -125,10 +125,18 @@ async def test_a_report_is_triaged_by_separate_processes_on_postgres_and_kafka(
             for name in ("youth_justice", "cme", "cse")
         },
     }
-    create = ("clients", "create", "--name", "kent", "--role", "police")
-    created = asyncio.create_task(  # as the processes start: each takes a while
-        asyncio.to_thread(run_lantern, *create, "--force", "KENT", env=env)
+    created = run_lantern(
+        "clients",
+        "create",
+        "--name",
+        "kent",
+        "--role",
+        "police",
+        "--force",
+        "KENT",
+        env=env,
     )
+    token = created.stdout.strip().splitlines()[-1]
     processes = [
         lantern("sources", "serve", "--port", str(sources_port), env=env),
         lantern("intake", "--port", str(port), env=env),
@@ -137,10 +145,8 @@ async def test_a_report_is_triaged_by_separate_processes_on_postgres_and_kafka(
         lantern("relay", env=env),
     ]
     base = f"http://127.0.0.1:{port}"
+    auth = {"Authorization": f"Bearer {token}"}
     try:
-        client = await created
-        assert client.returncode == 0, client.stdout + client.stderr
-        auth = {"Authorization": f"Bearer {client.stdout.strip().splitlines()[-1]}"}
         await until_healthy(base)
         await until_healthy(f"http://127.0.0.1:{sources_port}")  # up, as in life
         ready = await eventually(lambda: _ready(base), what="ready")

@@ -20,7 +20,6 @@ from tests.e2e.processes import (
     lantern,
     log_of,
     run_lantern,
-    run_lanterns,
     terminate,
     until_healthy,
 )
@@ -56,8 +55,7 @@ async def test_an_interview_not_done_is_told_once_each_through_a_killed_notifier
     inbox = Inbox()
     with serve_smtp(inbox) as smtp_port:
         env = _env(pg_database, kafka_servers, topic_prefix, smtp_port)
-        _upgrade(env)  # then the rest of the set-up as the processes start
-        setup = asyncio.create_task(_setup(env, tmp_path))
+        police, staff = _setup(env, tmp_path)
         processes = {
             name: lantern(*args, env=env)
             for name, args in {
@@ -69,7 +67,6 @@ async def test_an_interview_not_done_is_told_once_each_through_a_killed_notifier
             }.items()
         }
         try:
-            police, staff = await setup
             overdue = await _run(env, police, staff, processes, inbox)
         finally:
             codes = {n: await asyncio.to_thread(terminate, p)
@@ -205,24 +202,20 @@ def _env(pg: str, kafka: str, prefix: str, smtp_port: int) -> dict[str, str]:
     }
 
 
-def _upgrade(env: dict[str, str]) -> None:
-    upgraded = run_lantern("db", "upgrade", env=env)
-    assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
-
-
-async def _setup(env: dict[str, str], folder: Path) -> tuple[str, str]:
-    """Independent of each other: side by side."""
+def _setup(env: dict[str, str], folder: Path) -> tuple[str, str]:
     (folder / "children.csv").write_text(CHILD)
     (folder / "recipients.csv").write_text(RECIPIENTS)
-    create = ("clients", "create", "--name")
-    done = await run_lanterns(
+    for args in (
+        ("db", "upgrade"),
         ("children", "import", str(folder / "children.csv")),
         ("recipients", "import", str(folder / "recipients.csv")),
-        (*create, "kent", "--role", "police", "--force", "KENT"),
-        (*create, "oncall", "--role", "staff"),
-        env=env,
-    )
-    for each in done:
-        assert each.returncode == 0, each.stdout + each.stderr
-    police, staff = (each.stdout.strip().splitlines()[-1] for each in done[2:])
-    return police, staff
+    ):
+        done = run_lantern(*args, env=env)
+        assert done.returncode == 0, done.stdout + done.stderr
+    tokens = []
+    for name, role, force in (("kent", "police", "KENT"), ("oncall", "staff", None)):
+        create = ["clients", "create", "--name", name, "--role", role]
+        created = run_lantern(*create, *(["--force", force] if force else []), env=env)
+        assert created.returncode == 0, created.stdout + created.stderr
+        tokens.append(created.stdout.strip().splitlines()[-1])
+    return tokens[0], tokens[1]
