@@ -74,6 +74,7 @@ def subscription_for(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             topic_prefix=settings.kafka_topic_prefix,
             concurrency=settings.subscription_concurrency,
+            session_timeout_ms=settings.kafka_session_timeout_ms,
         )
     return StoreSubscription(
         store, subscriber, concurrency=settings.subscription_concurrency

@@ -31,6 +31,14 @@ class CoreSettings(BaseSettings):
     kafka_retention_ms: int = Field(
         -1, ge=-1, description="Topic retention; -1 keeps history for replay"
     )
+    kafka_session_timeout_ms: int = Field(
+        10000,
+        ge=1000,
+        le=300000,
+        description="A subscriber that stops heartbeating is out of its group after"
+        " this long, and its partitions go to the others (the broker's"
+        " group.min/max.session.timeout.ms bound it; 6000 to 1800000 by default)",
+    )
     subscription_concurrency: int = Field(
         8,
         ge=1,

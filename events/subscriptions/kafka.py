@@ -84,8 +84,10 @@ class KafkaSubscription:
         topic_prefix: str,
         retry: RetryPolicy | None = None,
         concurrency: int = 1,
+        session_timeout_ms: int = 10000,
     ) -> None:
         self.store = store
+        self.session_timeout_ms = session_timeout_ms
         self.subscriber = subscriber
         self.concurrency = concurrency
         self.bootstrap_servers = bootstrap_servers
@@ -108,6 +110,8 @@ class KafkaSubscription:
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
             fetch_max_wait_ms=FETCH_WAIT_MS,
+            session_timeout_ms=self.session_timeout_ms,
+            heartbeat_interval_ms=self.session_timeout_ms // 3,  # Kafka's advice
         )
         listener = _SeekToCheckpoints(consumer, self.store, self.subscriber.name)
         consumer.subscribe(

@@ -83,7 +83,7 @@ def bootstrap(
     channels: Mapping[str, Channel] | None = None,
     directory: Callable[[], Awaitable[Directory]] | None = None,
     subscription: Callable[[Subscriber], Worker] | None = None,
-    lease: timedelta = handlers.Notifier.lease,
+    lease: timedelta | None = None,
     now: Callable[[], datetime] = utcnow,
 ) -> NotifierService:
     channels = build_channels(settings, client) if channels is None else channels
@@ -98,7 +98,7 @@ def bootstrap(
         council=settings.council_la_code,
         escalate_after=timedelta(minutes=settings.notifier_escalate_after_minutes),
         update_window=timedelta(seconds=settings.notifier_update_window_s),
-        lease=lease,
+        lease=lease or timedelta(seconds=settings.notifier_lease_s),
         now=now,
     )
     retry = RetryPolicy(

@@ -39,6 +39,13 @@ class NotifierSettings(CouncilSettings, ChannelsSettings):
     notifier_retry_max_s: float = Field(300.0, gt=0, le=86400)
     notifier_poll_s: float = Field(1.0, gt=0, le=60)
     notifier_escalation_poll_s: float = Field(5.0, gt=0, le=600)
+    notifier_lease_s: float = Field(
+        90.0,
+        gt=0,
+        le=3600,
+        description="How long a claimed message is its sender's; longer than every"
+        " channel's timeout: a lease that runs out means a dead sender",
+    )
 
     @model_validator(mode="after")
     def _production_has_its_link_key(self) -> Self:
@@ -48,5 +55,18 @@ class NotifierSettings(CouncilSettings, ChannelsSettings):
             raise ValueError(
                 "LANTERN_NOTIFIER_LINK_SECRET: required in production "
                 "(at least 32 characters; it signs acknowledgement links)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> Self:
+        """A lease that ran out while its send was still under way would let a
+        second sender start the same attempt."""
+        c = self.channels
+        longest = max(c.email.timeout_s, c.notify.timeout_s, c.webhook.timeout_s)
+        if self.notifier_lease_s <= longest:
+            raise ValueError(
+                f"LANTERN_NOTIFIER_LEASE_S: must be longer than every channel's"
+                f" timeout ({longest:g} s)"
             )
         return self

@@ -153,6 +153,16 @@ def _env(
         "LANTERN_CHANNELS__WEBHOOK__ALLOWED_HOSTS": "127.0.0.1",  # the receiver
         "LANTERN_NOTIFIER_LINK_SECRET": "a-link-secret-for-end-to-end-tests-0123",
         "LANTERN_NOTIFIER_POLL_S": "0.2",
+        # The killed notifier's messages are sent again when their lease runs out:
+        # seconds here, not production's 90 (a lease outlasts every channel timeout);
+        # the restarted one waits out the killed one's Kafka session for its
+        # partitions: the broker's least (group.min.session.timeout.ms).
+        **{
+            f"LANTERN_CHANNELS__{c}__TIMEOUT_S": "4"
+            for c in ("EMAIL", "NOTIFY", "WEBHOOK")
+        },
+        "LANTERN_NOTIFIER_LEASE_S": "5",
+        "LANTERN_KAFKA_SESSION_TIMEOUT_MS": "6000",
     }
 
 

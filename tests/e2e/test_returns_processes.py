@@ -76,8 +76,16 @@ async def test_an_interview_not_done_is_told_once_each_through_a_killed_notifier
     assert set(codes.values()) == {0}, (codes, logs)
     # Returned 29, 19 and 8 days ago, none interviewed: each overdue, told to the
     # social worker and the team manager once. The one returned 9.5 days ago was
-    # followed by another half a day later: superseded, told to nobody.
-    told = sorted((m["To"], _reference(m)) for m in overdue)
+    # followed by another half a day later: superseded, told to nobody. A message
+    # the killed notifier sent but had not recorded is sent again when its lease runs
+    # out, under the same Message-ID, by which mail systems drop the repeat
+    # (docs/notifier.md): once each is one Message-ID each, and a repeat is the same
+    # message to the same person.
+    by_id = {str(m["Message-ID"]): m for m in overdue}
+    for m in overdue:
+        first = by_id[str(m["Message-ID"])]
+        assert (m["To"], _reference(m)) == (first["To"], _reference(first))
+    told = sorted((m["To"], _reference(m)) for m in by_id.values())
     assert told == sorted(
         (who, ref)
         for ref in ("KNT-RHI-1", "KNT-RHI-2", "KNT-RHI-4")
@@ -125,6 +133,9 @@ async def _run(
         def overdue() -> list[Any]:
             return [m for m in inbox.received if OVERDUE in str(m["Subject"])]
 
+        def told() -> int:  # a repeat of a message (its Message-ID) is not news
+            return len({str(m["Message-ID"]) for m in overdue()})
+
         await found(await report("KNT-RHI-1", 30), 29)
         await eventually(overdue, timeout=90, what="the first overdue message")
         processes["notifier"].send_signal(signal.SIGKILL)
@@ -145,7 +156,7 @@ async def _run(
             return [a for a in items if a["matter"] == "interview_overdue"]
 
         async def all_told() -> bool:
-            return len(await matters()) == 6 and len(overdue()) >= 6
+            return len(await matters()) == 6 and told() >= 6
 
         await eventually(all_told, timeout=120, what="six overdue messages")
         interviews = await http.get(
@@ -178,6 +189,16 @@ def _env(pg: str, kafka: str, prefix: str, smtp_port: int) -> dict[str, str]:
         "LANTERN_NOTIFIER_LINK_SECRET": "a-link-secret-for-end-to-end-tests-0123",
         "LANTERN_NOTIFIER_POLL_S": "0.2",
         "LANTERN_RETURNS_OVERDUE_POLL_S": "0.5",
+        # The killed notifier's messages are sent again when their lease runs out:
+        # seconds here, not production's 90 (a lease outlasts every channel timeout);
+        # the restarted one waits out the killed one's Kafka session for its
+        # partitions: the broker's least (group.min.session.timeout.ms).
+        **{
+            f"LANTERN_CHANNELS__{c}__TIMEOUT_S": "4"
+            for c in ("EMAIL", "NOTIFY", "WEBHOOK")
+        },
+        "LANTERN_NOTIFIER_LEASE_S": "5",
+        "LANTERN_KAFKA_SESSION_TIMEOUT_MS": "6000",
     }
 
 

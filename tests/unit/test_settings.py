@@ -60,6 +60,15 @@ def test_production_needs_its_own_link_key(monkeypatch: pytest.MonkeyPatch):
     assert NotifierSettings(environment="test").notifier_link_secret is None
 
 
+def test_a_lease_outlasts_every_channel_timeout():
+    """A lease that ran out mid-send would let a second sender start the attempt."""
+    assert NotifierSettings().notifier_lease_s == 90
+    slow_mail = {"email": {"timeout_s": 10}}
+    with pytest.raises(ValidationError, match="LANTERN_NOTIFIER_LEASE_S: must be"):
+        NotifierSettings(notifier_lease_s=10, channels=slow_mail)
+    assert NotifierSettings(notifier_lease_s=11, channels=slow_mail)
+
+
 @pytest.mark.parametrize(
     ("host", "settings", "refused"),
     [
