@@ -30,6 +30,7 @@ from services.api.web.parts import web_for
 from services.api.web.people import parse_roles
 from services.api.web.sessions import COOKIE
 from services.api.web.settings import WebSettings
+from services.notifier import bootstrap as notifier
 from services.processes import projectors, routers
 from services.records.children import ChildMatcher
 from services.returns import bootstrap as returns
@@ -132,6 +133,7 @@ async def serve_api(
         notify_callback_token=NOTIFY_CALLBACK_TOKEN,
         webhook_hosts=WEBHOOK_HOSTS,
         staff_sections=returns.staff_sections(),
+        acknowledgements=notifier.acknowledgements,
         frequently_missing=load_policy().frequently_missing,
         web=web_for(store.engine, WebSettings()),
     )

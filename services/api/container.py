@@ -25,6 +25,11 @@ EpisodeSection = Callable[[SqlEventStore, UUID], Awaitable[dict[str, Any] | None
 """A part of an episode another service keeps (the return interview), read by
 that service for the staff's view of the episode: intake shows it without
 importing it."""
+EpisodeAcknowledgements = Callable[
+    [SqlEventStore, UUID], Awaitable[list[dict[str, Any]]]
+]
+"""Who acknowledged the episode's alerts, by role and time (the notifier's),
+for the police's and the staff's view of the episode."""
 
 
 @dataclass
@@ -52,6 +57,7 @@ class Container:
     """By the key each has in the staff's ``GET /v1/episodes/{id}``."""
     frequently_missing: FrequentlyMissing = field(default_factory=FrequentlyMissing)
     """Triage's policy figure, for the children's histories."""
+    acknowledgements: EpisodeAcknowledgements | None = None
 
 
 def container_for(
@@ -65,6 +71,7 @@ def container_for(
     webhook_hosts: frozenset[str] = frozenset(),
     staff_sections: Mapping[str, EpisodeSection] | None = None,
     frequently_missing: FrequentlyMissing | None = None,
+    acknowledgements: EpisodeAcknowledgements | None = None,
 ) -> Container:
     return Container(
         store=store,
@@ -82,4 +89,5 @@ def container_for(
         webhook_hosts=webhook_hosts,
         staff_sections=staff_sections or {},
         frequently_missing=frequently_missing or FrequentlyMissing(),
+        acknowledgements=acknowledgements,
     )

@@ -20,7 +20,7 @@ from events.store.sql import SqlEventStore
 from events.subscriptions import RetryPolicy, Subscriber
 from services.api.links import AckLinks
 from services.api.readiness import Check
-from services.notifier import api, handlers
+from services.notifier import api, handlers, pages
 from services.notifier.channels import Channel
 from services.notifier.channels.settings import build_channels
 from services.notifier.dispatcher import Dispatcher
@@ -55,8 +55,12 @@ class NotifierService:
         return {"channels": functools.partial(unreachable, self.notifier)}
 
 
+acknowledgements = api.episode_acknowledgements
+"""For the episode's view (intake's): who acknowledged, by role and time."""
+
+
 def routers() -> list[APIRouter]:
-    return [api.router, recipients_api.router]
+    return [api.router, recipients_api.router, pages.router]
 
 
 def projectors() -> list[Projector]:
