@@ -31,7 +31,14 @@ CARD = re.compile(r'<li class="lantern-alert" id="alert-([0-9a-f-]{36})"')
 
 
 async def reported(rig: Rig, hours_ago: float = 2) -> str:
+    """A police report, assessed, its alerts raised (the social worker's, the
+    child's team's and the police exploitation team's) and their messages sent."""
     episode = await rig.episode(NOW - timedelta(hours=hours_ago))
+
+    async def raised() -> bool:
+        return len(await alerts_of(rig, episode)) >= 3
+
+    await eventually(raised, what="the report's alerts raised")
     await rig.settled()
     return episode
 

@@ -10,10 +10,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import parse_qsl
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -35,13 +36,26 @@ class Visit:
 
     async def checked_form(self, request: Request) -> FormData:
         """The posted form, refused (403) unless it carries this session's token."""
-        form = await request.form()
+        form = await posted_form(request)
         given = form.get("csrf_token") or request.headers.get("x-csrf-token") or ""
         if not isinstance(given, str) or not hmac.compare_digest(
             given.encode(), self.csrf_token.encode()
         ):
             raise CsrfRefused
         return form
+
+
+async def posted_form(request: Request) -> FormData:
+    """A page's form (``application/x-www-form-urlencoded``, the only kind the pages
+    post), read without Starlette's ``request.form()``, which needs the
+    python-multipart package for that too. Anything else is an empty form."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return FormData()
+    text = (await request.body()).decode("utf-8", errors="replace")
+    fields: list[tuple[str, str | UploadFile]] = []
+    fields += parse_qsl(text, keep_blank_values=True)
+    return FormData(fields)
 
 
 class CsrfRefused(Exception):
