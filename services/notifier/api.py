@@ -11,6 +11,7 @@ the force's own client for the episodes that force reported. Another's alert is 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
@@ -421,8 +422,7 @@ async def alert_changes(
     quiet_since = time.monotonic()
     while not deps.stop.is_set() and not await request.is_disconnected():
         changes = deps.store.changes(TYPES)  # a new one after each commit of alerts
-        page = await deps.store.read_all(after=after, limit=500)
-        seen = await _seen(deps, viewer, page)
+        page, seen = await _shared_read(deps, viewer, after)
         for envelope in page:
             after = envelope.position
             if envelope.type in TYPES and envelope.data["alert_id"] in seen:
@@ -435,6 +435,28 @@ async def alert_changes(
                 return
             yield None
             quiet_since = time.monotonic()
+
+
+_Read = tuple[list[Envelope], set[str]]
+_READS: dict[tuple[int, int, str, str | None], asyncio.Task[_Read]] = {}
+
+
+async def _shared_read(deps: Container, viewer: Viewer, after: int) -> _Read:
+    """The page of the log after ``after`` and which of its alerts ``viewer`` may
+    see, read once for every stream that asks at the same moment: a commit wakes
+    every open page's stream, and a hundred of them read the same page as one."""
+    key = (id(deps.store), after, viewer.role.value, viewer.police_force)
+    task = _READS.get(key)
+    if task is None:
+        task = asyncio.ensure_future(_read(deps, viewer, after))
+        _READS[key] = task
+        task.add_done_callback(lambda _: _READS.pop(key, None))
+    return await asyncio.shield(task)
+
+
+async def _read(deps: Container, viewer: Viewer, after: int) -> _Read:
+    page = await deps.store.read_all(after=after, limit=500)
+    return page, await _seen(deps, viewer, page)
 
 
 async def _seen(deps: Container, client: Viewer, page: Sequence[Envelope]) -> set[str]:

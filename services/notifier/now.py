@@ -26,7 +26,7 @@ from services.notifier.api import COUNCIL_STAFF, _alerts_seen_by
 from services.notifier.tables import alerts, deliveries
 from services.records.tables import episodes
 
-SHOWN = 300
+SHOWN = 100
 """Alerts on the page at most (the riskiest and newest); the page says how many more."""
 URGENCY = case({"high": 0, "medium": 1, "low": 2}, value=alerts.c.level, else_=3)
 READ_TYPES = (
