@@ -162,7 +162,7 @@ async def ttfb(base: str, cookie: str, requests: int) -> tuple[list[float], int]
 
 
 async def rendered(base: str, cookie: str, loads: int) -> list[float]:
-    from playwright.async_api import async_playwright  # noqa: PLC0415 - optional
+    from playwright.async_api import async_playwright  # optional: --no-browser
 
     times = []
     async with async_playwright() as playwright:
@@ -257,9 +257,7 @@ async def main() -> None:
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
     quiet_logs()
-    requests, loads, pages, alerts = (
-        (10, 5, 20, 5) if args.quick else (50, 20, 100, 20)
-    )
+    requests, loads, pages, alerts = (10, 5, 20, 5) if args.quick else (50, 20, 100, 20)
     with conditions("web_now"):
         async with fresh_postgres() as url:
             store = SqlEventStore(create_engine(url), projectors=projectors())
