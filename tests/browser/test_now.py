@@ -33,9 +33,11 @@ async def lantern(database: Path, *args: str) -> str:
     return out.decode().strip().splitlines()[-1]
 
 
-async def signed_in(page: Page, base: str, database: Path, email: str) -> None:
+async def signed_in(
+    page: Page, base: str, database: Path, email: str, role: str = "staff"
+) -> None:
     link = await lantern(
-        database, "users", "create", "--email", email, "--role", "staff",
+        database, "users", "create", "--email", email, "--role", role,
         "--name", "Alex Duty",
     )  # fmt: skip
     await page.goto(base + urlsplit(link).path)
@@ -105,3 +107,34 @@ async def test_a_police_report_appears_live_and_is_acknowledged(
             f"/v1/episodes/{episode_id}", headers={"Authorization": f"Bearer {kent}"}
         )
         assert [a["role"] for a in police.json()["acknowledgements"]] == ["duty_team"]
+
+
+async def test_a_manager_reads_the_recipients(
+    lantern_web: StartLantern, phone_page: Page, tmp_path: Path
+):
+    base = await lantern_web()
+    database = tmp_path / "lantern-0.db"
+    cms = await lantern(database, "clients", "create", "--name", "cms",
+                        "--role", "integrator")  # fmt: skip
+    async with httpx.AsyncClient(base_url=base) as http:
+        for recipient_id, body in {
+            "duty": {"kind": "duty_team", "name": "Duty desk",
+                     "email": "duty.desk@council.test", "phone": "07700 900123"},
+            "tm-west": {"kind": "team_manager", "key": "CiC West",
+                        "name": "Team manager, West", "email": "tm.west@council.test"},
+        }.items():  # fmt: skip
+            put = await http.put(
+                f"/v1/recipients/{recipient_id}",
+                json=body,
+                headers={"Authorization": f"Bearer {cms}"},
+            )
+            assert put.status_code == 201, put.text
+    await signed_in(phone_page, base, database, "m@council.test", role="manager")
+    await phone_page.goto(f"{base}/manage/recipients")
+    await expect(phone_page.get_by_text("d…@council.test")).to_be_visible()
+    await expect(phone_page.get_by_text("Team manager (CiC West)")).to_be_visible()
+    assert "duty.desk@" not in await phone_page.content()
+    width = await phone_page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page is {width}px wide on a 390px phone"
+    await assert_accessible(phone_page)
+    await shot(phone_page, "recipients-phone")
