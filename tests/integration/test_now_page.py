@@ -18,7 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from events.contracts.alerts import AlertContact, AlertEscalated
 from events.contracts.triage import RiskAssessed
+from events.envelope import NewEvent
+from events.store import Append, Commit
 from services.api.tables import web_sessions
 from services.notifier import pages
 from services.notifier.tables import alerts
@@ -132,6 +135,35 @@ class TestTheList:
             keys = [(rank[a.level], -a.raised_at.timestamp()) for a in shown]
             assert keys == sorted(keys)
             assert len(shown) == len(rows)
+
+    async def test_an_escalated_episode_is_marked_on_each_of_its_alerts(
+        self, database_url
+    ):
+        async with a_rig(database_url) as rig:
+            staff = await rig.api.person("staff")
+            episode = await reported(rig)
+            other = await reported(rig)
+            council = [a for a in await alerts_of(rig, episode) if a.role != "mcet"]
+            carrier = council[0]
+            step = AlertEscalated(
+                alert_id=carrier.alert_id, step=1,
+                contact=AlertContact(recipient_id="tm-west", email="tm@council.test"),
+                channels=["email"], next_escalation_at=None, escalated_at=NOW,
+            )  # fmt: skip
+            stream = f"alert-{carrier.alert_id}"
+            await rig.api.store.commit(
+                Commit([Append(stream, [NewEvent(event=step)], carrier.version)])
+            )
+            await rig.settled()
+            page = (await staff.http.get("/now")).text
+            for alert in council:
+                html = card(page, alert.alert_id)
+                assert "Escalated to manager" in html
+                assert "escalation step 1 reached" in html
+            assert "Escalation step 1 by E-mail" in card(page, carrier.alert_id)
+            for alert in await alerts_of(rig, other):
+                if alert.role != "mcet":
+                    assert "Escalated" not in card(page, alert.alert_id)
 
     async def test_nothing_open_says_so(self, database_url):
         async with a_rig(database_url) as rig:
