@@ -255,6 +255,7 @@ async def serve(
                 notify_callback_token=callback.get_secret_value() if callback else None,
                 webhook_hosts=settings.channels.webhook.allowed_hosts,
                 staff_sections=returns.staff_sections(),
+                acknowledgements=notifier.acknowledgements,
                 frequently_missing=frequently_missing(policy),
                 timeline_sources=timeline_sources(),
                 open_alerts=notifier.open_alerts(),

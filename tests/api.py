@@ -137,6 +137,7 @@ async def serve_api(
         notify_callback_token=NOTIFY_CALLBACK_TOKEN,
         webhook_hosts=WEBHOOK_HOSTS,
         staff_sections=returns.staff_sections(),
+        acknowledgements=notifier.acknowledgements,
         frequently_missing=load_policy().frequently_missing,
         web=web_for(store.engine, web or WebSettings()),
         timeline_sources=timeline_sources(),

@@ -115,7 +115,7 @@ class AlertClosed(Event):
 class AlertAcknowledged(Event):
     alert_id: UUID
     acknowledged_at: datetime
-    via: Literal["api", "link"]
+    via: Literal["api", "link", "web"]
 
 
 class AlertEscalated(Event):

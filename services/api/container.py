@@ -26,6 +26,11 @@ EpisodeSection = Callable[[SqlEventStore, UUID], Awaitable[dict[str, Any] | None
 """A part of an episode another service keeps (the return interview), read by
 that service for the staff's view of the episode: intake shows it without
 importing it."""
+EpisodeAcknowledgements = Callable[
+    [SqlEventStore, UUID], Awaitable[list[dict[str, Any]]]
+]
+"""Who acknowledged the episode's alerts, by role and time (the notifier's),
+for the police's and the staff's view of the episode."""
 
 
 @dataclass
@@ -57,6 +62,7 @@ class Container:
     """The episode page's events other services keep (services/api/plugins.py)."""
     open_alerts: OpenAlertsSource | None = None
     """The notifier's open alerts about a matter (a strategy discussion)."""
+    acknowledgements: EpisodeAcknowledgements | None = None
 
 
 def container_for(
@@ -72,6 +78,7 @@ def container_for(
     frequently_missing: FrequentlyMissing | None = None,
     timeline_sources: Sequence[TimelineSource] = (),
     open_alerts: OpenAlertsSource | None = None,
+    acknowledgements: EpisodeAcknowledgements | None = None,
 ) -> Container:
     return Container(
         store=store,
@@ -91,4 +98,5 @@ def container_for(
         frequently_missing=frequently_missing or FrequentlyMissing(),
         timeline_sources=timeline_sources,
         open_alerts=open_alerts,
+        acknowledgements=acknowledgements,
     )

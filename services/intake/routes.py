@@ -35,6 +35,7 @@ from services.api.schemas import CHILD_ID
 from services.intake import decide
 from services.intake.care_periods import care_period_problems
 from services.intake.schemas import (
+    AcknowledgementRead,
     ChildRecordPut,
     EpisodeAccepted,
     EpisodeCorrection,
@@ -350,6 +351,9 @@ async def read_episode(
     episode = _visible(envelopes, client)
     read = _episode_read(episode_id, episode, envelopes)
     read.alerted_roles = await roles_alerted(deps.store, episode_id)
+    found = deps.acknowledgements
+    acknowledged = await found(deps.store, episode_id) if found else []
+    read.acknowledgements = [AcknowledgementRead(**a) for a in acknowledged]
     if client.role is Role.staff:
         for key, section in deps.staff_sections.items():
             setattr(read, key, await section(deps.store, episode_id))

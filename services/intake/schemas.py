@@ -219,6 +219,11 @@ class RiskSummary(BaseModel):
     assessed_at: datetime
 
 
+class AcknowledgementRead(BaseModel):
+    role: str
+    acknowledged_at: datetime
+
+
 class EpisodeRead(BaseModel):
     episode_id: UUID
     police_force: str
@@ -235,6 +240,11 @@ class EpisodeRead(BaseModel):
     )
     alerted_roles: list[str] = Field(
         default_factory=list, description="Roles alerted (never contact details)"
+    )
+    acknowledgements: list[AcknowledgementRead] = Field(
+        default_factory=list,
+        description="The episode's alerts acknowledged: by role and when, earliest"
+        " first (never who by name or contact)",
     )
     found_at: datetime | None = Field(
         None, description="When the child returned, as corrected; null until found"

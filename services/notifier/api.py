@@ -11,19 +11,21 @@ the force's own client for the episodes that force reported. Another's alert is 
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, Select, and_, case, not_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, not_, select, true
 
 from events.contracts.alerts import (
     AlertAcknowledged,
@@ -34,6 +36,7 @@ from events.envelope import Envelope, NewEvent
 from events.ids import derive_id
 from events.registry import Event
 from events.store import Append, Commit, ConcurrencyError
+from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
 from events.subscriptions import wait_any
 from services.api.auth import ApiClient, Role
@@ -87,7 +90,28 @@ class Acknowledged(BaseModel):
     acknowledged_at: datetime | None
 
 
-def _seen_by(client: ApiClient | None) -> ColumnElement[bool]:
+class Viewer(Protocol):
+    """Who looks at alerts: an API client, or the council's staff on the pages."""
+
+    @property
+    def role(self) -> Role: ...
+
+    @property
+    def police_force(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class CouncilStaff:
+    """The staff's pages see what a staff token sees."""
+
+    role: Role = Role.staff
+    police_force: str | None = None
+
+
+COUNCIL_STAFF = CouncilStaff()
+
+
+def _seen_by(client: Viewer | None) -> ColumnElement[bool]:
     """The alerts a client may see (with ``episodes`` joined): a police client its
     own force's police teams', staff the council's; a signed link (no client) the
     one alert it names."""
@@ -99,7 +123,7 @@ def _seen_by(client: ApiClient | None) -> ColumnElement[bool]:
     return not_(police_team)
 
 
-def _alerts_seen_by(client: ApiClient | None, *columns: Any) -> Select[Any]:
+def _alerts_seen_by(client: Viewer | None, *columns: Any) -> Select[Any]:
     return (
         select(*columns)
         .join_from(alerts, episodes, episodes.c.episode_id == alerts.c.episode_id)
@@ -150,7 +174,7 @@ async def list_alerts(
     },
 )
 async def acknowledge(alert_id: uuid.UUID, client: OnCall, deps: Deps) -> Acknowledged:
-    return await _acknowledge(deps, alert_id, client)
+    return await _acknowledge(deps, alert_id, client, actor=client.actor, via="api")
 
 
 @router.get(
@@ -178,7 +202,7 @@ async def ack_link(
     alert_id: uuid.UUID, deps: Deps, d: str = "", e: Natural = 0, s: str = ""
 ) -> HTMLResponse:
     _check_link(deps, alert_id, d, e, s)
-    done = await _acknowledge(deps, alert_id, None, delivery_id=d)
+    done = await _acknowledge(deps, alert_id, None, actor=f"link:{d}", via="link")
     if done.status == "closed":
         return _page("This episode is over", "<p>Nothing more is needed.</p>")
     return _page("Acknowledged", "<p>Thank you. The alert is acknowledged.</p>")
@@ -202,7 +226,7 @@ async def alert_stream_feed(
         ),
     ] = None,
 ) -> StreamingResponse:
-    after = await _resume_after(deps, last_event_id)
+    after = await resume_after(deps, last_event_id)
     return StreamingResponse(
         _feed(request, deps, client, after),
         media_type="text/event-stream",
@@ -273,17 +297,18 @@ async def notify_receipt(
 async def _acknowledge(
     deps: Container,
     alert_id: uuid.UUID,
-    client: ApiClient | None,
+    viewer: Viewer | None,
     *,
-    delivery_id: str = "",
+    actor: str,
+    via: Literal["api", "link", "web"],
 ) -> Acknowledged:
-    """By a client, or (with no client) by the signed link of ``delivery_id``."""
-    actor = client.actor if client else f"link:{delivery_id}"
-    via: Literal["api", "link"] = "api" if client else "link"
+    """By ``actor``, who may see what ``viewer`` sees (no viewer: the signed link of
+    one alert). Only a link answers an episode that is over without a 409: its
+    reader is told so on a page."""
     for _ in range(5):  # a concurrent delivery record moves the stream: read again
-        row = await _alert(deps, alert_id, client)
+        row = await _alert(deps, alert_id, viewer)
         if row.status != "open":
-            if row.status == "closed" and via == "api":
+            if row.status == "closed" and via != "link":
                 raise HTTPException(409, "the episode is over: nothing to acknowledge")
             return Acknowledged(
                 alert_id=alert_id,
@@ -309,7 +334,26 @@ async def _acknowledge(
     raise HTTPException(503, "the alert is busy; try again", {"Retry-After": "1"})
 
 
-async def _alert(deps: Container, alert_id: uuid.UUID, client: ApiClient | None) -> Any:
+ACKNOWLEDGED = (
+    select(alerts.c.role, alerts.c.acknowledged_at)
+    .where(
+        alerts.c.episode_id == bindparam("episode_id"),
+        alerts.c.acknowledged_at.is_not(None),
+    )
+    .order_by(alerts.c.acknowledged_at, alerts.c.role)
+)
+
+
+async def episode_acknowledgements(
+    reads: SqlEventStore, episode_id: uuid.UUID
+) -> list[dict[str, Any]]:
+    """The episode's alerts acknowledged, by role and when: what the police see of
+    the council's acknowledgements (intake's view of the episode shows them)."""
+    rows = await reads.select(ACKNOWLEDGED, {"episode_id": episode_id})
+    return [{"role": r.role, "acknowledged_at": r.acknowledged_at} for r in rows]
+
+
+async def _alert(deps: Container, alert_id: uuid.UUID, client: Viewer | None) -> Any:
     columns = (alerts.c.status, alerts.c.version, alerts.c.acknowledged_at)
     query = _alerts_seen_by(client, *columns).where(alerts.c.alert_id == alert_id)
     async with deps.store.engine.connect() as conn:
@@ -334,7 +378,7 @@ def _page(title: str, content: str) -> HTMLResponse:
     )
 
 
-async def _resume_after(deps: Container, last_event_id: str | None) -> int:
+async def resume_after(deps: Container, last_event_id: str | None) -> int:
     """After the client's last event, else from now. An id the stream cannot have
     sent (not a position, or past the log's head) is a 400: the stream would
     otherwise fail on it, or wait for ever for events after it."""
@@ -350,31 +394,72 @@ async def _feed(
     request: Request, deps: Container, client: ApiClient, after: int
 ) -> AsyncIterator[str]:
     """The events of the alerts ``client`` may see after ``after``, then each one as
-    it is recorded; a comment line every 15 s keeps proxies from closing an idle
-    stream."""
+    it is recorded."""
     yield "retry: 2000\n\n"
+    async for envelope in alert_changes(request, deps, client, after):
+        if envelope is None:
+            yield ": keep-alive\n\n"
+            continue
+        data = {k: v for k, v in envelope.data.items() if k != "contact"}
+        text = json.dumps(data, separators=(",", ":"))
+        yield f"id: {envelope.position}\nevent: {envelope.type}\ndata: {text}\n\n"
+
+
+async def alert_changes(
+    request: Request,
+    deps: Container,
+    viewer: Viewer,
+    after: int,
+    *,
+    heartbeat_s: float = HEARTBEAT_S,
+    still: Callable[[], Awaitable[bool]] | None = None,
+) -> AsyncIterator[Envelope | None]:
+    """Each event of the alerts ``viewer`` may see after ``after``, then each one as
+    it is recorded, until the client goes or the process stops; None after
+    ``heartbeat_s`` of quiet, for a comment line that keeps proxies from closing
+    an idle stream. ``still``, asked at each heartbeat, ends the stream when false
+    (a signed-out page's)."""
     quiet_since = time.monotonic()
     while not deps.stop.is_set() and not await request.is_disconnected():
         changes = deps.store.changes(TYPES)  # a new one after each commit of alerts
-        page = await deps.store.read_all(after=after, limit=500)
-        seen = await _seen(deps, client, page)
+        page, seen = await _shared_read(deps, viewer, after)
         for envelope in page:
             after = envelope.position
             if envelope.type in TYPES and envelope.data["alert_id"] in seen:
-                data = {k: v for k, v in envelope.data.items() if k != "contact"}
-                text = json.dumps(data, separators=(",", ":"))
-                yield f"id: {after}\nevent: {envelope.type}\ndata: {text}\n\n"
+                yield envelope
                 quiet_since = time.monotonic()
         if not page:
             await wait_any(deps.stop, changes, 1.0)
-        if time.monotonic() - quiet_since > HEARTBEAT_S:
-            yield ": keep-alive\n\n"
+        if time.monotonic() - quiet_since > heartbeat_s:
+            if still is not None and not await still():
+                return
+            yield None
             quiet_since = time.monotonic()
 
 
-async def _seen(
-    deps: Container, client: ApiClient, page: Sequence[Envelope]
-) -> set[str]:
+_Read = tuple[list[Envelope], set[str]]
+_READS: dict[tuple[int, int, str, str | None], asyncio.Task[_Read]] = {}
+
+
+async def _shared_read(deps: Container, viewer: Viewer, after: int) -> _Read:
+    """The page of the log after ``after`` and which of its alerts ``viewer`` may
+    see, read once for every stream that asks at the same moment: a commit wakes
+    every open page's stream, and a hundred of them read the same page as one."""
+    key = (id(deps.store), after, viewer.role.value, viewer.police_force)
+    task = _READS.get(key)
+    if task is None:
+        task = asyncio.ensure_future(_read(deps, viewer, after))
+        _READS[key] = task
+        task.add_done_callback(lambda _: _READS.pop(key, None))
+    return await asyncio.shield(task)
+
+
+async def _read(deps: Container, viewer: Viewer, after: int) -> _Read:
+    page = await deps.store.read_all(after=after, limit=500)
+    return page, await _seen(deps, viewer, page)
+
+
+async def _seen(deps: Container, client: Viewer, page: Sequence[Envelope]) -> set[str]:
     """The ids of the alerts of ``page`` that ``client`` may see: the read model is
     kept in each append's transaction, so it has every alert the page names."""
     ids = {uuid.UUID(e.data["alert_id"]) for e in page if e.type in TYPES}

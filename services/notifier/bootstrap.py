@@ -21,7 +21,7 @@ from events.subscriptions import RetryPolicy, Subscriber
 from services.api.links import AckLinks
 from services.api.plugins import OpenAlertsSource, TimelineSource
 from services.api.readiness import Check
-from services.notifier import api, handlers, plugins
+from services.notifier import api, handlers, pages, plugins
 from services.notifier.channels import Channel
 from services.notifier.channels.settings import build_channels
 from services.notifier.dispatcher import Dispatcher
@@ -56,8 +56,12 @@ class NotifierService:
         return {"channels": functools.partial(unreachable, self.notifier)}
 
 
+acknowledgements = api.episode_acknowledgements
+"""For the episode's view (intake's): who acknowledged, by role and time."""
+
+
 def routers() -> list[APIRouter]:
-    return [api.router, recipients_api.router]
+    return [api.router, recipients_api.router, pages.router]
 
 
 def projectors() -> list[Projector]:

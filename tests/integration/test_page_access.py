@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from fastapi.routing import iter_route_contexts
 
@@ -20,13 +21,15 @@ PUBLIC = "public"
 SIGN_IN = "sign in"
 OPEN = "open"
 REFUSED = "403"
+UNAUTHORISED = "401"
+SIGNED_OUT_EVENT = "signed-out event"
 VIEWERS = ("signed out", "staff", "analyst", "manager")
 NOT_PAGES = ("/v1/", "/docs", "/openapi.json", "/redoc", "/static", "/health", "/ready")
 SOME_ID = str(uuid.uuid4())
 
 
-def is_page(path: str) -> bool:
-    return not path.startswith(NOT_PAGES)
+def is_page(path: str | None) -> bool:
+    return path is not None and not path.startswith(NOT_PAGES)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,11 @@ PAGES = [
     Page("GET /sign-in/oidc", ANYONE),
     Page("GET /sign-in/callback", ANYONE),
     Page("POST /sign-out", (SIGN_IN, OPEN, OPEN, OPEN)),
+    Page("GET /now", STAFF_ONLY),
+    Page("GET /now/alerts-fragment", (UNAUTHORISED, OPEN, REFUSED, OPEN)),
+    Page("GET /now/stream", (SIGNED_OUT_EVENT, OPEN, REFUSED, OPEN)),
+    Page("POST /now/alerts/{alert_id}/acknowledge", STAFF_ONLY),
+    Page("GET /manage/recipients", MANAGERS),
     Page("GET /episodes/{episode_id}", STAFF_ONLY),
     Page("GET /frequently-missing", STAFF_ONLY),
     Page("GET /manage/clients", MANAGERS),
@@ -94,13 +102,25 @@ async def test_who_may_open(api: Api, page: Page):
         else:
             browser = await api.person(viewer)
             http, form = browser.http, {"csrf_token": browser.csrf}
-        if page.method == "GET":
-            response = await http.get(page.path)
-        else:
-            response = await http.post(page.path, data=form)
-        location = response.headers.get("location")
-        signed_out = response.status_code == 303 and location == "/sign-in"
-        got = SIGN_IN if signed_out else REFUSED if response.status_code == 403 else OPEN
+        got = await _outcome(http, page, form)
         if got != expected:
-            wrong.append(f"{viewer}: {got} ({response.status_code}), not {expected}")
+            wrong.append(f"{viewer}: {got}, not {expected}")
     assert not wrong, wrong
+
+
+async def _outcome(http: httpx.AsyncClient, page: Page, form: dict[str, str]) -> str:
+    """What the viewer met; a stream is read only as far as its first event."""
+    data = form if page.method == "POST" else None
+    async with http.stream(page.method, page.path, data=data) as response:
+        status = response.status_code
+        if status == 303 and response.headers.get("location") == "/sign-in":
+            return SIGN_IN
+        if status in (401, 403):
+            return UNAUTHORISED if status == 401 else REFUSED
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            async for line in response.aiter_lines():
+                if line.startswith("event:"):
+                    return SIGNED_OUT_EVENT if "signed-out" in line else OPEN
+                if line.startswith((":", "retry:")):  # the stream is theirs
+                    return OPEN
+        return OPEN

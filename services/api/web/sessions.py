@@ -70,9 +70,13 @@ class Sessions:
             )
         return token
 
-    async def visit(self, token: str, now: datetime) -> Visit | None:
+    async def visit(
+        self, token: str, now: datetime, *, touch: bool = True
+    ) -> Visit | None:
         """The session's visit, if it is live: not ended, not idle too long, not past
-        its lifetime, its person not disabled."""
+        its lifetime, its person not disabled. ``touch=False``: a page's own
+        background requests (a live list's stream and refreshes), which are not
+        someone at the keyboard, do not keep the session from going idle."""
         digest = hash_token(token)
         query = (
             select(web_sessions, people.c.name, people.c.roles)
@@ -89,7 +93,7 @@ class Sessions:
             row = (await conn.execute(query)).first()
         if row is None:
             return None
-        if now - row.last_seen_at > TOUCH_EVERY:
+        if touch and now - row.last_seen_at > TOUCH_EVERY:
             async with self.engine.begin() as conn:
                 await conn.execute(
                     update(web_sessions)
