@@ -17,7 +17,7 @@ from events.store import Projector
 from events.store.sql import SqlEventStore
 from events.subscriptions import Subscriber
 from services.api.container import EpisodeSection
-from services.returns import children, handlers, routes
+from services.returns import children, handlers, pages, routes
 from services.returns.projector import ReturnInterviewsProjector
 from services.returns.scheduler import OverdueScheduler
 from services.returns.settings import ReturnsSettings
@@ -35,7 +35,7 @@ class ReturnsService:
 
 
 def routers() -> list[APIRouter]:
-    return [routes.router, children.router]
+    return [routes.router, children.router, pages.router]
 
 
 def staff_sections() -> dict[str, EpisodeSection]:
