@@ -213,6 +213,7 @@ async def test_a_form_without_its_csrf_token_is_refused(rig: Rig):
 
 async def test_an_episode_without_a_return_has_no_form(rig: Rig):
     episode = await rig.episode("KNT-1", datetime.now(UTC) - timedelta(hours=3))
+    await rig.handled_all()  # SQLite: one writer at a time
     staff = await rig.api.person("staff")
     answer = await staff.http.get(f"/return-interviews/{episode}")
     assert answer.status_code == 404
