@@ -15,6 +15,17 @@ if ! ldconfig -p | grep -q libpangoft2-1.0 || ! command -v pdftotext >/dev/null;
     echo "setup.sh: install Pango and poppler-utils for the report's PDF" >&2
   fi
 fi
+# The browser tests (tests/browser) drive Debian's chromium, at $LANTERN_CHROMIUM
+# (default /usr/bin/chromium): Playwright downloads no browser of its own.
+chromium=${LANTERN_CHROMIUM:-/usr/bin/chromium}
+if [ "${1:-}" = "--dev" ] && [ ! -x "$chromium" ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -q && apt-get install -y -q chromium; } >&2
+  else
+    echo "setup.sh: install chromium (or set LANTERN_CHROMIUM) for tests/browser" >&2
+  fi
+fi
 command -v uv >/dev/null || python3 -m pip install -q --root-user-action=ignore uv
 [ -x .venv/bin/python ] || uv venv -q --python 3.11 .venv
 uv pip sync -q --python .venv/bin/python --require-hashes "$lock"
