@@ -128,6 +128,16 @@ MATRIX = [
     # reports: aggregate figures, for analysts and staff
     Case("GET /v1/reports/panel", (401, 403, 403, 200, 403, 200),
          path="/v1/reports/panel?from=2026-01-01&to=2026-02-01"),
+    # staff pages: a person's session, never an API client's token (sign in first;
+    # who may see each: tests/integration/test_interview_pages.py, test_reports_page.py)
+    Case("GET /return-interviews", (303,) * 6),
+    Case("GET /return-interviews/{episode_id}", (303,) * 6,
+         path="/return-interviews/{kent}"),
+    Case("POST /return-interviews/{episode_id}", (303,) * 6,
+         path="/return-interviews/{kent}"),
+    Case("GET /reports", (303,) * 6),
+    Case("GET /reports/panel.pdf", (303,) * 6),
+    Case("GET /reports/panel.json", (303,) * 6),
     # open to all
     Case("GET /health", (200, 200, 200, 200, 200, 200)),
     Case("GET /ready", (200, 200, 200, 200, 200, 200)),
