@@ -64,6 +64,19 @@ async def returned_child(base: str, env: dict[str, str]) -> tuple[str, dict[str,
     staff = await lantern(
         env, "clients", "create", "--name", "oncall", "--role", "staff"
     )
+    cms = await lantern(
+        env, "clients", "create", "--name", "cms", "--role", "integrator"
+    )
+    child = {
+        "given_name": "Sam", "family_name": "Taylor", "date_of_birth": "2011-05-14",
+        "looked_after": True, "uasc": False, "placing_authority": "886", "ola": False,
+        "care_periods": [{"start_date": "2024-01-01", "end_date": None}],
+    }  # fmt: skip
+    async with httpx.AsyncClient(base_url=base) as http:
+        put = await http.put(
+            "/v1/children/C1", json=child, headers={"Authorization": f"Bearer {cms}"}
+        )
+        assert put.is_success, put.text
     now = datetime.now(UTC).replace(microsecond=0)
     report = {
         "police_force": "KENT", "police_reference": "KNT-1",
@@ -157,6 +170,9 @@ async def test_record_an_interview_with_a_bad_field_first(
     await page.get_by_role("button", name="Show the report").click()
     await page.get_by_role("heading", name="Return interviews").wait_for()
     await page.get_by_role("link", name="Download the report as a PDF").wait_for()
+    row = page.get_by_role("row", name="Looked-after children 1")
+    await row.first.wait_for()  # the child in care counted
+    assert await page.locator(".lantern-report svg").count() >= 1
     assert "/reports?period=" in page.url
     await assert_accessible(page)
     await shot(page, "reports")
