@@ -6,14 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from events.store import Projector
-from services.reports import routes
+from services.reports import pages, routes
 from services.reports.projector import ReportsProjector
 from services.reports.settings import ReportsSettings
 
 
 def routers(settings: ReportsSettings | None = None) -> list[APIRouter]:
     """With no settings, the defaults (the demo council, the source's benchmarks)."""
-    return [routes.router_for(settings or ReportsSettings.model_construct())]
+    settings = settings or ReportsSettings.model_construct()
+    return [routes.router_for(settings), pages.router_for(settings)]
 
 
 def projectors() -> list[Projector]:

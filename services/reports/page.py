@@ -66,27 +66,41 @@ def _last_day(end: str) -> str:
     return f"{date.fromisoformat(end) - timedelta(days=1):%-d %B %Y}"
 
 
+FILTERS = {
+    "figure": _ENVIRONMENT.filters["figure"],
+    "change": _ENVIRONMENT.filters["change"],
+    "month": _ENVIRONMENT.filters["month"],
+}
+"""What panel_body.html.j2 needs of an environment that renders it."""
+
+
 def render_html(report: Mapping[str, Any], *, generated_at: datetime) -> str:
     """The page of ``report`` (a panel report as the JSON answers it)."""
+    template = _ENVIRONMENT.get_template("panel.html.j2")
+    return template.render(**context(report, generated_at=generated_at))
+
+
+def context(report: Mapping[str, Any], *, generated_at: datetime) -> dict[str, Any]:
+    """What the report's templates show of ``report``: its figures, findings and
+    charts, and its days in words."""
     svg = {
         "monthly": charts.monthly(report),
         "reasons": charts.reasons(report, REASON_LABELS),
         "interviews": charts.interviews(report),
         "comparators": charts.comparators(report),
     }
-    template = _ENVIRONMENT.get_template("panel.html.j2")
-    return template.render(
-        r=report,
-        previous=report["previous"],
-        findings=findings(report),
-        charts={k: v and Markup(v) for k, v in svg.items()},  # noqa: S704 pygal's SVG
-        labels=REASON_LABELS,
-        first_day=_day(report["period"]["from"]),
-        last_day=_last_day(report["period"]["to"]),
-        previous_first=_day(report["previous"]["period"]["from"]),
-        previous_last=_last_day(report["previous"]["period"]["to"]),
-        generated=f"{generated_at.astimezone(LONDON):%-d %B %Y, %H:%M}",
-    )
+    return {
+        "r": report,
+        "previous": report["previous"],
+        "findings": findings(report),
+        "charts": {k: v and Markup(v) for k, v in svg.items()},  # noqa: S704 pygal's SVG
+        "labels": REASON_LABELS,
+        "first_day": _day(report["period"]["from"]),
+        "last_day": _last_day(report["period"]["to"]),
+        "previous_first": _day(report["previous"]["period"]["from"]),
+        "previous_last": _last_day(report["previous"]["period"]["to"]),
+        "generated": f"{generated_at.astimezone(LONDON):%-d %B %Y, %H:%M}",
+    }
 
 
 def render_pdf(html: str) -> bytes:

@@ -18,7 +18,7 @@ from events.store.sql import SqlEventStore
 from events.subscriptions import Subscriber
 from services.api.container import EpisodeSection
 from services.api.plugins import TimelineSource
-from services.returns import children, handlers, pages, routes
+from services.returns import children, frequent_page, handlers, pages, routes
 from services.returns.projector import ReturnInterviewsProjector
 from services.returns.scheduler import OverdueScheduler
 from services.returns.settings import ReturnsSettings
@@ -36,7 +36,7 @@ class ReturnsService:
 
 
 def routers() -> list[APIRouter]:
-    return [routes.router, children.router, pages.router]
+    return [routes.router, children.router, pages.router, frequent_page.router]
 
 
 def staff_sections() -> dict[str, EpisodeSection]:

@@ -30,6 +30,16 @@ REASONS: dict[str, str] = {
 }
 
 
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("People", ("family_friends_contact", "peer_influence", "home_area")),
+    ("The placement", ("placement_unhappy", "conflict", "freedom_boundaries")),
+    ("Harm and risk", ("exploitation", "alcohol_substances", "bullying")),
+    ("Wellbeing", ("emotional_wellbeing", "avoiding_consequences")),
+    ("Other", ("other", "not_disclosed")),
+)
+"""The codes grouped by category, for a form: each code in one group, in order."""
+
+
 def unknown_reasons(codes: list[str]) -> list[int]:
     """Positions of codes this version does not know."""
     return [i for i, code in enumerate(codes) if code not in REASONS]

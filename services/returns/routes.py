@@ -9,15 +9,13 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import select
 
-from events.envelope import NewEvent
-from events.store import ConcurrencyError
 from events.store.sql import SqlEventStore
 from services.api.container import Container
 from services.api.deps import Deps, Staff
 from services.api.errors import Rejected
 from services.api.paging import Cursor, Limit, page
 from services.api.timeline import TimelineEntry
-from services.returns import interview
+from services.returns import interview, recording
 from services.returns.handlers import interview_stream
 from services.returns.schemas import (
     ReturnInterviewPage,
@@ -75,11 +73,12 @@ async def episode_interview(
 async def _load(
     deps: Container, episode_id: uuid.UUID
 ) -> tuple[interview.Interview, int]:
-    envelopes = await deps.store.read_stream(interview_stream(episode_id))
-    current = interview.fold([e.event for e in envelopes])
-    if current is None:
-        raise HTTPException(404, "no return interview: the child has not returned")
-    return current, len(envelopes)
+    try:
+        return await recording.current(deps.store, episode_id)
+    except recording.NotReturned:
+        raise HTTPException(
+            404, "no return interview: the child has not returned"
+        ) from None
 
 
 @router.get(
@@ -105,36 +104,17 @@ async def read_return_interview(
 async def record_return_interview(
     episode_id: EpisodeId, body: ReturnInterviewPut, client: Staff, deps: Deps
 ) -> ReturnInterviewRead:
-    record = interview.Record(
-        offered=body.offered,
-        offered_at=body.offered_at,
-        offered_by=body.offered_by,
-        accepted=body.accepted,
-        completed_at=body.completed_at,
-        reasons=tuple(body.reasons),
-        concerns=tuple(body.concerns),
-        notes=body.notes,
-    )
-    while True:
-        current, version = await _load(deps, episode_id)
-        now = deps.now()
-        if problems := interview.problems(record, current, now):
-            raise Rejected(422, problems)
-        if conflicts := interview.conflicts(record, current):
-            raise Rejected(409, conflicts)
-        made = interview.changes(record, current, now)
-        if not made:
-            return read_model(current, [])
-        try:
-            await deps.store.append(
-                interview_stream(episode_id),
-                [NewEvent(event=e, actor=client.actor) for e in made],
-                expected_version=version,
-            )
-        except ConcurrencyError:
-            continue  # another writer got there first: decide again
-        after, _ = await _load(deps, episode_id)
-        return read_model(after, [e.type_name for e in made])
+    try:
+        done = await recording.record(
+            deps.store, episode_id, body, actor=client.actor, now=deps.now
+        )
+    except recording.NotReturned:
+        raise HTTPException(
+            404, "no return interview: the child has not returned"
+        ) from None
+    except recording.Refused as refused:
+        raise Rejected(refused.status, refused.problems) from None
+    return read_model(done.interview, done.made)
 
 
 @router.get("/return-interviews", summary="Return interviews by status, oldest first")

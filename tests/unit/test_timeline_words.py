@@ -40,7 +40,7 @@ from services.intake import timeline as intake
 from services.notifier import timeline as notifier
 from services.records.frequency import FrequentlyMissing
 from services.returns import timeline as returns
-from services.returns.pages import threshold_words
+from services.returns.frequent_page import threshold_words
 from tests.unit.intake.test_validation import a_report, reported
 
 AT = datetime(2026, 7, 1, 13, 5, tzinfo=UTC)
