@@ -89,12 +89,13 @@ def _allowed(request: Request) -> str:
     )
 
 
+JSON = b"application/json"
 FORM = b"application/x-www-form-urlencoded"
 
 
 class BodyGuard:
-    """415 for a body that is not JSON (the API, under /v1) or a form (the staff's
-    pages, everywhere else), 413 for one over 64 KiB. A body sent in
+    """415 for a body that is not JSON, or, outside the API (/v1/), a form (the
+    staff's pages), 413 for one over 64 KiB. A body sent in
     chunks, with no Content-Length, is counted as it streams; one with a length is
     read only to that length by the HTTP parser, so the header is checked instead.
     A request with no body at all (an acknowledgement, a browser's empty form)
@@ -112,12 +113,14 @@ class BodyGuard:
         media = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         length = headers.get(b"content-length")
         chunked = b"transfer-encoding" in headers
-        expected = b"application/json" if scope["path"].startswith("/v1/") else FORM
-        if media != expected and length in (None, b"0") and not chunked:
+        api = scope["path"].startswith("/v1/")
+        accepted = (JSON,) if api else (JSON, FORM)
+        if media not in accepted and length in (None, b"0") and not chunked:
             await self.app(scope, receive, send)  # no body: an acknowledgement
             return
-        if media != expected:
-            await _reply(send, 415, f"Content-Type must be {expected.decode()}")
+        if media not in accepted:
+            kinds = " or ".join(kind.decode() for kind in accepted)
+            await _reply(send, 415, f"Content-Type must be {kinds}")
             return
         if chunked or length is None:
             await self._counted(scope, receive, send)

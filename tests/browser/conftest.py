@@ -19,13 +19,12 @@ from playwright.async_api import Browser, Page, ViewportSize, async_playwright
 from tests.browser.harness import (
     CHROMIUM,
     DESKTOP,
-    OIDC_PROVIDER_MOCK,
     PHONE,
-    OidcProvider,
     Process,
     started,
 )
 from tests.e2e.processes import LANTERN, free_port
+from tests.oidc_provider import oidc_provider  # noqa: F401  (offered to the tests)
 
 StartLantern = Callable[..., Awaitable[str]]
 
@@ -69,31 +68,17 @@ async def phone_page(browser: Browser) -> AsyncIterator[Page]:
     await page.context.close()
 
 
-@pytest.fixture(scope="session")
-async def oidc_provider() -> AsyncIterator[OidcProvider]:
-    """oidc-provider-mock on a free port of 127.0.0.1, for the whole session."""
-    port = free_port()
-    process = started(
-        [OIDC_PROVIDER_MOCK, "--host", "127.0.0.1", "--port", str(port)],
-        env={"NO_COLOR": "1"},
-    )
-    provider = OidcProvider(issuer=f"http://127.0.0.1:{port}")
-    try:
-        await process.until_answers(provider.discovery_url, timeout=30)
-        yield provider
-    finally:
-        await asyncio.to_thread(process.stop)
-
-
 @pytest.fixture
 async def lantern_web(tmp_path: Path) -> AsyncIterator[StartLantern]:
     """Start Lantern's embedded default (`lantern run`) on a free port of 127.0.0.1
-    with a fresh SQLite database: ``base = await lantern_web({"LANTERN_X": "y"})``
-    (the settings are optional). Each one started is stopped after the test."""
+        with a fresh SQLite database: ``base = await lantern_web({"LANTERN_X": "y"})``
+        (the settings are optional; ``port=`` when a setting must name it). Its database
+    is ``tmp_path / "lantern-N.db"``, N counting from 0. Each one started is stopped
+    after the test."""
     processes: list[Process] = []
 
-    async def start(env: Mapping[str, str] | None = None) -> str:
-        port = free_port()
+    async def start(env: Mapping[str, str] | None = None, port: int = 0) -> str:
+        port = port or free_port()
         database = tmp_path / f"lantern-{len(processes)}.db"
         settings = {"LANTERN_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
         process = started(

@@ -5,21 +5,23 @@ The fixtures that use these live in tests/browser/conftest.py."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Page, ViewportSize
 
+from tests.e2e.processes import LANTERN
+from tests.oidc_provider import OidcProvider
 from tests.waiting import eventually
 
 CHROMIUM = os.environ.get("LANTERN_CHROMIUM", "/usr/bin/chromium")
@@ -27,7 +29,6 @@ DESKTOP = ViewportSize(width=1280, height=800)
 PHONE = ViewportSize(width=390, height=844)
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 BLOCKING_IMPACTS = ("serious", "critical")
-OIDC_PROVIDER_MOCK = str(Path(sys.executable).parent / "oidc-provider-mock")
 
 
 def started(command: list[str], env: dict[str, str] | None = None) -> Process:
@@ -71,66 +72,53 @@ class Process:
         return self.popen.wait(timeout)
 
 
-@dataclass(frozen=True)
-class Client:
-    client_id: str
-    client_secret: str
-
-
-@dataclass(frozen=True)
-class OidcProvider:
-    """oidc-provider-mock, running. Any client id and secret are accepted, with any
-    redirect URI, unless the client was registered (``register_client``): then its
-    secret and redirect URIs are checked."""
-
-    issuer: str
-
-    @property
-    def discovery_url(self) -> str:
-        return f"{self.issuer}/.well-known/openid-configuration"
-
-    async def register_client(self, redirect_uris: Iterable[str]) -> Client:
-        async with httpx.AsyncClient() as client:
-            response = await client.post(
-                f"{self.issuer}/oauth2/clients",
-                json={"redirect_uris": list(redirect_uris)},
-            )
-        response.raise_for_status()
-        body = response.json()
-        return Client(body["client_id"], body["client_secret"])
-
-    async def set_user(self, sub: str, **claims: Any) -> None:
-        """Set the claims the provider gives ``sub`` (it replaces them all)."""
-        await set_user(self.issuer, sub, claims)
-
-
-async def set_user(issuer: str, sub: str, claims: dict[str, Any]) -> None:
-    async with httpx.AsyncClient() as client:
-        response = await client.put(
-            f"{issuer}/users/{quote(sub, safe='')}", json=claims
-        )
-    response.raise_for_status()
-
-
 async def sign_in_at_provider(
-    page: Page, sub: str, email: str, groups: Iterable[str] = (), **claims: Any
+    page: Page,
+    provider: OidcProvider,
+    sub: str,
+    email: str,
+    groups: Iterable[str] = (),
+    **claims: Any,
 ) -> None:
-    """On the provider's authorization form (where the app under test sent the
-    browser), sign in as ``sub`` with these claims, and wait to leave the provider.
-
-    The mock's form has one text field, ``sub``; the claims are set beforehand over
-    its API (``PUT /users/<sub>``). ``groups`` and any other non-standard claim go in
-    the ID token and userinfo whatever the scopes; ``email`` needs the ``email``
-    scope."""
+    """On the provider's authorization form (where Lantern sent the browser), sign
+    in as ``sub`` with these claims, and wait to leave the provider. The mock's
+    form has one field, ``sub``: the claims are set beforehand over its API."""
     sub_field = page.locator('input[name="sub"]')
     await sub_field.wait_for()
-    parts = urlsplit(page.url)
-    issuer = f"{parts.scheme}://{parts.netloc}"
     every = {"email": email, "email_verified": True, "groups": list(groups), **claims}
-    await set_user(issuer, sub, every)
+    await provider.set_user(sub, **every)
     await sub_field.fill(sub)
     await page.get_by_role("button", name="Authorize").click()
-    await page.wait_for_url(lambda url: not url.startswith(issuer))
+    await page.wait_for_url(lambda url: not url.startswith(provider.issuer))
+
+
+async def lantern_command(database: Path, *args: str) -> str:
+    """A ``lantern`` command on a running Lantern's SQLite database: its last line
+    (a token, a sign-in link)."""
+    env = {**os.environ, "LANTERN_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    process = await asyncio.create_subprocess_exec(
+        LANTERN, *args, env=env, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0, out
+    return out.decode().strip().splitlines()[-1]
+
+
+async def sign_in_with_link(
+    page: Page,
+    base: str,
+    database: Path,
+    email: str,
+    role: str = "staff",
+    name: str = "Alex Duty",
+) -> None:
+    """A local account made with ``lantern users create``, signed in by its link."""
+    link = await lantern_command(
+        database, "users", "create", "--email", email, "--role", role, "--name", name
+    )
+    await page.goto(base + urlsplit(link).path)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(lambda url: "/sign-in" not in url)
 
 
 async def shot(page: Page, name: str) -> Path:

@@ -6,11 +6,8 @@ screenshots for the docs."""
 
 from __future__ import annotations
 
-import asyncio
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -18,25 +15,19 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.api import a_report_body
 from tests.browser.conftest import StartLantern
-from tests.browser.harness import PHONE, assert_accessible, shot
+from tests.browser.harness import (
+    PHONE,
+    assert_accessible,
+    lantern_command,
+    shot,
+    sign_in_with_link,
+)
 from tests.channel_servers import Inbox, serve_smtp
-from tests.e2e.processes import LANTERN
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.browser
 SOCIAL_WORKER = "alex.sw@council.example"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def cli(database: Path, *args: str) -> str:
-    """A `lantern` command on the database; its last line (a token, a link)."""
-    done = subprocess.run(
-        [LANTERN, *args],
-        env={"LANTERN_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-             "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
-    return done.stdout.strip().splitlines()[-1]
 
 
 async def test_the_episode_timeline_and_frequently_missing(
@@ -53,8 +44,8 @@ async def test_the_episode_timeline_and_frequently_missing(
         })  # fmt: skip
         database = tmp_path / "lantern-0.db"  # the fixture's first database
         token = {
-            name: await asyncio.to_thread(cli, database, "clients", "create",
-                                          "--name", name, "--role", role, *extra)
+            name: await lantern_command(database, "clients", "create",
+                                        "--name", name, "--role", role, *extra)
             for name, role, extra in [
                 ("kent", "police", ["--force", "KENT"]),
                 ("cms", "integrator", []),
@@ -66,11 +57,7 @@ async def test_the_episode_timeline_and_frequently_missing(
             "recipient_id,kind,key,name,email,phone,webhook_url\n"
             "duty,duty_team,,Duty team,duty@council.example,,\n"
         )
-        await asyncio.to_thread(cli, database, "recipients", "import", str(recipients))
-        link = await asyncio.to_thread(
-            cli, database, "users", "create", "--email", "jo@council.example",
-            "--role", "staff", "--name", "Jo Okafor",
-        )  # fmt: skip
+        await lantern_command(database, "recipients", "import", str(recipients))
 
         async with httpx.AsyncClient(base_url=base) as http:
 
@@ -109,10 +96,9 @@ async def test_the_episode_timeline_and_frequently_missing(
 
             alert_id = await eventually(alert_of_latest, timeout=30, what="alerted")
 
-            path = urlsplit(link).path  # printed with the public URL's host
-            await page.goto(f"{base}{path}")
-            await page.get_by_role("button", name="Sign in").click()
-            await page.wait_for_url(lambda url: "/sign-in" not in url)
+            await sign_in_with_link(
+                page, base, database, "jo@council.example", name="Jo Okafor"
+            )
 
             async def e_mailed() -> bool:
                 await page.goto(f"{base}/episodes/{episode}")

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlencode, urlsplit
-
-import httpx
-import jwt
 import pytest
 from playwright.async_api import Page
 
 from tests.browser.conftest import StartLantern
 from tests.browser.harness import (
-    OidcProvider,
     assert_accessible,
     shot,
-    sign_in_at_provider,
 )
-from tests.e2e.processes import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -72,53 +65,3 @@ async def test_an_inaccessible_page_fails_naming_each_violation(page: Page):
     assert "link-name (serious)" in message
     assert "label (critical)" in message
     assert "at ['input']" in message
-
-
-async def test_the_oidc_provider_signs_a_user_in_with_groups(
-    oidc_provider: OidcProvider, page: Page
-):
-    async with httpx.AsyncClient() as http:
-        discovery = (await http.get(oidc_provider.discovery_url)).json()
-    assert discovery["issuer"] == oidc_provider.issuer
-    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"  # nothing listens
-    client = await oidc_provider.register_client([redirect_uri])
-
-    await page.goto(
-        f"{discovery['authorization_endpoint']}?"
-        + urlencode(
-            {
-                "client_id": client.client_id,
-                "redirect_uri": redirect_uri,
-                "response_type": "code",
-                "scope": "openid email",
-                "state": "s1",
-                "nonce": "n1",
-            }
-        )
-    )
-    async with page.expect_request(lambda r: r.url.startswith(redirect_uri)) as back:
-        await sign_in_at_provider(
-            page, "ada.worker", "ada.worker@kent.example", ["lantern-staff", "duty"]
-        )
-
-    query = parse_qs(urlsplit((await back.value).url).query)
-    assert query["state"] == ["s1"]
-    async with httpx.AsyncClient() as http:
-        tokens = (
-            await http.post(
-                discovery["token_endpoint"],
-                data={
-                    "grant_type": "authorization_code",
-                    "code": query["code"][0],
-                    "redirect_uri": redirect_uri,
-                },
-                auth=(client.client_id, client.client_secret),
-            )
-        ).json()
-    claims = jwt.decode(tokens["id_token"], options={"verify_signature": False})
-    assert claims["iss"] == oidc_provider.issuer
-    assert claims["aud"] == [client.client_id]  # a list, as the mock gives it
-    assert claims["sub"] == "ada.worker"
-    assert claims["email"] == "ada.worker@kent.example"
-    assert claims["groups"] == ["lantern-staff", "duty"]
-    assert claims["nonce"] == "n1"

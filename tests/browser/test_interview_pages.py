@@ -5,9 +5,6 @@ screenshots for the docs."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,40 +15,22 @@ import pytest
 from playwright.async_api import Page
 
 from tests.browser.conftest import StartLantern
-from tests.browser.harness import PHONE, assert_accessible, shot
-from tests.e2e.processes import LANTERN
+from tests.browser.harness import (
+    PHONE,
+    assert_accessible,
+    lantern_command,
+    shot,
+    sign_in_with_link,
+)
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.browser
 LONDON = ZoneInfo("Europe/London")
 
 
-async def lantern(env: dict[str, str], *args: str) -> str:
-    """A `lantern` command on the same database; its last line."""
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [LANTERN, *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip().splitlines()[-1]
-
-
-async def sign_in(page: Page, base: str, env: dict[str, str], role: str) -> None:
-    link = await lantern(
-        env, "users", "create", "--email", f"{role}@council.test",
-        "--role", role, "--name", "Alex Duty",
-    )  # fmt: skip
-    await page.goto(base + link[link.index("/sign-in/link/") :])
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(lambda url: "/sign-in" not in url)
-
-
-async def returned_child(base: str, env: dict[str, str]) -> tuple[str, dict[str, str]]:
-    police = await lantern(
-        env,
+async def returned_child(base: str, database: Path) -> tuple[str, dict[str, str]]:
+    police = await lantern_command(
+        database,
         "clients",
         "create",
         "--name",
@@ -61,11 +40,11 @@ async def returned_child(base: str, env: dict[str, str]) -> tuple[str, dict[str,
         "--force",
         "KENT",
     )
-    staff = await lantern(
-        env, "clients", "create", "--name", "oncall", "--role", "staff"
+    staff = await lantern_command(
+        database, "clients", "create", "--name", "oncall", "--role", "staff"
     )
-    cms = await lantern(
-        env, "clients", "create", "--name", "cms", "--role", "integrator"
+    cms = await lantern_command(
+        database, "clients", "create", "--name", "cms", "--role", "integrator"
     )
     child = {
         "given_name": "Sam", "family_name": "Taylor", "date_of_birth": "2011-05-14",
@@ -125,9 +104,9 @@ async def test_record_an_interview_with_a_bad_field_first(
     lantern_web: StartLantern, page: Page, tmp_path: Path
 ):
     base = await lantern_web()
-    env = {"LANTERN_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'lantern-0.db'}"}
-    episode, as_staff = await returned_child(base, env)
-    await sign_in(page, base, env, "staff")
+    database = tmp_path / "lantern-0.db"
+    episode, as_staff = await returned_child(base, database)
+    await sign_in_with_link(page, base, database, "staff@council.test")
 
     await page.goto(f"{base}/return-interviews")
     await page.get_by_role("link", name="Record the interview of Sam Taylor").wait_for()

@@ -1,14 +1,12 @@
-"""The "Now" page in a real browser (#20): a member of staff signed in with a local
-account's one-time link keeps the page open; a police client's report appears on it
-within seconds with no reload; one click acknowledges it; the page has no serious
-accessibility problem, on a desktop and on a phone."""
+"""The "Now" page in a real browser (#20): a member of staff signed in through the
+council's OpenID Connect provider keeps the page open; a police client's report
+appears on it within seconds with no reload; one click acknowledges it, and the
+police client's view shows it acknowledged; the page has no serious accessibility
+problem, on a desktop and on a phone (signed in there with a local account's link)."""
 
 from __future__ import annotations
 
-import asyncio
-import os
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -16,45 +14,42 @@ from playwright.async_api import Page, expect
 
 from tests.api import a_report_body
 from tests.browser.conftest import StartLantern
-from tests.browser.harness import assert_accessible, shot
-from tests.e2e.processes import LANTERN
+from tests.browser.harness import (
+    assert_accessible,
+    lantern_command,
+    shot,
+    sign_in_at_provider,
+    sign_in_with_link,
+)
+from tests.e2e.processes import free_port
+from tests.oidc_provider import OidcProvider
 
 pytestmark = pytest.mark.browser
 
 
-async def lantern(database: Path, *args: str) -> str:
-    """A ``lantern`` command on the database of the running process: its last line."""
-    env = {**os.environ, "LANTERN_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
-    process = await asyncio.create_subprocess_exec(
-        LANTERN, *args, env=env, stdout=asyncio.subprocess.PIPE
-    )
-    out, _ = await process.communicate()
-    assert process.returncode == 0, out
-    return out.decode().strip().splitlines()[-1]
-
-
-async def signed_in(
-    page: Page, base: str, database: Path, email: str, role: str = "staff"
-) -> None:
-    link = await lantern(
-        database, "users", "create", "--email", email, "--role", role,
-        "--name", "Alex Duty",
-    )  # fmt: skip
-    await page.goto(base + urlsplit(link).path)
-    button = page.get_by_role("button", name="Sign in")
-    if await button.count():  # the link's page asks to confirm
-        await button.first.click()
-    await page.wait_for_url(lambda url: "/sign-in" not in url)
-
-
 async def test_a_police_report_appears_live_and_is_acknowledged(
-    lantern_web: StartLantern, page: Page, phone_page: Page, tmp_path: Path
+    lantern_web: StartLantern,
+    oidc_provider: OidcProvider,
+    page: Page,
+    phone_page: Page,
+    tmp_path: Path,
 ):
-    base = await lantern_web()
+    port = free_port()
+    callback = f"http://127.0.0.1:{port}/sign-in/callback"
+    client = await oidc_provider.register_client([callback])
+    base = await lantern_web(
+        {
+            "LANTERN_WEB_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "LANTERN_OIDC_ISSUER": oidc_provider.issuer,
+            "LANTERN_OIDC_CLIENT_ID": client.client_id,
+            "LANTERN_OIDC_CLIENT_SECRET": client.client_secret,
+        },
+        port=port,
+    )
     database = tmp_path / "lantern-0.db"
-    kent = await lantern(database, "clients", "create", "--name", "kent",
+    kent = await lantern_command(database, "clients", "create", "--name", "kent",
                          "--role", "police", "--force", "KENT")  # fmt: skip
-    cms = await lantern(database, "clients", "create", "--name", "cms",
+    cms = await lantern_command(database, "clients", "create", "--name", "cms",
                         "--role", "integrator")  # fmt: skip
     async with httpx.AsyncClient(base_url=base) as http:
         duty = {"kind": "duty_team", "name": "Duty desk", "email": "duty@council.test"}
@@ -63,8 +58,16 @@ async def test_a_police_report_appears_live_and_is_acknowledged(
         )
         assert put.status_code == 201, put.text
 
-        await signed_in(page, base, database, "alex@council.test")
-        await page.goto(f"{base}/now")
+        await page.goto(f"{base}/now")  # signed out: sent to sign in
+        await page.wait_for_url(f"{base}/sign-in")
+        await page.get_by_role(
+            "button", name="Sign in with your council account"
+        ).click()
+        await sign_in_at_provider(
+            page, oidc_provider, "alex-1", "alex@council.test", ["lantern-staff"],
+            name="Alex Duty",
+        )  # fmt: skip
+        await page.wait_for_url(f"{base}/now")
         await expect(page.get_by_text("No open alerts")).to_be_visible()
         await expect(page.locator("html[data-live-ready]")).to_have_count(1)
 
@@ -84,7 +87,7 @@ async def test_a_police_report_appears_live_and_is_acknowledged(
         await assert_accessible(page)
         await shot(page, "now-desktop")
 
-        await signed_in(phone_page, base, database, "sam@council.test")
+        await sign_in_with_link(phone_page, base, database, "sam@council.test")
         await phone_page.goto(f"{base}/now")
         phone_card = phone_page.locator(".lantern-alert", has_text="KNT-LIVE-1")
         await expect(phone_card).to_be_visible()
@@ -114,7 +117,7 @@ async def test_a_manager_reads_the_recipients(
 ):
     base = await lantern_web()
     database = tmp_path / "lantern-0.db"
-    cms = await lantern(database, "clients", "create", "--name", "cms",
+    cms = await lantern_command(database, "clients", "create", "--name", "cms",
                         "--role", "integrator")  # fmt: skip
     async with httpx.AsyncClient(base_url=base) as http:
         for recipient_id, body in {
@@ -129,7 +132,9 @@ async def test_a_manager_reads_the_recipients(
                 headers={"Authorization": f"Bearer {cms}"},
             )
             assert put.status_code == 201, put.text
-    await signed_in(phone_page, base, database, "m@council.test", role="manager")
+    await sign_in_with_link(
+        phone_page, base, database, "m@council.test", role="manager"
+    )
     await phone_page.goto(f"{base}/manage/recipients")
     await expect(phone_page.get_by_text("d…@council.test")).to_be_visible()
     await expect(phone_page.get_by_text("Team manager (CiC West)")).to_be_visible()
