@@ -40,6 +40,14 @@ def reader(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
+def writer(engine: AsyncEngine) -> AsyncEngine:
+    """The same pool, for a transaction that will write outside the store (the web
+    layer's people, sessions, clients): on SQLite its BEGIN takes the write lock, so
+    it waits its turn behind the store's writer instead of failing with "database is
+    locked" when its read would have to become a write."""
+    return engine.execution_options(**{WRITE: True})
+
+
 def sqlite_writer(engine: AsyncEngine) -> Engine:
     """A synchronous engine on the same SQLite file, for the store's writer thread:
     one connection, used by that thread alone."""

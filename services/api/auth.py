@@ -19,6 +19,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.envelope import utcnow
+from events.store.engine import writer
 from services.api.tables import api_clients
 
 CACHE_SECONDS = 5.0  # a revoked token stops working within this
@@ -100,7 +101,7 @@ class ClientRegistry:
                 "--force is required for police clients and only for them"
             )
         token = new_token()
-        async with self.engine.begin() as conn:
+        async with writer(self.engine).begin() as conn:
             taken = await conn.scalar(
                 select(api_clients.c.client_id).where(api_clients.c.name == name)
             )
@@ -127,7 +128,7 @@ class ClientRegistry:
         await self._change(name, revoked_at=utcnow())
 
     async def _change(self, name: str, **values: object) -> None:
-        async with self.engine.begin() as conn:
+        async with writer(self.engine).begin() as conn:
             result = await conn.execute(
                 update(api_clients)
                 .where(api_clients.c.name == name, api_clients.c.revoked_at.is_(None))

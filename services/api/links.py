@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.envelope import utcnow
+from events.store.engine import writer
 from services.api.tables import signing_keys
 
 LINK_KEY = "ack_links"
@@ -61,7 +62,7 @@ async def stored_link_key(engine: AsyncEngine) -> bytes:
     start together agree, since only one insert can win."""
     upsert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
     made = {"name": LINK_KEY, "secret": secrets.token_hex(32), "created_at": utcnow()}
-    async with engine.begin() as conn:
+    async with writer(engine).begin() as conn:
         await conn.execute(
             upsert(signing_keys)
             .values(made)

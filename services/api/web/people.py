@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from events.store.engine import writer
 from services.api.auth import hash_token
 from services.api.tables import people, sign_in_links, web_sessions
 
@@ -85,7 +86,7 @@ class People:
         if not roles:
             raise PersonError("role: at least one is needed")
         person_id = uuid.uuid4()
-        async with self.engine.begin() as conn:
+        async with writer(self.engine).begin() as conn:
             taken = await conn.scalar(
                 select(people.c.person_id).where(people.c.email == email)
             )
@@ -107,7 +108,7 @@ class People:
     ) -> str:
         """A new one-time sign-in token for a local account (returned once)."""
         email = email.strip().lower()
-        async with self.engine.begin() as conn:
+        async with writer(self.engine).begin() as conn:
             person_id = await conn.scalar(
                 select(people.c.person_id).where(
                     people.c.email == email, people.c.disabled_at.is_(None)
@@ -127,7 +128,7 @@ class People:
 
     async def use_link(self, token: str, now: datetime) -> Person | None:
         """The link's person, once: a used or expired link is nobody."""
-        async with self.engine.begin() as conn:
+        async with writer(self.engine).begin() as conn:
             used = await conn.execute(
                 update(sign_in_links)
                 .where(
@@ -156,7 +157,7 @@ class People:
         None. An e-mail another account holds: ``PersonError``."""
         email = email.strip().lower()
         name = name.strip()[:200] or email
-        async with self.engine.begin() as conn:
+        async with writer(self.engine).begin() as conn:
             row = (
                 await conn.execute(
                     select(people).where(people.c.oidc_subject == subject)
@@ -204,7 +205,7 @@ class People:
         return None if row.disabled_at is not None else row.person_id
 
     async def disable(self, email: str, now: datetime) -> None:
-        async with self.engine.begin() as conn:
+        async with writer(self.engine).begin() as conn:
             person_id = await conn.scalar(
                 update(people)
                 .where(people.c.email == email.strip().lower())

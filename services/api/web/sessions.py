@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from events.store.engine import writer
 from services.api.auth import hash_token
 from services.api.tables import people, web_sessions
 from services.api.web.people import Person, parse_roles
@@ -58,7 +59,7 @@ class Sessions:
 
     async def start(self, person_id: uuid.UUID, now: datetime) -> str:
         token = secrets.token_urlsafe(32)
-        async with self.engine.begin() as conn:
+        async with writer(self.engine).begin() as conn:
             await conn.execute(
                 insert(web_sessions).values(
                     token_hash=hash_token(token),
@@ -94,7 +95,7 @@ class Sessions:
         if row is None:
             return None
         if touch and now - row.last_seen_at > TOUCH_EVERY:
-            async with self.engine.begin() as conn:
+            async with writer(self.engine).begin() as conn:
                 await conn.execute(
                     update(web_sessions)
                     .where(web_sessions.c.token_hash == digest)
@@ -116,7 +117,7 @@ class Sessions:
             return (await conn.scalar(query)) is not None
 
     async def end(self, token: str, now: datetime) -> None:
-        async with self.engine.begin() as conn:
+        async with writer(self.engine).begin() as conn:
             await conn.execute(
                 update(web_sessions)
                 .where(web_sessions.c.token_hash == hash_token(token))
