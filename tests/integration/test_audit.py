@@ -53,6 +53,10 @@ async def test_every_route_is_classified(api: Api):
     }
     assert listed | unlisted == set(ROUTES)
     assert all(getattr(c, "reason", True) for c in ROUTES.values())
+    episode = document["paths"]["/v1/episodes/{episode_id}"]
+    assert episode["get"]["x-personal-data"] == "read"
+    assert episode["patch"]["x-personal-data"] == "change"
+    assert "x-personal-data" not in document["paths"]["/health"]["get"]
 
 
 @dataclass(frozen=True)
