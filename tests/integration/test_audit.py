@@ -20,6 +20,7 @@ from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 from typer.testing import CliRunner, Result
 
+from services.api import audit
 from services.api.audit import ROUTES, Access, command_actor
 from services.api.tables import audit_log
 from services.cli import app as cli
@@ -214,3 +215,19 @@ async def _rows(api: Api, **where: str) -> list[dict[str, Any]]:
         query = query.where(audit_log.c[name] == value)
     async with api.store.engine.connect() as conn:
         return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def test_no_data_leaves_without_its_row(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+):
+    """The row is written before the response starts: a write that fails is a 500,
+    and nothing of the episode is sent."""
+    world = await build_world(api)
+
+    async def broken(*_: Any) -> None:
+        raise OSError("the database is gone")
+
+    monkeypatch.setattr(audit, "record", broken)
+    response = await api.get(f"/v1/episodes/{world['kent']}")
+    assert response.status_code == 500
+    assert "KNT-M1" not in response.text
