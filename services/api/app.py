@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Response
 
 from events.runtime import run_workers
+from services.api.audit import AuditTrail
 from services.api.container import Container
 from services.api.docs import serve_docs
 from services.api.errors import BodyGuard, install_error_handlers
@@ -38,6 +39,7 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
     )
     app.state.container = container
     app.add_middleware(BodyGuard)
+    app.add_middleware(AuditTrail)  # outside the body guard: who tried, and got 4xx
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)

@@ -20,6 +20,7 @@ import structlog
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPBearer
 
+from services.api.audit import identify
 from services.api.auth import ApiClient, Role
 from services.api.container import Container
 from services.api.errors import Rejected
@@ -66,6 +67,7 @@ class _Client(HTTPBearer):
         client = await deps.clients.authenticate(token)
         if client is None:
             raise refuse(request, deps, "the token is not valid", BEARER)
+        identify(request, client.actor)
         if wait := deps.limiter.take(client.client_id, time.monotonic()):
             raise _too_many(wait, "rate limit exceeded")
         structlog.contextvars.bind_contextvars(

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from services.api.audit import ROUTES, Access
 from services.api.deps import CORRELATION_PARAMETER
 from services.api.errors import MAX_BODY
 
@@ -95,9 +96,12 @@ def complete(document: dict[str, Any]) -> None:
         [(model, "serialization") for model in MODELS], ref_template=REF + "{model}"
     )
     schemas |= definitions["$defs"]
-    for path in document["paths"].values():
+    for name, path in document["paths"].items():
         for method, operation in path.items():
             _complete(method, operation)
+            access = ROUTES.get(f"{method.upper()} {name}")
+            if isinstance(access, Access):  # recorded: docs/data-protection.md
+                operation["x-personal-data"] = access.value
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
 

@@ -1,9 +1,10 @@
 """The web layer's own tables: the API clients, the key that signs acknowledgement
-links when no key is configured, and the staff who sign in to the pages."""
+links when no key is configured, the staff who sign in to the pages, and the audit
+trail of who saw what (services/api/audit.py)."""
 
-from sqlalchemy import Column, String, Table, Uuid
+from sqlalchemy import Column, Index, Integer, String, Table, Uuid
 
-from events.store.tables import UtcDateTime, metadata
+from events.store.tables import Position, UtcDateTime, metadata
 
 api_clients = Table(
     "api_clients",
@@ -61,3 +62,25 @@ sign_in_links = Table(
     Column("used_at", UtcDateTime(), nullable=True),
 )
 """One-time sign-in links for local accounts (no identity provider)."""
+
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("audit_id", Position, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("operation", String(200), nullable=False),
+    Column("access", String(10), nullable=False),
+    Column("la_child_id", String(40), nullable=True),
+    Column("episode_id", Uuid, nullable=True),
+    Column("detail", String(500), nullable=True),
+    Column("source", String(255), nullable=False),
+    Column("status", Integer, nullable=False),
+    Index("ix_audit_log_at", "at"),
+    Index("ix_audit_log_actor", "actor", "at"),
+    Index("ix_audit_log_la_child_id", "la_child_id", "at"),
+    Index("ix_audit_log_episode_id", "episode_id", "at"),
+)
+"""Who read or changed what, when, from where, with what outcome: ids only, never
+a name or a body. Kept as long as the records (docs/data-protection.md)."""

@@ -7,6 +7,7 @@ import typer
 
 from services.cli import (
     admin,
+    audit,
     exports,
     history,
     people,
@@ -28,6 +29,7 @@ for name, command in {
     "notifier": processes.notifier,
     "returns": processes.returns,
     "relay": processes.relay,
+    "audit": audit.audit,
 }.items():
     app.command(name)(command)
 for name, group in {

@@ -18,6 +18,7 @@ import typer
 
 from events.runtime import open_store
 from events.store import Reads
+from services.api.audit import Access, audited_command
 from services.cli.settings import read_settings
 from services.reports.periods import EARLIEST, LATEST
 from services.reports.service import list8_rows, missing_table_rows
@@ -70,11 +71,17 @@ def _writable_file(out: Path) -> None:
 Rows = list[tuple[str, ...]]
 
 
-def _read(fetch: Callable[[Reads, ReportsSettings], Awaitable[Rows]]) -> Rows:
+def _read(
+    fetch: Callable[[Reads, ReportsSettings], Awaitable[Rows]], command: str
+) -> Rows:
+    """Every child's records: audited, one row for the command."""
     settings = read_settings(ReportsSettings)
 
     async def run() -> Rows:
-        async with open_store(settings) as store:
+        async with (
+            open_store(settings) as store,
+            audited_command(store.engine, command, Access.read),
+        ):
             return await fetch(store, settings)
 
     return asyncio.run(run())
@@ -100,7 +107,10 @@ def ssda903(
     """The SSDA903 Missing table of a collection year: missing.csv."""
     _check_year(year)
     _writable_folder(out)
-    rows = _read(lambda reads, s: missing_table_rows(reads, s, year=year))
+    rows = _read(
+        lambda reads, s: missing_table_rows(reads, s, year=year),
+        f"lantern export ssda903 --year {year}",
+    )
     _write_csv(out / "missing.csv", MISSING_COLUMNS, rows)
 
 
@@ -116,7 +126,10 @@ def annex_a(
     if not EARLIEST <= day <= LATEST:
         raise _stop("--at", f"{day} is outside {EARLIEST} to {LATEST}")
     _writable_file(out)
-    rows = _read(lambda reads, s: list8_rows(reads, s, at=day))
+    rows = _read(
+        lambda reads, s: list8_rows(reads, s, at=day),
+        f"lantern export annex-a --at {day}",
+    )
     _write_csv(out, LIST8_COLUMNS, rows)
 
 

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 
 from events.envelope import utcnow
 from events.runtime import open_store
+from services.api.audit import Access, audited_command
 from services.cli.settings import projectors, read_settings
 from services.history.importer import Imported, import_folder
 from services.returns.settings import ReturnsSettings
@@ -57,7 +58,10 @@ def history_import(
         bar.update(task, completed=done, total=total)
 
     async def import_all() -> Imported:
-        async with open_store(settings, projectors()) as store:
+        async with (
+            open_store(settings, projectors()) as store,
+            audited_command(store.engine, "lantern history import", Access.change),
+        ):
             return await import_folder(
                 store,
                 folder,

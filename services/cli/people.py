@@ -13,6 +13,7 @@ from events.envelope import NewEvent, utcnow
 from events.runtime import open_store
 from events.settings import CoreSettings
 from events.streams import Category, stream_name
+from services.api.audit import Access, audited_command, command_entry
 from services.cli.settings import projectors, read_settings
 from services.intake.children_csv import parse_children
 from services.notifier.recipients.csv import parse_recipients
@@ -43,12 +44,23 @@ def children_import(
         raise typer.Exit(2)
 
     async def record_all() -> None:
-        async with open_store(settings, projectors()) as store:
+        command = "lantern children import"
+        async with (
+            open_store(settings, projectors()) as store,
+            audited_command(
+                store.engine, command, Access.change, detail=f"{len(records)} children"
+            ) as each,
+        ):
             for record in records:
                 await store.append(
                     stream_name(Category.child, record.la_child_id),
                     [NewEvent(event=record, actor="cli:children-import")],
                     expected_version=None,
+                )
+                each.append(
+                    command_entry(
+                        command, Access.change, la_child_id=record.la_child_id
+                    )
                 )
 
     asyncio.run(record_all())
@@ -64,7 +76,10 @@ def recipients_import(
     webhook_hosts = settings.channels.webhook.allowed_hosts
 
     async def record_all() -> tuple[int, int, list[str]]:
-        async with open_store(settings, projectors()) as store:
+        async with (
+            open_store(settings, projectors()) as store,
+            audited_command(store.engine, "lantern recipients import", Access.change),
+        ):
             existing = await list_recipients(store)
             entries, problems = parse_recipients(
                 file, la_codes(), existing, webhook_hosts

@@ -12,6 +12,7 @@ import typer
 
 from events.envelope import utcnow
 from events.runtime import open_store
+from services.api.audit import Access, audited_command
 from services.api.web.people import People, PersonError, WebRole
 from services.api.web.settings import WebSettings
 from services.cli.settings import read_settings
@@ -36,19 +37,26 @@ def users_create(
         await people.create_local(email, name, frozenset(role), utcnow())
         return await _link(people, settings, email)
 
-    typer.echo(_with_people(create))
+    typer.echo(_with_people(create, "lantern users create"))
 
 
 @users_app.command("link")
 def users_link(email: Annotated[str, typer.Option()]) -> None:
     """A new one-time sign-in link for an account (printed once, last line)."""
-    typer.echo(_with_people(lambda people, settings: _link(people, settings, email)))
+    typer.echo(
+        _with_people(
+            lambda people, settings: _link(people, settings, email),
+            "lantern users link",
+        )
+    )
 
 
 @users_app.command("disable")
 def users_disable(email: Annotated[str, typer.Option()]) -> None:
     """Disable an account: its sessions end at once, its links stop working."""
-    _with_people(lambda people, _: people.disable(email, utcnow()))
+    _with_people(
+        lambda people, _: people.disable(email, utcnow()), "lantern users disable"
+    )
     typer.echo(f"disabled {email}")
 
 
@@ -58,11 +66,17 @@ async def _link(people: People, settings: WebSettings, email: str) -> str:
     return f"{settings.web_public_url}/sign-in/link/{token}"
 
 
-def _with_people(action: Callable[[People, WebSettings], Awaitable[T]]) -> T:
+def _with_people(
+    action: Callable[[People, WebSettings], Awaitable[T]], command: str
+) -> T:
+    """Audited: the row names the command, not the person (no e-mail in it)."""
     settings = read_settings(WebSettings)
 
     async def run_action() -> T:
-        async with open_store(settings) as store:
+        async with (
+            open_store(settings) as store,
+            audited_command(store.engine, command, Access.change),
+        ):
             return await action(People(store.engine), settings)
 
     try:

@@ -14,6 +14,7 @@ from fastapi import (
     Header,
     HTTPException,
     Path,
+    Request,
     Response,
 )
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from events.ids import derive_id
 from events.registry import Event
 from events.store import ConcurrencyError
 from events.streams import Category, stream_name
+from services.api.audit import about
 from services.api.auth import ApiClient, Role
 from services.api.container import Container
 from services.api.deps import Deps, Integrator, OnCall, Police, Staff
@@ -164,7 +166,11 @@ def _status_after(events: Sequence[Event], status: str) -> str:
     summary="Report a child missing",
 )
 async def report_missing(
-    body: MissingReportCreate, client: Police, deps: Deps, response: Response
+    body: MissingReportCreate,
+    client: Police,
+    deps: Deps,
+    request: Request,
+    response: Response,
 ) -> EpisodeAccepted:
     if body.police_force != client.police_force:
         raise Rejected(
@@ -174,6 +180,7 @@ async def report_missing(
         raise Rejected(422, problems)
     episode_id = decide.episode_id_for(body.police_force, body.police_reference)
     match = await deps.children.match(body.child)
+    about(request, episode_id=episode_id, la_child_id=match.la_child_id)
     existing, version = None, 0  # most reports are new: try that before reading
     while True:
         decision = decide.report_missing(body, match=match, existing=existing)

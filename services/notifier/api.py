@@ -39,6 +39,7 @@ from events.store import Append, Commit, ConcurrencyError
 from events.store.sql import SqlEventStore
 from events.streams import Category, stream_name
 from events.subscriptions import wait_any
+from services.api.audit import identify
 from services.api.auth import ApiClient, Role
 from services.api.container import Container
 from services.api.deps import Deps, OnCall, admit, refuse
@@ -199,9 +200,15 @@ async def ack_link_page(
     "/alerts/{alert_id}/ack-link", response_class=HTMLResponse, include_in_schema=False
 )
 async def ack_link(
-    alert_id: uuid.UUID, deps: Deps, d: str = "", e: Natural = 0, s: str = ""
+    request: Request,
+    deps: Deps,
+    alert_id: uuid.UUID,
+    d: str = "",
+    e: Natural = 0,
+    s: str = "",
 ) -> HTMLResponse:
     _check_link(deps, alert_id, d, e, s)
+    identify(request, f"link:{d}")
     done = await _acknowledge(deps, alert_id, None, actor=f"link:{d}", via="link")
     if done.status == "closed":
         return _page("This episode is over", "<p>Nothing more is needed.</p>")

@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
+from services.api.audit import identify
 from services.api.container import Container
 from services.api.web.people import WebRole
 from services.api.web.sessions import COOKIE, CsrfRefused, Visit
@@ -55,6 +56,7 @@ class _Visitor:
         if not visit:
             raise SignInRequired
         structlog.contextvars.bind_contextvars(person=str(visit.person.person_id))
+        identify(request, visit.person.actor)
         if not visit.person.may(*self.allowed):
             raise NotAllowed
         return visit
