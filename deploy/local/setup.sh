@@ -26,6 +26,15 @@ if [ "${1:-}" = "--dev" ] && [ ! -x "$chromium" ]; then
     echo "setup.sh: install chromium (or set LANTERN_CHROMIUM) for tests/browser" >&2
   fi
 fi
+# The AsyncAPI document is validated by the AsyncAPI initiative's own parser, on
+# node (tests/asyncapi, pinned by its package-lock.json).
+if [ "${1:-}" = "--dev" ]; then
+  if command -v npm >/dev/null; then
+    npm ci --prefix tests/asyncapi --no-audit --no-fund --loglevel=error >&2
+  else
+    echo "setup.sh: install Node.js 20+ and npm for tests/asyncapi" >&2
+  fi
+fi
 command -v uv >/dev/null || python3 -m pip install -q --root-user-action=ignore uv
 [ -x .venv/bin/python ] || uv venv -q --python 3.11 .venv
 uv pip sync -q --python .venv/bin/python --require-hashes "$lock"
