@@ -56,8 +56,8 @@ def current_schemas(types: Mapping[str, type[Event]]) -> dict[str, Json]:
     }
 
 
-def read_snapshot(path: Path = SNAPSHOT) -> dict[str, Json]:
-    data: dict[str, Json] = json.loads(path.read_text())
+def read_snapshot(path: Path | None = None) -> dict[str, Json]:
+    data: dict[str, Json] = json.loads((path or SNAPSHOT).read_text())
     return data
 
 
