@@ -121,6 +121,13 @@ class TestSnapshot:
             " and commit the file"
         )
 
+    def test_every_version_still_on_the_topics_has_its_schema(self):
+        missing = ALL_VERSIONS - set(read_snapshot())
+        assert not missing, (
+            f"not in the snapshot: {sorted(missing)}; the document can only say"
+            " `object` for an older version it does not hold"
+        )
+
 
 class TestCommand:
     def test_writes_the_document(self, tmp_path: Path):
