@@ -27,10 +27,13 @@ if [ "${1:-}" = "--dev" ] && [ ! -x "$chromium" ]; then
   fi
 fi
 # The AsyncAPI document is validated by the AsyncAPI initiative's own parser, on
-# node (tests/asyncapi, pinned by its package-lock.json).
-if [ "${1:-}" = "--dev" ]; then
+# node (tests/asyncapi, pinned by its package-lock.json): installed again only when
+# the lock file changes.
+checker=tests/asyncapi
+if [ "${1:-}" = "--dev" ] && { [ ! -d $checker/node_modules/@asyncapi/parser ] ||
+  [ $checker/package-lock.json -nt $checker/node_modules/.package-lock.json ]; }; then
   if command -v npm >/dev/null; then
-    npm ci --prefix tests/asyncapi --no-audit --no-fund --loglevel=error >&2
+    npm ci --prefix $checker --ignore-scripts --no-audit --no-fund --loglevel=error >&2
   else
     echo "setup.sh: install Node.js 20+ and npm for tests/asyncapi" >&2
   fi
