@@ -21,6 +21,28 @@ SPEC_VERSION = "1.0"
 SOURCE = "urn:lantern:event-store"
 Headers = list[tuple[str, bytes]]
 
+HEADERS: dict[str, str] = {
+    "ce_specversion": "CloudEvents version, `1.0`",
+    "ce_id": "The event id (UUID): the same on every copy of the event; dedupe on it",
+    "ce_source": f"`{SOURCE}`",
+    "ce_type": "The stable type name, e.g. `MissingReported`",
+    "ce_subject": "The stream id, the same as the Kafka key",
+    "ce_time": "When the event occurred (ISO 8601, UTC)",
+    "ce_dataschema": "`urn:lantern:schema:<type>:v<N>`, the `$id` of the payload's"
+    " JSON Schema",
+    "content-type": "`application/json`",
+    "ce_schemaversion": "The payload's schema version, e.g. `2`",
+    "ce_streamversion": "The event's version within its stream: 1, 2, 3 ...",
+    "ce_position": "The event's global position in Lantern's store",
+    "ce_recordedtime": "When the store recorded it (ISO 8601, UTC)",
+    "ce_correlationid": "Ties together everything that followed from one request",
+    "ce_actor": "Who recorded it: `client:<name>`, a subscriber's name, `system`...",
+    "ce_causationid": "The id of the event that caused this one; absent when none",
+}
+"""What ``to_message`` writes as headers (all UTF-8 strings), for the AsyncAPI
+document (events/asyncapi.py); a test keeps the two the same."""
+OPTIONAL_HEADERS = frozenset({"ce_causationid"})
+
 
 def schema_id(type_name: str, version: int) -> str:
     """The ``$id`` of the event's JSON Schema (``lantern events schema``)."""

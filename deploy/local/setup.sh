@@ -26,6 +26,18 @@ if [ "${1:-}" = "--dev" ] && [ ! -x "$chromium" ]; then
     echo "setup.sh: install chromium (or set LANTERN_CHROMIUM) for tests/browser" >&2
   fi
 fi
+# The AsyncAPI document is validated by the AsyncAPI initiative's own parser, on
+# node (tests/asyncapi, pinned by its package-lock.json): installed again only when
+# the lock file changes.
+checker=tests/asyncapi
+if [ "${1:-}" = "--dev" ] && { [ ! -d $checker/node_modules/@asyncapi/parser ] ||
+  [ $checker/package-lock.json -nt $checker/node_modules/.package-lock.json ]; }; then
+  if command -v npm >/dev/null; then
+    npm ci --prefix $checker --ignore-scripts --no-audit --no-fund --loglevel=error >&2
+  else
+    echo "setup.sh: install Node.js 20+ and npm for tests/asyncapi" >&2
+  fi
+fi
 command -v uv >/dev/null || python3 -m pip install -q --root-user-action=ignore uv
 [ -x .venv/bin/python ] || uv venv -q --python 3.11 .venv
 uv pip sync -q --python .venv/bin/python --require-hashes "$lock"

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 
+from events.asyncapi import published_document
 from events.runtime import run_workers
 from services.api.audit import AuditTrail
 from services.api.container import Container
@@ -46,6 +48,11 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
     document_the_web_layer(app)
     serve_docs(app)
     install_web(app)
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> dict[str, Any]:
+        """The Kafka topics' contract, as /openapi.json is the HTTP API's."""
+        return published_document(container.topic_prefix)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
     async def health() -> dict[str, str]:

@@ -63,6 +63,8 @@ class Container:
     open_alerts: OpenAlertsSource | None = None
     """The notifier's open alerts about a matter (a strategy discussion)."""
     acknowledgements: EpisodeAcknowledgements | None = None
+    topic_prefix: str = "lantern."
+    """The Kafka topics' prefix, for the AsyncAPI document (/asyncapi.json)."""
 
 
 def container_for(
@@ -99,4 +101,5 @@ def container_for(
         timeline_sources=timeline_sources,
         open_alerts=open_alerts,
         acknowledgements=acknowledgements,
+        topic_prefix=settings.kafka_topic_prefix,
     )

@@ -13,7 +13,8 @@ from typing import Annotated, TypeVar
 import typer
 from sqlalchemy.exc import OperationalError
 
-from events.cloudevents import schema_id
+from events import asyncapi as contracts_doc
+from events.compatibility import breaking_changes
 from events.registry import Event, event_types
 from events.runtime import open_store
 from events.settings import CoreSettings
@@ -65,12 +66,7 @@ def schema(
 ) -> None:
     """Print the JSON Schema of every event type (the payload of each Kafka message)."""
     schemas = {
-        name: {
-            **cls.model_json_schema(),
-            "$id": schema_id(name, cls.schema_version),
-            "x-schema-version": cls.schema_version,
-        }
-        for name, cls in event_types().items()
+        name: contracts_doc.event_schema(cls) for name, cls in event_types().items()
     }
     if out is None:
         typer.echo(json.dumps(schemas, indent=2))
@@ -81,6 +77,50 @@ def schema(
             json.dumps(body, indent=2) + "\n"
         )
     typer.echo(f"wrote {len(schemas)} schemas to {out}")
+
+
+@events_app.command()
+def asyncapi(
+    out: Annotated[
+        Path | None, typer.Option(help="Write the document here, not to stdout")
+    ] = None,
+    update_snapshot: Annotated[
+        bool,
+        typer.Option(
+            help="Record the current payload schemas as published"
+            " (events/contracts/schemas.snapshot.json); refused on a breaking change"
+        ),
+    ] = False,
+) -> None:
+    """The AsyncAPI 3 document of the Kafka topics (also at GET /asyncapi.json)."""
+    if update_snapshot:
+        _update_snapshot()
+        return
+    prefix = read_settings(CoreSettings).kafka_topic_prefix
+    text = json.dumps(contracts_doc.published_document(prefix), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text)
+    typer.echo(f"wrote {out}", err=True)
+
+
+def _update_snapshot() -> None:
+    published = contracts_doc.read_snapshot()
+    current = contracts_doc.current_schemas(contracts_doc.contract_types())
+    problems = breaking_changes(published, current)
+    if problems:
+        for problem in problems:
+            typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(1)
+    added = sorted(key for key in current if published.get(key) != current[key])
+    contracts_doc.SNAPSHOT.write_text(
+        contracts_doc.snapshot_text({**published, **current})
+    )
+    typer.echo(
+        f"{contracts_doc.SNAPSHOT}: {len(added)} schema(s) new or changed"
+        + "".join(f"\n  {key}" for key in added)
+    )
 
 
 @parked_app.command("list")

@@ -133,6 +133,7 @@ MATRIX = [
     Case("GET /health", (200, 200, 200, 200, 200, 200)),
     Case("GET /ready", (200, 200, 200, 200, 200, 200)),
     Case("GET /openapi.json", (200, 200, 200, 200, 200, 200)),
+    Case("GET /asyncapi.json", (200, 200, 200, 200, 200, 200)),
     Case("GET /docs", (200, 200, 200, 200, 200, 200)),
     Case("GET /docs/oauth2-redirect", (200, 200, 200, 200, 200, 200)),
 ]  # fmt: skip

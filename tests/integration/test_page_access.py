@@ -24,7 +24,16 @@ REFUSED = "403"
 UNAUTHORISED = "401"
 SIGNED_OUT_EVENT = "signed-out event"
 VIEWERS = ("signed out", "staff", "analyst", "manager")
-NOT_PAGES = ("/v1/", "/docs", "/openapi.json", "/redoc", "/static", "/health", "/ready")
+NOT_PAGES = (
+    "/v1/",
+    "/docs",
+    "/openapi.json",
+    "/asyncapi.json",
+    "/redoc",
+    "/static",
+    "/health",
+    "/ready",
+)
 SOME_ID = str(uuid.uuid4())
 
 
