@@ -36,6 +36,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.envelope import utcnow
+from events.store.engine import writer
 from services.api.tables import audit_log
 
 log = structlog.get_logger()
@@ -180,7 +181,7 @@ async def record(engine: AsyncEngine, *entries: Entry) -> None:
         }
         for e in entries
     ]
-    async with engine.begin() as conn:
+    async with writer(engine).begin() as conn:
         await conn.execute(insert(audit_log), rows)
 
 
