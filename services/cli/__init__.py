@@ -27,6 +27,7 @@ for name, command in {
     "triage": processes.triage,
     "notifier": processes.notifier,
     "returns": processes.returns,
+    "webhooks": processes.webhooks,
     "relay": processes.relay,
 }.items():
     app.command(name)(command)
