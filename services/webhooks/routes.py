@@ -18,6 +18,7 @@ from services.api.auth import ApiClient
 from services.api.container import Container
 from services.api.deps import Deps, Integrator
 from services.api.errors import Rejected
+from services.api.schemas import BIGINT_MAX, Body, Flag, Moment
 from services.outbound.destinations import url_problem
 from services.webhooks.rules import subscribable, unknown_types
 from services.webhooks.tables import webhook_subscriptions as subs
@@ -29,8 +30,8 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-class SubscriptionCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+class SubscriptionCreate(Body):
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     url: str = Field(max_length=2000, description="https; http on allowed hosts")
     event_types: list[str] = Field(min_length=1, max_length=100)
@@ -39,26 +40,20 @@ class SubscriptionCreate(BaseModel):
     )
 
 
-class SubscriptionPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    paused: bool
+class SubscriptionPatch(Body):
+    paused: Flag
 
 
-class Replay(BaseModel):
+class Replay(Body):
     """Exactly one of them: the first event resent is at or after it."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    from_position: int | None = Field(None, ge=1)
-    from_time: datetime | None = None
+    from_position: int | None = Field(None, ge=1, le=BIGINT_MAX)
+    from_time: Moment | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Replay:
         if (self.from_position is None) == (self.from_time is None):
             raise ValueError("give exactly one of from_position and from_time")
-        if self.from_time is not None and self.from_time.tzinfo is None:
-            raise ValueError("from_time needs a UTC offset")
         return self
 
 
