@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("url", sa.Text, nullable=False),
         sa.Column("event_types", sa.JSON, nullable=False),
         sa.Column("secret", sa.String(200), nullable=False),
+        sa.Column("placing_authority", sa.String(3), nullable=True),
         sa.Column("paused", sa.Boolean, nullable=False),
         sa.Column("paused_reason", sa.String(200), nullable=True),
         sa.Column("position", sa.BigInteger, nullable=False),

@@ -10,6 +10,9 @@ kept on it for its owner to read, and a ``webhook_subscription_paused`` log line
 Each write of the checkpoint is conditional on the one read, so a replay or a
 deletion meanwhile wins over a delivery in flight.
 
+A partner council's subscription (``placing_authority``) passes by the events of
+other councils' children, and of no child.
+
 The URL is checked as the alert webhooks' are: its rule again, then every address
 its host resolves to, and the connection made to the address checked.
 """
@@ -40,7 +43,7 @@ from services.outbound.signing import (
     SIGNATURE_HEADER,
     sign,
 )
-from services.webhooks.rules import CONTENT_TYPE, backoff, cloudevent
+from services.webhooks.rules import CONTENT_TYPE, backoff, cloudevent, whose_child
 from services.webhooks.settings import WebhooksSettings
 from services.webhooks.tables import webhook_subscriptions as subs
 
@@ -89,6 +92,8 @@ class Deliveries:
         self.running = False
         self._attempts: dict[UUID, int] = {}
         self._retry_at: dict[UUID, float] = {}
+        self._authorities: dict[str, str] = {}  # an episode's placing authority
+        self._alerts: dict[str, str] = {}  # an alert's episode
 
     async def run(self, stop: asyncio.Event) -> None:
         self.running = True
@@ -130,6 +135,9 @@ class Deliveries:
         for envelope in page.envelopes:
             if stop.is_set():
                 return False
+            wanted = row.placing_authority
+            if wanted is not None and await self.authority_of(envelope) != wanted:
+                continue  # another council's child, or none: passed by
             try:
                 await self.post(row, envelope)
             except Failed as failure:
@@ -144,6 +152,33 @@ class Deliveries:
         if page.last > position and not await self._advance(sid, position, page.last):
             return False
         return page.read >= self.settings.webhooks_page_size
+
+    async def authority_of(self, envelope: Envelope) -> str | None:
+        """The placing authority of the child the event is about, as its report
+        said (an episode's, its interview's, an alert's) or its record says (the
+        child's); None for an event about no child."""
+        where = whose_child(envelope.stream_id)
+        if where is None:
+            return None
+        kind, key = where
+        if kind == "child":
+            records = await self.store.read_stream(envelope.stream_id)
+            found = [e.data for e in records if e.type == "ChildRecorded"]
+            return str(found[-1]["placing_authority"]) if found else None
+        if kind == "alert":
+            key = await self._alert_episode(envelope.stream_id)
+        if key not in self._authorities:
+            first = await self.store.read_stream(f"episode-{key}")
+            if not first or first[0].type != "MissingReported":
+                return None
+            self._authorities[key] = first[0].data["placement"]["placing_authority"]
+        return self._authorities[key]
+
+    async def _alert_episode(self, stream_id: str) -> str:
+        if stream_id not in self._alerts:
+            raised = await self.store.read_stream(stream_id)
+            self._alerts[stream_id] = str(raised[0].data["episode_id"])
+        return self._alerts[stream_id]
 
     async def post(self, row: Any, envelope: Envelope) -> None:
         try:

@@ -20,6 +20,7 @@ from services.api.deps import Deps, Integrator
 from services.api.errors import Rejected
 from services.api.schemas import BIGINT_MAX, Body, Flag, Moment
 from services.outbound.destinations import url_problem
+from services.records.authorities import la_codes
 from services.webhooks.rules import subscribable, unknown_types
 from services.webhooks.tables import webhook_subscriptions as subs
 
@@ -37,6 +38,10 @@ class SubscriptionCreate(Body):
     event_types: list[str] = Field(min_length=1, max_length=100)
     secret: SecretStr = Field(
         min_length=32, max_length=200, description="Signs each POST (HMAC-SHA256)"
+    )
+    placing_authority: str | None = Field(
+        None,
+        description="A partner council's DfE LA code: only its own children's events",
     )
 
 
@@ -61,6 +66,7 @@ class SubscriptionRead(BaseModel):
     subscription_id: uuid.UUID
     url: str
     event_types: list[str]
+    placing_authority: str | None
     paused: bool
     paused_reason: str | None
     position: int = Field(description="The last event delivered (or passed by)")
@@ -85,6 +91,8 @@ def _check(body: SubscriptionCreate, deps: Container) -> None:
         problems.append(
             ("event_types", f"not event types a subscription may have: {unknown}")
         )
+    if body.placing_authority is not None and body.placing_authority not in la_codes():
+        problems.append(("placing_authority", "is not a known local authority code"))
     if problems:
         raise Rejected(422, problems)
 
@@ -116,6 +124,7 @@ async def create_subscription(
         "subscription_id": sid, "client_id": client.client_id, "url": body.url,
         "event_types": list(dict.fromkeys(body.event_types)),
         "secret": body.secret.get_secret_value(), "paused": False,
+        "placing_authority": body.placing_authority,
         "created_at": now, "updated_at": now,
     }  # fmt: skip
     async with deps.store.engine.begin() as conn:  # from now on; history by replay

@@ -1,10 +1,12 @@
 """What a webhook subscription may receive, and what it receives of it. Pure.
 
 Least data: an integrator subscribes only to the types named here, and gets each
-without the fields that no subscription carries. Nobody gets a return interview's
-notes (``ReturnInterviewNotesRecorded`` is not subscribable), nor a member of
-staff's contact details (an alert's ``contact``, a child's ``social_worker`` and
-``team``, the recipients directory), through a subscription.
+without the fields that no subscription carries. A partner council's subscription
+(one with a ``placing_authority``) gets only the events of the children that
+authority placed here. Nobody gets a return interview's notes
+(``ReturnInterviewNotesRecorded`` is not subscribable), nor a member of staff's
+contact details (an alert's ``contact``, a child's ``social_worker`` and ``team``,
+the recipients directory), through a subscription.
 """
 
 from __future__ import annotations
@@ -50,6 +52,19 @@ def unknown_types(wanted: Iterable[str], allowed: Set[str]) -> list[str]:
 def least_data(type_name: str, data: Mapping[str, Any]) -> dict[str, Any]:
     withheld = WITHHELD.get(type_name, frozenset())
     return {k: v for k, v in data.items() if k not in withheld}
+
+
+def whose_child(stream_id: str) -> tuple[str, str] | None:
+    """Where the placing authority of a stream's child is found: ``("episode", id)``
+    for an episode's streams (its report says), ``("alert", id)`` (the alert's
+    episode), ``("child", id)`` (the child's record); None for a stream about no
+    child, which a partner council's subscription never gets."""
+    category, _, key = stream_id.partition("-")
+    if category in ("episode", "interview"):
+        return "episode", key
+    if category in ("alert", "child"):
+        return category, key
+    return None
 
 
 def cloudevent(

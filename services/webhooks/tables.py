@@ -24,6 +24,7 @@ webhook_subscriptions = Table(
     Column("url", Text, nullable=False),
     Column("event_types", JSON, nullable=False),
     Column("secret", String(200), nullable=False),
+    Column("placing_authority", String(3), nullable=True),
     Column("paused", Boolean, nullable=False),
     Column("paused_reason", String(200), nullable=True),
     Column("position", BigInteger, nullable=False),

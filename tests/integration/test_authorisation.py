@@ -42,8 +42,11 @@ CHILD = {"given_name": "Ada", "family_name": "Fictitious",
          "date_of_birth": "2010-03-14", "looked_after": True, "uasc": False,
          "placing_authority": "886", "ola": False}  # fmt: skip
 RECIPIENT = {"kind": "duty_team", "name": "Duty team", "email": "duty@council.example"}
-SUBSCRIPTION = {"url": "http://127.0.0.1:9/hooks/matrix",
-                "event_types": ["MissingReported"], "secret": "s" * 32}
+SUBSCRIPTION = {
+    "url": "http://127.0.0.1:9/hooks/matrix",
+    "event_types": ["MissingReported"],
+    "secret": "s" * 32,
+}
 FORGED = "d=delivery&e=4102444800&s=" + "0" * 64
 
 

@@ -16,11 +16,12 @@ from uuid import UUID, uuid4
 
 import pytest
 import uvicorn
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from events.contracts.alerts import AlertContact, AlertRaised
 from events.envelope import NewEvent
 from events.store import Append, Commit
+from events.store.tables import events
 from services.api.auth import Role
 from services.outbound import outbound_client
 from services.webhooks.delivery import Deliveries
@@ -419,3 +420,51 @@ async def test_failing_too_long_pauses_it_and_says_why(
 async def _paused(api: Api, sid: str) -> dict[str, Any] | None:
     shown = await api.http.get(f"/v1/subscriptions/{sid}", headers=api.auth("cms"))
     return dict(shown.json()) if shown.json()["paused"] else None
+
+
+async def test_a_partner_council_gets_only_its_own_childrens_events(
+    api: Api, receiver: tuple[Receiver, str], worker: Worker
+):
+    inbox, root = receiver
+    body = {"url": f"{root}/hooks/medway", "secret": WEBHOOK_SECRET,
+            "event_types": ["MissingReported", "AlertRaised"],
+            "placing_authority": "887"}  # fmt: skip
+    made = await api.http.post("/v1/subscriptions", json=body, headers=api.auth("cms"))
+    assert made.status_code == 201, made.text
+    assert made.json()["placing_authority"] == "887"
+    await report(api, "KNT-K1")  # placed by Kent (886)
+    medway = a_report_body("KNT-M1")
+    medway["placement"]["placing_authority"] = "887"
+    placed = await api.post("/v1/missing-reports", medway)
+    assert placed.status_code == 202, placed.text
+    for episode in (UUID(placed.json()["episode_id"]), uuid4()):
+        alert_id = uuid4()
+        raised = AlertRaised(
+            alert_id=alert_id, episode_id=episode, role="home_authority",
+            scope="full", level="high", contact=AlertContact(recipient_id="la-887"),
+            channels=["email"], escalate_at=NOW, raised_at=NOW,
+        )  # fmt: skip
+        await api.store.commit(
+            Commit([Append(f"alert-{alert_id}", [NewEvent(event=raised)])])
+        )
+    await report(api, "KNT-K2")
+    async with api.store.engine.connect() as conn:
+        last = await conn.scalar(select(func.max(events.c.position)))
+    await worker.start()
+    await eventually(
+        lambda: _at(api, made.json()["subscription_id"], last), what="through all"
+    )
+    got = events_of(inbox)
+    assert [e["type"] for e in got] == ["MissingReported", "AlertRaised"]
+    assert got[0]["data"]["police_reference"] == "KNT-M1"
+    assert got[1]["data"]["episode_id"] == placed.json()["episode_id"]
+
+
+async def test_an_unknown_placing_authority_is_422(api: Api):
+    body = {"url": "https://partner.example/hook", "secret": WEBHOOK_SECRET,
+            "event_types": ["MissingReported"], "placing_authority": "999"}  # fmt: skip
+    response = await api.http.post(
+        "/v1/subscriptions", json=body, headers=api.auth("cms")
+    )
+    assert response.status_code == 422
+    assert [p["field"] for p in response.json()["detail"]] == ["placing_authority"]
