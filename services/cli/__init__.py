@@ -27,7 +27,7 @@ for name, command in {
     "triage": processes.triage,
     "notifier": processes.notifier,
     "returns": processes.returns,
-    "webhooks": processes.webhooks,
+    "subscriptions": processes.subscriptions,
     "relay": processes.relay,
 }.items():
     app.command(name)(command)

@@ -73,7 +73,7 @@ def returns() -> None:
     run_loop(processes.work(read_settings(ReturnsSettings), ["returns"], None))
 
 
-def webhooks() -> None:
+def subscriptions() -> None:
     """Run the webhook subscriptions' delivery alone: integrators' events POSTed to
     their URLs (docs/integrators.md#webhook-subscriptions)."""
     from services import processes

@@ -12,8 +12,9 @@ from fastapi import APIRouter, HTTPException, Path, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from sqlalchemy import delete, func, insert, select, update
 
+import events.contracts  # noqa: F401  (registers every event type)
 from events.registry import event_types
-from events.store.tables import events
+from events.store.tables import events as event_log
 from services.api.auth import ApiClient
 from services.api.container import Container
 from services.api.deps import Deps, Integrator
@@ -128,7 +129,7 @@ async def create_subscription(
         "created_at": now, "updated_at": now,
     }  # fmt: skip
     async with deps.store.engine.begin() as conn:  # from now on; history by replay
-        latest = await conn.scalar(select(func.max(events.c.position)))
+        latest = await conn.scalar(select(func.max(event_log.c.position)))
         await conn.execute(insert(subs).values(**row, position=latest or 0))
     return _read(await _own(deps, client, sid))
 
@@ -205,8 +206,8 @@ async def replay_subscription(
     else:
         async with deps.store.engine.connect() as conn:
             before = await conn.scalar(
-                select(func.max(events.c.position)).where(
-                    events.c.recorded_at < body.from_time
+                select(func.max(event_log.c.position)).where(
+                    event_log.c.recorded_at < body.from_time
                 )
             )
         position = before or 0
