@@ -6,7 +6,8 @@ answered 2xx, so an event in flight when the process dies is sent again, with th
 same id (at least once). Any other answer, a timeout or a refused connection is
 retried, with exponential backoff and full jitter, and never skipped: a
 subscription failing for ``webhooks_pause_after_s`` is paused, with the reason
-kept on it for its owner to read, and a ``webhook_subscription_paused`` log line.
+kept on it for its owner to read, a ``WebhookSubscriptionPaused`` event and a
+``webhook_subscription_paused`` log line.
 Each write of the checkpoint is conditional on the one read, so a replay or a
 deletion meanwhile wins over a delivery in flight.
 
@@ -33,8 +34,12 @@ import httpx
 import structlog
 from sqlalchemy import select, update
 
-from events.envelope import Envelope, utcnow
+from events.contracts.subscriptions import WebhookSubscriptionPaused
+from events.envelope import Envelope, NewEvent, utcnow
+from events.ids import derive_id
+from events.store import Append, Commit
 from events.store.sql import SqlEventStore
+from events.streams import Category, stream_name
 from events.subscriptions import keep_running, wait_any
 from services.outbound.destinations import Address, address_allowed, url_problem
 from services.outbound.signing import (
@@ -237,6 +242,25 @@ class Deliveries:
             )
         return bool(moved.rowcount)
 
+    async def _record_pause(
+        self, row: Any, since: datetime, code: str, reason: str, now: datetime
+    ) -> None:
+        """After the row: a crash between the two loses the event, never the pause
+        (the subscription shows it). Its id derives from the failure it ends."""
+        sid = row.subscription_id
+        paused = WebhookSubscriptionPaused(
+            subscription_id=sid, client_id=row.client_id, failing_since=since,
+            last_error=code, reason=reason, paused_at=now,
+        )  # fmt: skip
+        new = NewEvent(
+            event=paused,
+            event_id=derive_id("webhooks", "paused", sid, since.isoformat()),
+            actor="webhooks",
+            occurred_at=now,
+        )
+        stream = stream_name(Category.subscription, sid)
+        await self.store.commit(Commit([Append(stream, [new])]))
+
     async def _recovered(self, sid: UUID) -> None:
         self._attempts.pop(sid, None)
         self._retry_at.pop(sid, None)
@@ -269,9 +293,13 @@ class Deliveries:
             self._attempts.pop(sid, None)
             self._retry_at.pop(sid, None)
         async with self.store.engine.begin() as conn:
-            await conn.execute(
-                update(subs).where(subs.c.subscription_id == sid).values(**values)
+            changed = await conn.execute(
+                update(subs)
+                .where(subs.c.subscription_id == sid, ~subs.c.paused)
+                .values(**values)
             )
+        if give_up and changed.rowcount:
+            await self._record_pause(row, since, code, values["paused_reason"], now)
         log.warning(
             "webhook_subscription_paused" if give_up else "webhook_delivery_failed",
             subscription_id=str(sid),

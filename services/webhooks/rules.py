@@ -22,6 +22,7 @@ NEVER = frozenset(
         "ReturnInterviewNotesRecorded",  # staff notes of what the child said
         "RecipientRecorded",  # staff's contact details
         "RecipientRemoved",
+        "WebhookSubscriptionPaused",  # its owner's alone: the subscription says it
     }
 )
 """Types no subscription may receive."""

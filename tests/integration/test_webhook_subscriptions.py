@@ -415,6 +415,10 @@ async def test_failing_too_long_pauses_it_and_says_why(
         await worker.halt()
     assert shown["paused_reason"].startswith("failing since")
     assert shown["last_error"] == "http_500"
+    recorded = await api.store.read_stream(f"subscription-{made['subscription_id']}")
+    assert [e.type for e in recorded] == ["WebhookSubscriptionPaused"]
+    assert recorded[0].data["last_error"] == "http_500"
+    assert recorded[0].data["reason"] == shown["paused_reason"]
 
 
 async def _paused(api: Api, sid: str) -> dict[str, Any] | None:
