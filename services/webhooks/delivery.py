@@ -118,6 +118,10 @@ class Deliveries:
         long until the next is due (0: one has more in hand)."""
         async with self.store.engine.connect() as conn:
             rows = (await conn.execute(select(subs).where(~subs.c.paused))).all()
+        live = {r.subscription_id for r in rows}
+        for gone in set(self._retry_at) - live:  # paused or deleted meanwhile
+            self._retry_at.pop(gone, None)
+            self._attempts.pop(gone, None)
         clock = time.monotonic()
         due = [r for r in rows if self._retry_at.get(r.subscription_id, 0) <= clock]
         async with asyncio.TaskGroup() as group:

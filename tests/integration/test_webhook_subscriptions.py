@@ -313,6 +313,24 @@ async def test_a_receiver_down_for_a_while_loses_nothing(api: Api, worker: Worke
     assert references(inbox) == ["KNT-D1", "KNT-D2", "KNT-D3"]
 
 
+async def test_a_failing_subscription_paused_by_its_owner_is_not_retried(
+    api: Api, receiver: tuple[Receiver, str]
+):
+    inbox, root = receiver
+    inbox.status = 503
+    made = await subscribe(api, f"{root}/hooks/cms")
+    await report(api, "KNT-S1")
+    async with outbound_client() as client:  # rounds one by one, no worker task
+        deliveries = Deliveries(FAST, api.store, client, frozenset({"127.0.0.1"}))
+        assert await deliveries.round(asyncio.Event()) <= FAST.webhooks_retry_max_s
+        assert len(inbox.received) == 1
+        path = f"/v1/subscriptions/{made['subscription_id']}"
+        await api.http.patch(path, json={"paused": True}, headers=api.auth("cms"))
+        wait = await deliveries.round(asyncio.Event())
+    assert wait == pytest.approx(FAST.webhooks_poll_s)  # no retry due: no busy loop
+    assert len(inbox.received) == 1
+
+
 async def _failing(api: Api, sid: str) -> bool:
     shown = await api.http.get(f"/v1/subscriptions/{sid}", headers=api.auth("cms"))
     return shown.json()["failing_since"] is not None
