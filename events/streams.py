@@ -12,6 +12,7 @@ class Category(StrEnum):
     child = "child"  # key: the council's child id
     recipient = "recipient"  # key: the recipient id
     interview = "interview"  # key: the episode id whose return it follows
+    subscription = "subscription"  # key: the webhook subscription id
 
 
 def stream_name(category: Category, key: object) -> str:

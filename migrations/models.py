@@ -8,6 +8,7 @@ from services.records import tables as records_tables
 from services.reports import tables as reports_tables
 from services.returns import tables as returns_tables
 from services.triage import tables as triage_tables
+from services.webhooks import tables as webhooks_tables
 
 __all__ = [
     "api_tables",
@@ -18,4 +19,5 @@ __all__ = [
     "reports_tables",
     "returns_tables",
     "triage_tables",
+    "webhooks_tables",
 ]

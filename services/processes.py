@@ -40,6 +40,7 @@ from services.api.settings import HttpSettings
 from services.intake.pages import router as intake_pages
 from services.intake.routes import router as intake_router
 from services.notifier import bootstrap as notifier
+from services.notifier.channels.settings import ChannelsSettings
 from services.notifier.settings import NotifierSettings
 from services.outbound import outbound_client
 from services.records.children import ChildrenProjector
@@ -61,6 +62,8 @@ from services.triage.settings import TriageSettings
 from services.triage.sources import SourceName
 from services.triage.sources.http import SourceSettings
 from services.triage.sources.settings import SourcesConfig
+from services.webhooks import bootstrap as webhooks
+from services.webhooks.settings import WebhooksSettings
 
 log = structlog.get_logger()
 REFERENCE_MOUNT = "/reference-sources"
@@ -71,7 +74,12 @@ class ApiSettings(HttpSettings, NotifierSettings, ReportsSettings):
     the recipients' webhooks, and answers the reports."""
 
 
-class RunSettings(ApiSettings, TriageSettings, ReturnsSettings):
+class WebhooksProcessSettings(WebhooksSettings, ChannelsSettings):
+    """The webhook subscriptions' delivery, with the alert webhooks' allow-list
+    (``LANTERN_CHANNELS__WEBHOOK__ALLOWED_HOSTS``), which it shares."""
+
+
+class RunSettings(ApiSettings, TriageSettings, ReturnsSettings, WebhooksSettings):
     """`lantern run` runs every service, so it reads every service's settings."""
 
     demo: bool = Field(
@@ -116,6 +124,7 @@ def projectors() -> list[Projector]:
         *notifier.projectors(),
         *returns.projectors(),
         *reports.projectors(),
+        *webhooks.projectors(),
     ]
 
 
@@ -128,6 +137,7 @@ def routers(settings: CoreSettings | None = None) -> list[APIRouter]:
         *notifier.routers(),
         *returns.routers(),
         *reports.routers(report_settings),
+        *webhooks.routers(),
     ]
 
 
@@ -237,7 +247,7 @@ async def serve(
 ) -> None:
     """The HTTP API on ``sock``; embedded, with triage, the notifier and the relay
     beside it."""
-    names = ["triage", "notifier", "returns", "relay"] if embedded else []
+    names = ["triage", "notifier", "returns", "webhooks", "relay"] if embedded else []
     async with open_store(settings, projectors()) as store:
         links = await links_for(settings, store)
         async with workers(settings, store, names, policy, links) as running:
@@ -313,6 +323,15 @@ async def workers(
             running.checks |= service.checks
         if "returns" in names and isinstance(settings, ReturnsSettings):
             running.workers += returns.bootstrap(settings, store).workers
+        if "webhooks" in names and isinstance(settings, WebhooksSettings):
+            hosts = (
+                settings.channels.webhook.allowed_hosts
+                if isinstance(settings, ChannelsSettings)
+                else frozenset[str]()
+            )
+            running.workers += webhooks.bootstrap(
+                settings, store, new_client(), allowed_hosts=hosts
+            ).workers
         if "relay" in names and settings.kafka_bootstrap_servers:
             relay = KafkaRelay(
                 store,

@@ -4,7 +4,15 @@
 events are recorded on: the AsyncAPI document (events/asyncapi.py) is built from it.
 """
 
-from events.contracts import alerts, children, missing, recipients, returns, triage
+from events.contracts import (
+    alerts,
+    children,
+    missing,
+    recipients,
+    returns,
+    subscriptions,
+    triage,
+)
 from events.streams import Category
 
 CATEGORIES: dict[str, Category] = {
@@ -14,6 +22,7 @@ CATEGORIES: dict[str, Category] = {
     children.__name__: Category.child,
     recipients.__name__: Category.recipient,
     returns.__name__: Category.interview,
+    subscriptions.__name__: Category.subscription,
 }
 
 __all__ = [
@@ -23,5 +32,6 @@ __all__ = [
     "missing",
     "recipients",
     "returns",
+    "subscriptions",
     "triage",
 ]

@@ -28,6 +28,7 @@ for name, command in {
     "triage": processes.triage,
     "notifier": processes.notifier,
     "returns": processes.returns,
+    "subscriptions": processes.subscriptions,
     "relay": processes.relay,
     "audit": audit.audit,
 }.items():

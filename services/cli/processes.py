@@ -24,10 +24,10 @@ Port = Annotated[int | None, typer.Option(help="Port to listen on [default: 8000
 
 
 def run(host: Host = None, port: Port = None) -> None:
-    """Run everything in one process: intake, triage, notifier and returns (and the
-    relay when Kafka is configured). With no settings: SQLite file ./lantern.db, no
-    Kafka, and the reference source servers (docs/sources.md) standing in for the
-    council's."""
+    """Run everything in one process: intake, triage, notifier, returns and the
+    webhook subscriptions (and the relay when Kafka is configured). With no
+    settings: SQLite file ./lantern.db, no Kafka, and the reference source servers
+    (docs/sources.md) standing in for the council's."""
     from services import processes
 
     settings, reference = processes.embedded_sources(
@@ -71,6 +71,15 @@ def returns() -> None:
     from services import processes
 
     run_loop(processes.work(read_settings(ReturnsSettings), ["returns"], None))
+
+
+def subscriptions() -> None:
+    """Run the webhook subscriptions' delivery alone: integrators' events POSTed to
+    their URLs (docs/integrators.md#webhook-subscriptions)."""
+    from services import processes
+
+    settings = read_settings(processes.WebhooksProcessSettings)
+    start(processes.work(settings, ["webhooks"], None))
 
 
 def relay() -> None:

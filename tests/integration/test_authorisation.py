@@ -42,6 +42,11 @@ CHILD = {"given_name": "Ada", "family_name": "Fictitious",
          "date_of_birth": "2010-03-14", "looked_after": True, "uasc": False,
          "placing_authority": "886", "ola": False}  # fmt: skip
 RECIPIENT = {"kind": "duty_team", "name": "Duty team", "email": "duty@council.example"}
+SUBSCRIPTION = {
+    "url": "http://127.0.0.1:9/hooks/matrix",
+    "event_types": ["MissingReported"],
+    "secret": "s" * 32,
+}
 FORGED = "d=delivery&e=4102444800&s=" + "0" * 64
 
 
@@ -129,6 +134,19 @@ MATRIX = [
     # reports: aggregate figures, for analysts and staff
     Case("GET /v1/reports/panel", (401, 403, 403, 200, 403, 200),
          path="/v1/reports/panel?from=2026-01-01&to=2026-02-01"),
+    # webhook subscriptions: integrators alone, each its own
+    Case("POST /v1/subscriptions", (401, 403, 403, 403, 201, 403), body=SUBSCRIPTION),
+    Case("GET /v1/subscriptions",
+         (401, 403, 403, 403, sees("subscription"), 403), watch=("subscription",)),
+    Case("GET /v1/subscriptions/{subscription_id}", (401, 403, 403, 403, 200, 403),
+         path="/v1/subscriptions/{subscription}"),
+    Case("PATCH /v1/subscriptions/{subscription_id}", (401, 403, 403, 403, 200, 403),
+         path="/v1/subscriptions/{subscription}", body={"paused": True}),
+    Case("DELETE /v1/subscriptions/{subscription_id}",
+         (401, 403, 403, 403, 204, 403), path="/v1/subscriptions/{subscription}"),
+    Case("POST /v1/subscriptions/{subscription_id}/replay",
+         (401, 403, 403, 403, 200, 403),
+         path="/v1/subscriptions/{subscription}/replay", body={"from_position": 1}),
     # open to all
     Case("GET /health", (200, 200, 200, 200, 200, 200)),
     Case("GET /ready", (200, 200, 200, 200, 200, 200)),
@@ -205,6 +223,11 @@ async def build_world(api: Api) -> dict[str, str]:
     child = await api.http.put("/v1/children/C1", json=CHILD, headers=api.auth("cms"))
     assert child.status_code == 200, child.text
     world["child"] = "C1"
+    made = await api.http.post(
+        "/v1/subscriptions", json=SUBSCRIPTION, headers=api.auth("cms")
+    )
+    assert made.status_code == 201, made.text
+    world["subscription"] = made.json()["subscription_id"]
     return world
 
 

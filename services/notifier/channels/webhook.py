@@ -4,7 +4,8 @@ partner council's duty inbox).
 Each POST carries `Lantern-Signature: t=<unix seconds>,v1=<hex>` where the hex is
 HMAC-SHA256 over `f"{t}.".encode() + raw_body` with the shared secret, the key id
 that names the secret (so secrets can be rotated), and `Idempotency-Key`, the same
-for every resend of one message. `verify_signature` is the receiver's side.
+for every resend of one message. `verify_signature` is the receiver's side
+(services/outbound/signing.py, shared with the webhook subscriptions).
 
 A URL is posted to only if destinations.py allows it, checked again here because an
 entry recorded before the rule, or a name whose addresses have changed since, must
@@ -16,12 +17,9 @@ second lookup cannot answer differently.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import ipaddress
 import json
 import socket
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated
@@ -39,11 +37,17 @@ from services.notifier.channels import (
 )
 from services.notifier.channels.http import post, retry_after
 from services.notifier.channels.outcome import failed, sent
-from services.notifier.destinations import Address, address_allowed, url_problem
+from services.outbound.destinations import Address, address_allowed, url_problem
+from services.outbound.signing import (
+    IDEMPOTENCY_HEADER,
+    KEY_ID_HEADER,
+    SIGNATURE_HEADER,
+    sign,
+    verify_signature,
+)
 
-SIGNATURE_HEADER = "Lantern-Signature"
-KEY_ID_HEADER = "Lantern-Key-Id"
-IDEMPOTENCY_HEADER = "Idempotency-Key"
+__all__ = ["IDEMPOTENCY_HEADER", "KEY_ID_HEADER", "SIGNATURE_HEADER", "sign",
+           "verify_signature"]  # fmt: skip
 
 
 class WebhookSettings(BaseModel):
@@ -72,42 +76,6 @@ class WebhookSettings(BaseModel):
     @property
     def configured(self) -> bool:
         return self.secret is not None
-
-
-def _digest(secret: str | bytes, timestamp: int, body: bytes) -> str:
-    key = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def sign(secret: str | bytes, body: bytes, *, timestamp: int) -> str:
-    return f"t={timestamp},v1={_digest(secret, timestamp, body)}"
-
-
-def verify_signature(
-    secret: str | bytes,
-    header: str | None,
-    body: bytes,
-    tolerance_s: float = 300,
-    *,
-    now: float | None = None,
-) -> bool:
-    """True if `header` signs exactly `body` with `secret` within `tolerance_s` of
-    `now`. Any `v1` may match, so a sender can sign with two secrets while one is
-    being replaced. Verify the raw bytes received, before parsing the JSON."""
-    timestamp: int | None = None
-    signatures: list[str] = []
-    for part in (header or "").split(","):
-        key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
-            timestamp = int(value)
-        elif key == "v1" and value:
-            signatures.append(value)
-    if timestamp is None or not signatures:
-        return False
-    if abs((time.time() if now is None else now) - timestamp) > tolerance_s:
-        return False
-    expected = _digest(secret, timestamp, body)
-    return any(hmac.compare_digest(expected, s) for s in signatures)
 
 
 def webhook_error(status: int, header: str | None, *, now: datetime) -> DeliveryError:
