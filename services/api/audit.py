@@ -78,6 +78,13 @@ ROUTES: Mapping[str, Access | Unaudited] = {
     "GET /v1/recipients": READ,  # staff's contact details
     "PUT /v1/recipients/{recipient_id}": CHANGE,
     "DELETE /v1/recipients/{recipient_id}": CHANGE,
+    # webhook subscriptions: who is sent children's events is an act worth a row
+    "POST /v1/subscriptions": CHANGE,
+    "GET /v1/subscriptions": READ,
+    "GET /v1/subscriptions/{subscription_id}": READ,
+    "PATCH /v1/subscriptions/{subscription_id}": CHANGE,
+    "DELETE /v1/subscriptions/{subscription_id}": CHANGE,
+    "POST /v1/subscriptions/{subscription_id}/replay": CHANGE,
     "GET /v1/alerts": READ,
     "POST /v1/alerts/{alert_id}/ack": CHANGE,
     "GET /v1/alerts/stream": READ,
@@ -93,6 +100,7 @@ ROUTES: Mapping[str, Access | Unaudited] = {
     "GET /health": OPEN,
     "GET /ready": OPEN,
     "GET /openapi.json": OPEN,
+    "GET /asyncapi.json": OPEN,
     "GET /docs": OPEN,
     "GET /docs/oauth2-redirect": OPEN,
     # the staff's pages
