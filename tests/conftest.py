@@ -86,6 +86,26 @@ def sqlite_database(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
     yield f"sqlite+aiosqlite:///{path}"
 
 
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """A module marked ``postgres_only`` tests rules above the database (the web
+    layer's: who may see a page, sessions, the audit trail): it runs on PostgreSQL,
+    as in production, and its SQLite copies are deselected to keep the suite inside
+    its time. What depends on the database runs on both."""
+    dropped = [
+        item
+        for item in items
+        if item.get_closest_marker("postgres_only")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "sqlite"
+    ]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        gone = set(dropped)
+        items[:] = [item for item in items if item not in gone]
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def database_url(request: pytest.FixtureRequest) -> str:
     fixture = "sqlite_database" if request.param == "sqlite" else "pg_database"

@@ -27,6 +27,8 @@ from services.cli import app as cli
 from tests.api import Api, a_report_body, serve_api
 from tests.integration.test_authorisation import CHILD, build_world, report
 
+pytestmark = pytest.mark.postgres_only
+
 NOT_FOUND = "00000000-0000-4000-8000-000000000000"
 
 

@@ -293,8 +293,7 @@ class TestLive:
             staff = await rig.api.person("staff")
             async with watch(staff) as response:
                 events = sse_events(response)
-                episode = await rig.episode(NOW - timedelta(hours=1))
-                await rig.settled()
+                episode = await reported(rig, hours_ago=1)
                 rows = await alerts_of(rig, episode)
                 mcet = {str(a.alert_id) for a in rows if a.role == "mcet"}
                 council = {str(a.alert_id) for a in rows if a.role != "mcet"}

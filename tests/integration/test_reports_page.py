@@ -20,6 +20,8 @@ from tests.api import Api, serve_api
 from tests.integration.test_reports import record_world
 from tests.reports_world import Ep, Kid, World
 
+pytestmark = pytest.mark.postgres_only
+
 LONDON = ZoneInfo("Europe/London")
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from services.api.tables import api_clients
 from tests.api import Api, serve_api
+
+pytestmark = pytest.mark.postgres_only
 
 SERVED = {"kent", "met", "cms", "oncall", "analyst"}
 """The clients serve_api makes."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
@@ -23,6 +24,8 @@ from services.api.web.settings import WebSettings
 from tests.api import Api, serve_api
 from tests.e2e.processes import free_port
 from tests.oidc_provider import OidcProvider, sign_in_at_provider
+
+pytestmark = pytest.mark.postgres_only
 
 
 @dataclass

@@ -10,6 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 from sqlalchemy import select, update
@@ -20,6 +21,8 @@ from services.api.web.sessions import COOKIE
 from services.api.web.settings import WebSettings
 from tests.api import Api, serve_api
 from tests.e2e.processes import run_lantern
+
+pytestmark = pytest.mark.postgres_only
 
 STAFF_PAGE = "/test-only/staff-page"
 

@@ -33,6 +33,8 @@ from tests.channel_servers import WEBHOOK_SECRET, Receiver
 from tests.e2e.processes import free_port
 from tests.waiting import eventually
 
+pytestmark = pytest.mark.postgres_only
+
 FAST = WebhooksSettings(
     webhooks_timeout_s=0.5,
     webhooks_retry_first_s=0.05,
