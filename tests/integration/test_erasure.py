@@ -391,3 +391,23 @@ async def _every_record(servers: str, prefix: str, ids: set[Any]) -> list[str]:
         return values
     finally:
         await consumer.stop()
+
+
+def test_a_report_made_in_error_is_erased_alone(database_url: str):
+    from tests.unit.test_personal import a_report
+
+    report = a_report(None)  # never matched: no child id to erase it by
+    stream = f"episode-{report.episode_id}"
+    append(database_url, [(stream, [report])])
+    refused = lantern(database_url, "children", "erase-report",
+                      str(report.episode_id), "--reason", "in error")  # fmt: skip
+    assert refused.exit_code == 2 and "not a report withdrawn" in refused.output
+    withdrawn = ReportWithdrawn(
+        episode_id=report.episode_id, withdrawn_at=a_time(),
+        reason=WithdrawalReason.reported_in_error, note="Zebedee was at home",
+    )  # fmt: skip
+    append(database_url, [(stream, [withdrawn])])
+    done = lantern(database_url, "children", "erase-report",
+                   str(report.episode_id), "--reason", "in error")  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert found(everything_stored(database_url)) == []
