@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from events.personal import PersonalDate, PersonalText
 from events.registry import Event, Value
 
 
@@ -37,9 +38,9 @@ class ChildRecorded(Event):
     schema_version = 2
 
     la_child_id: str
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    given_name: PersonalText
+    family_name: PersonalText
+    date_of_birth: PersonalDate
     looked_after: bool
     uasc: bool
     placing_authority: str

@@ -7,11 +7,12 @@ police risk grades of the College of Policing APP (2016/17), where the legacy
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 from uuid import UUID
 
+from events.personal import MaybePersonalText, PersonalDate, PersonalText
 from events.registry import Event, Value
 
 
@@ -75,21 +76,21 @@ class WithdrawalReason(StrEnum):
 
 class Child(Value):
     la_child_id: str | None = None
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    given_name: PersonalText
+    family_name: PersonalText
+    date_of_birth: PersonalDate
     gender: Gender
 
 
 class Placement(Value):
     placing_authority: str
     placement_type: PlacementType
-    postcode: str | None = None
+    postcode: MaybePersonalText = None
 
 
 class LastSeen(Value):
-    description: str | None = None
-    postcode: str | None = None
+    description: MaybePersonalText = None
+    postcode: MaybePersonalText = None
 
 
 class ChildMatch(Value):
@@ -112,7 +113,7 @@ class MissingReported(Event):
     child: Child
     placement: Placement
     last_seen: LastSeen | None = None
-    circumstances: str | None = None
+    circumstances: MaybePersonalText = None
     reporting_officer: str | None = None
     match: ChildMatch
 
@@ -123,26 +124,26 @@ class PoliceRiskGradeChanged(Event):
     grade: RiskGrade
     reported_as: str | None = None
     changed_at: datetime
-    reason: str | None = None
+    reason: MaybePersonalText = None
 
 
 class ChildSighted(Event):
     episode_id: UUID
     seen_at: datetime
-    postcode: str | None = None
-    description: str | None = None
+    postcode: MaybePersonalText = None
+    description: MaybePersonalText = None
 
 
 class InformationAdded(Event):
     episode_id: UUID
     received_at: datetime
-    information: str
+    information: PersonalText
 
 
 class ChildFound(Event):
     episode_id: UUID
     found_at: datetime
-    found_location: str | None = None
+    found_location: MaybePersonalText = None
     returned_to: ReturnedTo
     safe_and_well_check: bool
 
@@ -151,7 +152,7 @@ class ReportWithdrawn(Event):
     episode_id: UUID
     withdrawn_at: datetime
     reason: WithdrawalReason
-    note: str | None = None
+    note: MaybePersonalText = None
 
 
 class EpisodeReclassified(Event):
@@ -161,7 +162,7 @@ class EpisodeReclassified(Event):
     episode_id: UUID
     previous: EpisodeType
     episode_type: EpisodeType
-    reason: str
+    reason: PersonalText
     by: str
     """The API client that reclassified it (``client:<name>``), as the actor."""
     role: Literal["police", "staff"]
@@ -176,7 +177,7 @@ class ReturnTimeCorrected(Event):
     episode_id: UUID
     previous: datetime
     found_at: datetime
-    reason: str
+    reason: PersonalText
     by: str
     """The API client that corrected it (``client:<name>``), as the actor."""
     role: Literal["police", "staff"]

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from events.personal import MaybePersonalText
 from events.registry import Event
 
 
@@ -110,7 +111,7 @@ class ReturnInterviewNotesRecorded(Event):
     """Staff notes: apart from the reasons, so a reader of reasons never gets them."""
 
     episode_id: UUID
-    notes: str | None
+    notes: MaybePersonalText
     recorded_at: datetime
 
 

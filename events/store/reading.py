@@ -16,6 +16,7 @@ from sqlalchemy.sql import Executable
 from events.envelope import Envelope, JsonText
 from events.store import Page
 from events.store.engine import reader, sqlite_reader
+from events.store.keys import open_texts
 from events.store.tables import checkpoints, events
 
 ENVELOPE = [
@@ -76,7 +77,7 @@ class LogReader:
         rows = await self._rows_after(after, limit)
         wanted = rows if types is None else [r for r in rows if r[TYPE] in types]
         return Page(
-            [_lazy(row) for row in wanted],
+            await self._opened(wanted),
             read=len(rows),
             last=rows[-1][POSITION] if rows else after,
         )
@@ -130,17 +131,31 @@ class LogReader:
             )
         return int(found or 0)
 
+    async def read_where(self, *criteria: Any) -> list[Envelope]:
+        """The events that meet ``criteria`` (on ``events``' columns), in order."""
+        return await self._envelopes(
+            select(*ENVELOPE).where(*criteria).order_by(events.c.position)
+        )
+
     async def _envelopes(
         self, query: Executable, params: Mapping[str, Any] | None = None
     ) -> list[Envelope]:
-        return [_lazy(row) for row in await self.select(query, params)]
+        return await self._opened(await self.select(query, params))
+
+    async def _opened(self, rows: Sequence[Sequence[Any]]) -> list[Envelope]:
+        """Envelopes of the rows, their personal fields opened with their keys
+        (or read as erased): every read of the log comes this way."""
+        opened = await open_texts(self.select, (row[DATA] for row in rows))
+        if not opened:
+            return [_lazy(row) for row in rows]
+        return [_lazy(row, opened.get(row[DATA])) for row in rows]
 
     def dispose(self) -> None:
         if self._sqlite_reader is not None:
             self._sqlite_reader.dispose()
 
 
-def _lazy(record: Any) -> Envelope:
+def _lazy(record: Any, text: str | None = None) -> Envelope:
     values = list(record)
-    values[DATA] = JsonText(values[DATA])
+    values[DATA] = JsonText(text or values[DATA])
     return Envelope._make(values)

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from events.store import Projector
+from events.store.engine import WRITE
+from events.store.keys import erase_keys
 from events.store.notifications import CommitSignals
 from events.store.parking import ParkedMessages
 from events.store.projections import Projections
@@ -39,9 +42,32 @@ class SqlEventStore:
         self.written, self.changes = signals.written, signals.changes
         self.read_stream, self.read_all = log.read_stream, log.read_all
         self.read_page, self.read_event = log.read_page, log.read_event
+        self.read_where = log.read_where
         self.select, self.head, self.checkpoint = log.select, log.head, log.checkpoint
         self.parked, self.request_redrive = parking.parked, parking.request_redrive
         self.rebuild_projections = projections.rebuild
+
+    async def erase(
+        self,
+        *,
+        reason: str,
+        la_child_id: str | None = None,
+        episode_id: str | None = None,
+    ) -> list[str]:
+        """Destroy the keys of a child (and of its episodes) or of one episode
+        (events/store/keys.py): the subjects erased. The read models still hold
+        what they were built from until ``rebuild_projections``."""
+        async with self.engine.connect() as conn:
+            conn = await conn.execution_options(**{WRITE: True})  # SQLite: locked
+            async with conn.begin():
+                return await conn.run_sync(
+                    functools.partial(
+                        erase_keys,
+                        reason=reason,
+                        la_child_id=la_child_id,
+                        episode_id=episode_id,
+                    )
+                )
 
     async def close(self) -> None:
         for task in (self._writer.task, self._signals.listener):

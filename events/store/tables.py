@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -92,3 +93,18 @@ parked_messages = Table(
     UniqueConstraint("subscriber", "event_id", name="uq_parked_subscriber_event"),
     Index("ix_parked_status", "subscriber", "status"),
 )
+
+subject_keys = Table(
+    "subject_keys",
+    metadata,
+    Column("subject", String(200), primary_key=True),
+    Column("la_child_id", String(100), nullable=True),
+    Column("key", LargeBinary, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("erased_at", UtcDateTime(), nullable=True),
+    Column("reason", Text, nullable=True),
+    Index("ix_subject_keys_child", "la_child_id"),
+)
+"""The key each subject's personal fields are sealed with (events/store/keys.py):
+``child:<la_child_id>`` or ``episode:<episode_id>``, the episode's linked to the
+child once known. Erasure sets ``key`` to NULL, for ever."""

@@ -31,6 +31,7 @@ from events.envelope import Envelope, NewEvent
 from events.store import Append, Commit, Recorded
 from events.store.bookkeeping import write_bookkeeping
 from events.store.engine import APPEND_LOCK, sqlite_writer
+from events.store.keys import seal_rows
 from events.store.notifications import CommitSignals
 from events.store.planning import load_plan, plan_commit
 from events.store.projections import Projections
@@ -174,8 +175,8 @@ class GroupWriter:
         plan = load_plan(conn, commits, postgres=postgres)
         outcomes = [plan_commit(plan, c) for c in commits]
         if plan.rows:
-            conn.execute(INSERT, plan.rows)
-            written += [Envelope(**row) for row in plan.rows]
+            conn.execute(INSERT, seal_rows(conn, plan.rows))
+            written += [Envelope(**row) for row in plan.rows]  # as appended: open
             self._projections.project(conn, written)
         write_bookkeeping(
             conn,

@@ -73,6 +73,7 @@ ROUTES: Mapping[str, Access | Unaudited] = {
     "POST /v1/episodes/{episode_id}/withdrawal": CHANGE,
     "POST /v1/episodes/{episode_id}/reclassification": CHANGE,
     "PUT /v1/children/{la_child_id}": CHANGE,
+    "DELETE /v1/children/{la_child_id}/personal-data": CHANGE,  # erasure
     "POST /v1/children/{la_child_id}/family-group-conferences": CHANGE,
     "GET /v1/children/{la_child_id}/history": READ,
     "GET /v1/recipients": READ,  # staff's contact details

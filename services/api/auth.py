@@ -31,6 +31,7 @@ class Role(StrEnum):
     integrator = "integrator"
     staff = "staff"  # council staff on call: alerts, acknowledgements
     analyst = "analyst"  # managers and analysts: aggregate reports, no child's data
+    manager = "manager"  # erases a child's personal data (docs/data-protection.md)
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,8 @@ Staff = Annotated[ApiClient, Depends(_Client(Role.staff))]
 """The council's staff alone: what the police never see (return interviews)."""
 ReportReader = Annotated[ApiClient, Depends(_Client(Role.analyst, Role.staff))]
 """Who reads the aggregate reports: analysts (nothing else), and the council's staff."""
+Manager = Annotated[ApiClient, Depends(_Client(Role.manager))]
+"""Who may erase a child's personal data: nothing else."""
 OnCall = Annotated[ApiClient, Depends(_Client(Role.staff, Role.police))]
 """Who is alerted: the council's staff, and police teams through their force's
 client. The route decides which alerts each sees."""

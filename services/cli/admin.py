@@ -170,7 +170,9 @@ def parked_redrive(
 @clients_app.command("create")
 def clients_create(
     name: Annotated[str, typer.Option(help="Unique name, recorded as the actor")],
-    role: Annotated[Role, typer.Option(help="police, staff, integrator or analyst")],
+    role: Annotated[
+        Role, typer.Option(help="police, staff, integrator, analyst or manager")
+    ],
     force: Annotated[
         str | None, typer.Option(help="Police force code (police only)")
     ] = None,

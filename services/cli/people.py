@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
@@ -25,6 +26,7 @@ from services.notifier.recipients.projector import (
 )
 from services.notifier.settings import NotifierSettings
 from services.records.authorities import la_codes
+from services.records.erasure import NotErasableError, erase_child, erase_report
 
 children_app = typer.Typer(help="The children's records.", no_args_is_help=True)
 recipients_app = typer.Typer(
@@ -138,3 +140,61 @@ def recipients_remove(recipient_id: str) -> None:
         typer.echo(f"no recipient {recipient_id!r}", err=True)
         raise typer.Exit(2)
     typer.echo(f"removed {recipient_id}")
+
+
+@children_app.command("erase")
+def children_erase(
+    la_child_id: Annotated[str, typer.Argument(help="The council's id of the child")],
+    reason: Annotated[str, typer.Option(help="Why: kept with the keys and audited")],
+) -> None:
+    """Erase the child's personal data for good: destroy the keys of the child and
+    of its episodes, then rebuild every read model (docs/data-protection.md)."""
+    settings = read_settings(CoreSettings)
+
+    async def erase() -> list[str]:
+        command = "lantern children erase"
+        async with (
+            open_store(settings, projectors()) as store,
+            audited_command(
+                store.engine, command, Access.change, la_child_id=la_child_id,
+                detail=f"erasure: {reason}",
+            ),
+        ):  # fmt: skip
+            return await erase_child(store, la_child_id, reason)
+
+    erased = asyncio.run(erase())
+    if not erased:
+        typer.echo(f"nothing to erase for {la_child_id}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"erased {len(erased)} key(s): {', '.join(erased)}")
+
+
+@children_app.command("erase-report")
+def children_erase_report(
+    episode_id: Annotated[UUID, typer.Argument(help="The episode's id")],
+    reason: Annotated[str, typer.Option(help="Why: kept with the keys and audited")],
+) -> None:
+    """Erase the personal data of a report withdrawn as made in error (its child
+    perhaps never matched): destroy its episode's key, rebuild the read models."""
+    settings = read_settings(CoreSettings)
+
+    async def erase() -> list[str]:
+        command = "lantern children erase-report"
+        async with (
+            open_store(settings, projectors()) as store,
+            audited_command(
+                store.engine, command, Access.change,
+                detail=f"erasure of episode {episode_id}: {reason}",
+            ),
+        ):  # fmt: skip
+            return await erase_report(store, episode_id, reason)
+
+    try:
+        erased = asyncio.run(erase())
+    except NotErasableError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not erased:
+        typer.echo(f"nothing to erase for episode {episode_id}", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"erased {len(erased)} key(s): {', '.join(erased)}")

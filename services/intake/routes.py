@@ -14,6 +14,7 @@ from fastapi import (
     Header,
     HTTPException,
     Path,
+    Query,
     Request,
     Response,
 )
@@ -29,7 +30,7 @@ from events.streams import Category, stream_name
 from services.api.audit import about
 from services.api.auth import ApiClient, Role
 from services.api.container import Container
-from services.api.deps import Deps, Integrator, OnCall, Police, Staff
+from services.api.deps import Deps, Integrator, Manager, OnCall, Police, Staff
 from services.api.errors import Rejected
 from services.api.openapi import Conflict, Problems
 from services.api.paging import Cursor, Limit, page
@@ -61,6 +62,7 @@ from services.intake.validation import (
 from services.records.authorities import la_codes
 from services.records.children import child_record
 from services.records.episodes import roles_alerted
+from services.records.erasure import erase_child
 from services.records.tables import episodes
 
 router = APIRouter(prefix="/v1")
@@ -457,3 +459,24 @@ async def put_child(
         expected_version=None,
     )
     return {"la_child_id": la_child_id, "changed": True}
+
+
+@router.delete(
+    "/children/{la_child_id}/personal-data",
+    summary="Erase a child's personal data, for good (role manager)",
+    description=(
+        "Destroys the keys that seal the child's personal fields and its episodes'"
+        " (names, date of birth to the day, places, notes), then rebuilds the read"
+        " models: no API, page, export or Kafka record published from now on shows"
+        " them; aggregate figures stay. Idempotent: ``keys_erased`` is 0 when"
+        " there was nothing left to erase. See docs/data-protection.md, Erasure."
+    ),
+)
+async def erase_personal_data(
+    la_child_id: Annotated[str, Path(pattern=CHILD_ID)],
+    reason: Annotated[str, Query(min_length=3, max_length=500)],
+    client: Manager,
+    deps: Deps,
+) -> dict[str, object]:
+    erased = await erase_child(deps.store, la_child_id, f"{client.actor}: {reason}")
+    return {"la_child_id": la_child_id, "keys_erased": len(erased)}

@@ -18,7 +18,6 @@ from sqlalchemy import case, func, select
 
 from events.contracts.missing import MissingReported
 from events.contracts.triage import RiskAssessed, RiskReassessed
-from events.registry import decode
 from events.store.tables import events
 from events.streams import Category, stream_name
 from services.api.container import Container
@@ -210,17 +209,14 @@ async def _episode_facts(
 ) -> dict[UUID, tuple[MissingReported | None, RiskAssessed | None]]:
     """Each episode's report and latest assessment, in one read of the log."""
     streams = {stream_name(Category.episode, e): e for e in episode_ids}
-    query = (
-        select(events.c.stream_id, events.c.type, events.c.schema_version,
-               events.c.data)
-        .where(events.c.stream_id.in_(streams), events.c.type.in_(READ_TYPES))
-        .order_by(events.c.position)
-    )  # fmt: skip
+    read = await deps.store.read_where(
+        events.c.stream_id.in_(streams), events.c.type.in_(READ_TYPES)
+    )  # through the store: the report's personal fields are sealed
     found: dict[UUID, tuple[MissingReported | None, RiskAssessed | None]] = {}
-    for row in await deps.store.select(query):
-        episode_id = streams[row.stream_id]
+    for envelope in read:
+        episode_id = streams[envelope.stream_id]
         report, assessment = found.get(episode_id, (None, None))
-        event = decode(row.type, row.schema_version, row.data)
+        event = envelope.event
         if isinstance(event, MissingReported):
             report = event
         elif isinstance(event, RiskAssessed):  # and RiskReassessed

@@ -25,6 +25,7 @@ from events.contracts.missing import (
     ReportWithdrawn,
 )
 from events.envelope import Envelope
+from events.personal import ERASED
 from events.store import Reads
 from services.records.children import name_key
 from services.records.tables import alerted_roles, episodes
@@ -104,10 +105,12 @@ def _insert_roles(postgres: bool) -> Executable:
 
 def child_key(report: MissingReported) -> str:
     """Who the child is, across episodes and forces: the council's id where intake
-    matched one, else the name and date of birth as reported."""
+    matched one, else the name and date of birth as reported (or, erased, none)."""
     if report.match.la_child_id:
         return f"id:{report.match.la_child_id}"
     child = report.child
+    if child.given_name == ERASED:  # no name to know them by: this episode alone
+        return f"episode:{report.episode_id}"
     return f"name:{name_key(child.given_name, child.family_name)}|{child.date_of_birth}"
 
 

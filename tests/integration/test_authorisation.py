@@ -101,6 +101,10 @@ MATRIX = [
          body={"held_on": "2026-01-15"}),
     Case("GET /v1/children/{la_child_id}/history", (401, 403, 403, 200, 403, 403),
          path="/v1/children/{child}/history"),
+    # erasure: a manager's alone (tests/integration/test_erasure.py), none of these
+    Case("DELETE /v1/children/{la_child_id}/personal-data",
+         (401, 403, 403, 403, 403, 403),
+         path="/v1/children/{child}/personal-data?reason=request"),
     Case("GET /v1/recipients", (401, 403, 403, 403, sees("matrix-duty"), 403),
          watch=("matrix-duty",)),
     Case("PUT /v1/recipients/{recipient_id}", (401, 403, 403, 403, 201, 403),
