@@ -97,6 +97,7 @@ def pytest_collection_modifyitems(
         item
         for item in items
         if item.get_closest_marker("postgres_only")
+        and isinstance(item, pytest.Function)
         and getattr(item, "callspec", None) is not None
         and item.callspec.params.get("database_url") == "sqlite"
     ]
