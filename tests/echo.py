@@ -19,14 +19,19 @@ NAME = "echo"
 
 
 def echo_subscriber(
-    store: SqlEventStore, *, fail_on: set[int] | None = None
+    store: SqlEventStore, *, fail_on: set[int] | None = None, pace: float = 0.0
 ) -> Subscriber:
+    """``pace``: seconds each echo takes, as a handler's call to a source would; a
+    test that kills the worker mid-stream needs a stream it cannot finish first."""
+
     async def echo(envelope: Envelope) -> list[Output]:
         event = envelope.event
         assert isinstance(event, TestHappened)
         if fail_on and event.n in fail_on:
             raise ValueError(f"cannot echo {event.n}")
         await store.read_stream(envelope.stream_id)  # real work, as a handler would do
+        if pace:
+            await asyncio.sleep(pace)  # the workload, not a wait for anything
         return [Output(f"echo-{envelope.stream_id}", TestEchoed(n=event.n))]
 
     return Subscriber(NAME, {"TestHappened": [echo]})
@@ -38,9 +43,10 @@ async def main() -> None:
     parser.add_argument("--kafka")
     parser.add_argument("--prefix", default="lantern.")
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--pace", type=float, default=0.0)
     args = parser.parse_args()
     store = SqlEventStore(create_engine(args.database))
-    subscriber = echo_subscriber(store)
+    subscriber = echo_subscriber(store, pace=args.pace)
     retry = RetryPolicy(attempts=3, first_delay=0.05)
     worker = (
         KafkaSubscription(

@@ -512,7 +512,7 @@ async def test_worker_killed_mid_stream_appends_each_output_once(
 ):
     store = SqlEventStore(create_engine(pg_database))
     total = await _seed(store, streams=10, per_stream=40)
-    extra: tuple[str, ...] = ("--concurrency", str(concurrency))
+    extra: tuple[str, ...] = ("--concurrency", str(concurrency), "--pace", "0.005")
     relay_stop, relay_task = asyncio.Event(), None
     if transport == "kafka":
         servers = request.getfixturevalue("kafka_servers")
