@@ -36,7 +36,7 @@ from services.records.children import ChildMatcher
 from services.returns import bootstrap as returns
 from services.triage.policy_file import load_policy
 from tests.e2e.processes import free_port
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 AS_JSON = {"Content-Type": "application/json"}
 
@@ -76,7 +76,11 @@ class Api:
                 .where(web_sessions.c.person_id == person_id)
             )
         http = await self._browsers.enter_async_context(
-            httpx.AsyncClient(base_url=self.http.base_url, cookies={COOKIE: token})
+            httpx.AsyncClient(
+                timeout=HTTP_TIMEOUT,
+                base_url=self.http.base_url,
+                cookies={COOKIE: token},
+            )
         )
         return Browser(http, person_id, str(csrf))
 
@@ -151,7 +155,9 @@ async def serve_api(
     task = asyncio.create_task(server.serve())
     await eventually(lambda: server.started, what="intake listening")
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        async with httpx.AsyncClient(
+            timeout=HTTP_TIMEOUT, base_url=f"http://127.0.0.1:{port}"
+        ) as http:
             api = Api(http, store, tokens, clients, app)
             async with api._browsers:
                 yield api

@@ -26,7 +26,7 @@ from fastapi.responses import JSONResponse
 from jwt.types import Options
 
 from tests.e2e.processes import free_port
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 CLOCK_BOUND_S = 30
 REQUIRED: Options = {"require": ["iss", "iat"]}
@@ -199,7 +199,7 @@ class NotifyServer:
             "notification_type": n.kind, "template_id": n.body["template_id"],
             "template_version": 1,
         }  # fmt: skip
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
             headers = {"Authorization": f"Bearer {token}"}
             return await client.post(url, json=receipt, headers=headers)
 

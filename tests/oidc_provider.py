@@ -37,7 +37,7 @@ import httpx
 import pytest
 
 from tests.e2e.processes import free_port
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 OIDC_PROVIDER_MOCK = str(Path(sys.executable).parent / "oidc-provider-mock")
 
@@ -58,7 +58,7 @@ class OidcProvider:
         return f"{self.issuer}/.well-known/openid-configuration"
 
     async def register_client(self, redirect_uris: Iterable[str]) -> Client:
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
             response = await http.post(
                 f"{self.issuer}/oauth2/clients",
                 json={"redirect_uris": list(redirect_uris)},
@@ -69,7 +69,7 @@ class OidcProvider:
 
     async def set_user(self, sub: str, **claims: Any) -> None:
         """The claims the provider gives ``sub`` from now on (replacing them all)."""
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
             response = await http.put(
                 f"{self.issuer}/users/{quote(sub, safe='')}", json=claims
             )
@@ -101,7 +101,7 @@ async def running_provider(timeout: float = 30) -> AsyncIterator[OidcProvider]:
                 + provider.output()
             )
         try:
-            async with httpx.AsyncClient() as http:
+            async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
                 answer = await http.get(provider.discovery_url)
         except httpx.TransportError:
             return False

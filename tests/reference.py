@@ -21,7 +21,7 @@ from services.reference_sources.server import (
 )
 from services.triage.sources import SourceName
 from tests.e2e.processes import free_port
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 
 @dataclass
@@ -51,7 +51,7 @@ async def serve_reference(
     await eventually(lambda: server.started, what="reference server listening")
     root = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(base_url=root) as http:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, base_url=root) as http:
             yield Reference(root, http)
     finally:
         server.should_exit = True

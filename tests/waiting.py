@@ -8,6 +8,13 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
+
+HTTP_TIMEOUT = httpx.Timeout(30.0)
+"""For the tests' own HTTP clients: a deadline, not a figure. httpx's 5 s default
+failed requests on a loaded machine (the suite runs on both cores beside the
+servers it starts); how fast Lantern answers is measured in bench/, not here."""
+
 
 async def eventually(
     check: Callable[[], Any | Awaitable[Any]], *, timeout: float = 10, what: str = ""

@@ -22,7 +22,7 @@ from playwright.async_api import Page, ViewportSize
 
 from tests.e2e.processes import LANTERN
 from tests.oidc_provider import OidcProvider
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 CHROMIUM = os.environ.get("LANTERN_CHROMIUM", "/usr/bin/chromium")
 DESKTOP = ViewportSize(width=1280, height=800)
@@ -59,7 +59,7 @@ class Process:
                     f"{url} answered:\n{self.output()}"
                 )
             try:
-                async with httpx.AsyncClient() as client:
+                async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
                     return (await client.get(url)).status_code == 200
             except httpx.TransportError:
                 return False

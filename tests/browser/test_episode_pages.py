@@ -23,7 +23,7 @@ from tests.browser.harness import (
     sign_in_with_link,
 )
 from tests.channel_servers import Inbox, serve_smtp
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 pytestmark = pytest.mark.browser
 SOCIAL_WORKER = "alex.sw@council.example"
@@ -59,7 +59,7 @@ async def test_the_episode_timeline_and_frequently_missing(
         )
         await lantern_command(database, "recipients", "import", str(recipients))
 
-        async with httpx.AsyncClient(base_url=base) as http:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, base_url=base) as http:
 
             def auth(client: str) -> dict[str, str]:
                 return {"Authorization": f"Bearer {token[client]}"}

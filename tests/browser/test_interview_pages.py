@@ -22,7 +22,7 @@ from tests.browser.harness import (
     shot,
     sign_in_with_link,
 )
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 pytestmark = pytest.mark.browser
 LONDON = ZoneInfo("Europe/London")
@@ -51,7 +51,7 @@ async def returned_child(base: str, database: Path) -> tuple[str, dict[str, str]
         "looked_after": True, "uasc": False, "placing_authority": "886", "ola": False,
         "care_periods": [{"start_date": "2024-01-01", "end_date": None}],
     }  # fmt: skip
-    async with httpx.AsyncClient(base_url=base) as http:
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, base_url=base) as http:
         put = await http.put(
             "/v1/children/C1", json=child, headers={"Authorization": f"Bearer {cms}"}
         )
@@ -69,7 +69,9 @@ async def returned_child(base: str, database: Path) -> tuple[str, dict[str, str]
     }  # fmt: skip
     as_staff = {"Authorization": f"Bearer {staff}"}
     async with httpx.AsyncClient(
-        base_url=base, headers={"Authorization": f"Bearer {police}"}
+        timeout=HTTP_TIMEOUT,
+        base_url=base,
+        headers={"Authorization": f"Bearer {police}"},
     ) as http:
         made = await http.post("/v1/missing-reports", json=report)
         assert made.status_code == 202, made.text
@@ -87,7 +89,9 @@ async def returned_child(base: str, database: Path) -> tuple[str, dict[str, str]
 
 
 async def interview(base: str, episode: str, headers: dict[str, str]) -> Any:
-    async with httpx.AsyncClient(base_url=base, headers=headers) as http:
+    async with httpx.AsyncClient(
+        timeout=HTTP_TIMEOUT, base_url=base, headers=headers
+    ) as http:
         got = await http.get(f"/v1/episodes/{episode}/return-interview")
     return got.json()
 

@@ -23,6 +23,7 @@ from tests.browser.harness import (
 )
 from tests.e2e.processes import free_port
 from tests.oidc_provider import OidcProvider
+from tests.waiting import HTTP_TIMEOUT
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +52,7 @@ async def test_a_police_report_appears_live_and_is_acknowledged(
                          "--role", "police", "--force", "KENT")  # fmt: skip
     cms = await lantern_command(database, "clients", "create", "--name", "cms",
                         "--role", "integrator")  # fmt: skip
-    async with httpx.AsyncClient(base_url=base) as http:
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, base_url=base) as http:
         duty = {"kind": "duty_team", "name": "Duty desk", "email": "duty@council.test"}
         put = await http.put(
             "/v1/recipients/duty", json=duty, headers={"Authorization": f"Bearer {cms}"}
@@ -119,7 +120,7 @@ async def test_a_manager_reads_the_recipients(
     database = tmp_path / "lantern-0.db"
     cms = await lantern_command(database, "clients", "create", "--name", "cms",
                         "--role", "integrator")  # fmt: skip
-    async with httpx.AsyncClient(base_url=base) as http:
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, base_url=base) as http:
         for recipient_id, body in {
             "duty": {"kind": "duty_team", "name": "Duty desk",
                      "email": "duty.desk@council.test", "phone": "07700 900123"},

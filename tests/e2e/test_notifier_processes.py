@@ -22,7 +22,7 @@ from tests.e2e.processes import (
 )
 from tests.e2e.test_processes import ADA_REPORT
 from tests.notify_server import serve_app, serve_notify
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 SERVICE_ID = "26785a09-ab16-4eb0-8407-a37497a57506"
 NOTIFY_SECRET = "3d844edf-8d35-48ac-975b-e847b4f122b0"
@@ -85,7 +85,7 @@ async def _run(env, token, processes, inbox, hooks, notify) -> None:
     base = f"http://127.0.0.1:{env['LANTERN_PORT']}"
     await until_healthy(base)
     await until_healthy(f"http://127.0.0.1:{env['SOURCES_PORT']}")  # up, as in life
-    async with httpx.AsyncClient(base_url=base) as http:
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, base_url=base) as http:
         auth = {"Authorization": f"Bearer {token}"}
         for n in range(REPORTS):
             body = {**ADA_REPORT, "police_reference": f"KNT-NOTIFY-{n}"}

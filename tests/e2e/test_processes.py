@@ -26,11 +26,11 @@ from tests.e2e.processes import (
     until_healthy,
 )
 from tests.notify_server import serve_app
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 
 async def _ready(base: str) -> dict:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
         response = await client.get(f"{base}/ready")
     return response.json() if response.status_code == 200 else {}
 
@@ -49,7 +49,7 @@ async def test_embedded_default_serves_health_ready_and_docs(tmp_path: Path):
     try:
         await until_healthy(base)
         body = await eventually(lambda: _settled(base), what="ready")
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
             docs = await client.get(f"{base}/docs")
             openapi = (await client.get(f"{base}/openapi.json")).json()
     finally:
@@ -80,7 +80,7 @@ async def test_the_embedded_reference_sources_answer_lookups_but_take_no_faults(
     base = f"http://127.0.0.1:{port}/reference-sources"
     try:
         await until_healthy(f"http://127.0.0.1:{port}")
-        async with httpx.AsyncClient(base_url=base) as client:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, base_url=base) as client:
             lookup = await client.post(
                 "/youth_justice/v1/lookup", json=ADA_REPORT["child"]
             )
@@ -150,7 +150,9 @@ async def test_a_report_is_triaged_by_separate_processes_on_postgres_and_kafka(
         await until_healthy(base)
         await until_healthy(f"http://127.0.0.1:{sources_port}")  # up, as in life
         ready = await eventually(lambda: _ready(base), what="ready")
-        async with httpx.AsyncClient(base_url=base, headers=auth) as http:
+        async with httpx.AsyncClient(
+            timeout=HTTP_TIMEOUT, base_url=base, headers=auth
+        ) as http:
             posted = await http.post("/v1/missing-reports", json=ADA_REPORT)
             episode = f"/v1/episodes/{posted.json()['episode_id']}"
 
@@ -322,7 +324,7 @@ async def test_an_ack_link_sent_before_a_restart_works_after_it(tmp_path: Path):
         first = lantern("run", env=env)
         try:
             await until_healthy(base)
-            async with httpx.AsyncClient(base_url=base) as http:
+            async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, base_url=base) as http:
                 posted = await http.post(
                     "/v1/missing-reports",
                     json=ADA_REPORT,
@@ -338,7 +340,7 @@ async def test_an_ack_link_sent_before_a_restart_works_after_it(tmp_path: Path):
     again = lantern("run", env=env)
     try:
         await until_healthy(base)
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
             page = await http.get(link)
             acknowledged = await http.post(link)
     finally:

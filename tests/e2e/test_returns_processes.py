@@ -24,7 +24,7 @@ from tests.e2e.processes import (
     until_healthy,
 )
 from tests.e2e.test_processes import ADA_REPORT
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 SOCIAL_WORKER = "alex.worker@council.example"
 TEAM_MANAGER = "cic-west.manager@council.example"
@@ -104,7 +104,7 @@ async def _run(
 ) -> list[Any]:
     base = f"http://127.0.0.1:{env['LANTERN_PORT']}"
     await until_healthy(base)
-    async with httpx.AsyncClient(base_url=base) as http:
+    async with httpx.AsyncClient(timeout=HTTP_TIMEOUT, base_url=base) as http:
 
         async def report(ref: str, missing_days_ago: float) -> str:
             body = {

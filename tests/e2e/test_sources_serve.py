@@ -12,6 +12,7 @@ from services.triage.sources import ChildRef, SourceName, SourceUnavailableError
 from services.triage.sources.http import SourceSettings
 from services.triage.sources.settings import ADAPTERS
 from tests.e2e.processes import free_port, lantern, log_of, terminate, until_healthy
+from tests.waiting import HTTP_TIMEOUT
 
 ADA = ChildRef("FICT0001", "Ada", "Fictitious", date(2009, 3, 14))
 
@@ -27,7 +28,7 @@ async def test_sources_serve_answers_lookups_from_the_shipped_data():
 
     try:
         await until_healthy(base)
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as client:
             facts = await source(SourceName.youth_justice, client).lookup(ADA)
             try:
                 await source(SourceName.cme, client).lookup(ADA)

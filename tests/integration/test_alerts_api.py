@@ -52,7 +52,7 @@ from services.processes import routers
 from services.records.children import ChildMatcher, ChildrenProjector
 from services.records.episodes import EpisodesProjector
 from tests.e2e.processes import free_port
-from tests.waiting import eventually
+from tests.waiting import HTTP_TIMEOUT, eventually
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CALLBACK_TOKEN = "cb-token-0123456789"
@@ -187,7 +187,9 @@ async def serve_alerts_api(database_url: str) -> AsyncIterator[AlertsApi]:
     task = asyncio.create_task(server.serve())
     await eventually(lambda: server.started, what="alerts API listening")
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        async with httpx.AsyncClient(
+            timeout=HTTP_TIMEOUT, base_url=f"http://127.0.0.1:{port}"
+        ) as http:
             yield AlertsApi(http, store, tokens, links)
     finally:
         server.should_exit = True

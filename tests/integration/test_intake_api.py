@@ -22,6 +22,7 @@ from services.api.ratelimit import RateLimiter
 from services.records.children import ChildMatcher
 from services.records.tables import alerted_roles, children, episodes
 from tests.api import Api, a_report_body, serve_api
+from tests.waiting import HTTP_TIMEOUT
 
 
 @pytest.fixture
@@ -333,7 +334,9 @@ class TestWhoMayCall:
             good_here = await api.get("/v1/episodes")
             elsewhere = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
             async with httpx.AsyncClient(
-                base_url=str(api.http.base_url), transport=elsewhere
+                timeout=HTTP_TIMEOUT,
+                base_url=str(api.http.base_url),
+                transport=elsewhere,
             ) as other:
                 good_elsewhere = await other.get(
                     "/v1/episodes", headers=api.auth("kent")

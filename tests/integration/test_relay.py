@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from events.relay import NAME, PARTITION, KafkaRelay
 from events.store.sql import SqlEventStore
 from tests.builders import a_stream, happened
@@ -94,6 +96,7 @@ async def test_relay_killed_mid_batch_resumes_and_loses_nothing(
     assert in_stream_order(received)
 
 
+@pytest.mark.alone  # restarts the broker every other test uses
 async def test_broker_restart_mid_stream_loses_nothing(
     pg_store: SqlEventStore, kafka_servers: str, topic_prefix: str
 ):

@@ -24,6 +24,7 @@ from services.api.web.settings import WebSettings
 from tests.api import Api, serve_api
 from tests.e2e.processes import free_port
 from tests.oidc_provider import OidcProvider, sign_in_at_provider
+from tests.waiting import HTTP_TIMEOUT
 
 pytestmark = pytest.mark.postgres_only
 
@@ -37,7 +38,9 @@ class Council:
 
     @asynccontextmanager
     async def browser(self) -> AsyncIterator[httpx.AsyncClient]:
-        async with httpx.AsyncClient(base_url=str(self.api.http.base_url)) as http:
+        async with httpx.AsyncClient(
+            timeout=HTTP_TIMEOUT, base_url=str(self.api.http.base_url)
+        ) as http:
             yield http
 
     async def person(self, sub: str):

@@ -21,6 +21,7 @@ from services.api.web.sessions import COOKIE
 from services.api.web.settings import WebSettings
 from tests.api import Api, serve_api
 from tests.e2e.processes import run_lantern
+from tests.waiting import HTTP_TIMEOUT
 
 pytestmark = pytest.mark.postgres_only
 
@@ -40,7 +41,9 @@ def with_a_staff_page(api: Api) -> None:
 
 def a_browser(api: Api, token: str | None = None) -> httpx.AsyncClient:
     cookies = {COOKIE: token} if token else None
-    return httpx.AsyncClient(base_url=str(api.http.base_url), cookies=cookies)
+    return httpx.AsyncClient(
+        timeout=HTTP_TIMEOUT, base_url=str(api.http.base_url), cookies=cookies
+    )
 
 
 async def users_create(database_url: str, base: str, email: str, *roles: str) -> str:
