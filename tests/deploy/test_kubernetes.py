@@ -199,8 +199,11 @@ def test_the_network_is_denied_by_default_and_opened_by_port(overlay):
     deny = [p for p in policies if p["spec"]["podSelector"] == {}]
     assert deny and set(deny[0]["spec"]["policyTypes"]) == {"Ingress", "Egress"}
     assert "ingress" not in deny[0]["spec"] and "egress" not in deny[0]["spec"]
-    ingress = {
+    ingress = {  # (pods, from namespace, port); "*" is every Lantern pod
         (
+            p["spec"]["podSelector"]["matchLabels"].get(
+                "app.kubernetes.io/component", "*"
+            ),
             source["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
             port["port"],
         )
@@ -210,9 +213,9 @@ def test_the_network_is_denied_by_default_and_opened_by_port(overlay):
         for port in rule["ports"]
     }
     assert ingress == {
-        ("ingress-nginx", "http"),
-        ("monitoring", "http"),
-        ("monitoring", "ops"),
+        ("intake", "ingress-nginx", "http"),
+        ("*", "monitoring", "http"),
+        ("*", "monitoring", "ops"),
     }
     egress = {
         port["port"]
