@@ -26,6 +26,17 @@ if [ "${1:-}" = "--dev" ] && [ ! -x "$chromium" ]; then
     echo "setup.sh: install chromium (or set LANTERN_CHROMIUM) for tests/browser" >&2
   fi
 fi
+# The alert rules (deploy/prometheus) are checked by promtool, from Debian's
+# prometheus package (its server is not started: only promtool is used).
+if [ "${1:-}" = "--dev" ] && ! command -v promtool >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -q &&
+      apt-get install -y -q --no-install-recommends prometheus; } >&2
+  else
+    echo "setup.sh: install promtool (Debian's prometheus package) for tests/deploy" >&2
+  fi
+fi
 # The AsyncAPI document is validated by the AsyncAPI initiative's own parser, on
 # node (tests/asyncapi, pinned by its package-lock.json): installed again only when
 # the lock file changes.
@@ -42,3 +53,11 @@ command -v uv >/dev/null || python3 -m pip install -q --root-user-action=ignore 
 [ -x .venv/bin/python ] || uv venv -q --python 3.11 .venv
 uv pip sync -q --python .venv/bin/python --require-hashes "$lock"
 uv pip install -q --python .venv/bin/python --no-deps -e .
+# The Kubernetes overlays (deploy/kubernetes) are rendered by `kubectl kustomize`
+# (kustomize v5) in tests/deploy. Debian does not package kubectl: install it from
+# https://kubernetes.io/docs/tasks/tools/ (or set LANTERN_KUBECTL to its path).
+if [ "${1:-}" = "--dev" ] && ! command -v "${LANTERN_KUBECTL:-kubectl}" >/dev/null; then
+  echo "setup.sh: kubectl not found: tests/deploy need it (kubectl with kustomize v5;" \
+    "https://kubernetes.io/docs/tasks/tools/, or set LANTERN_KUBECTL)" >&2
+  exit 1
+fi
