@@ -14,12 +14,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from events import tracing
 from events.envelope import Envelope, JsonText
 from events.streams import category_of
 
 SPEC_VERSION = "1.0"
 SOURCE = "urn:lantern:event-store"
 Headers = list[tuple[str, bytes]]
+TRACE_HEADERS = (tracing.TRACEPARENT, tracing.TRACESTATE)
 
 HEADERS: dict[str, str] = {
     "ce_specversion": "CloudEvents version, `1.0`",
@@ -38,10 +40,13 @@ HEADERS: dict[str, str] = {
     "ce_correlationid": "Ties together everything that followed from one request",
     "ce_actor": "Who recorded it: `client:<name>`, a subscriber's name, `system`...",
     "ce_causationid": "The id of the event that caused this one; absent when none",
+    "ce_traceparent": "W3C `traceparent` of the span that appended the event"
+    " (CloudEvents distributed-tracing extension); absent when tracing was off",
+    "ce_tracestate": "W3C `tracestate` to go with it; absent when empty",
 }
 """What ``to_message`` writes as headers (all UTF-8 strings), for the AsyncAPI
 document (events/asyncapi.py); a test keeps the two the same."""
-OPTIONAL_HEADERS = frozenset({"ce_causationid"})
+OPTIONAL_HEADERS = frozenset({"ce_causationid", "ce_traceparent", "ce_tracestate"})
 
 
 def schema_id(type_name: str, version: int) -> str:
@@ -74,6 +79,9 @@ def to_message(envelope: Envelope) -> tuple[bytes, bytes, Headers]:
     }
     if envelope.causation_id is not None:
         attributes["ce_causationid"] = str(envelope.causation_id)
+    if envelope.trace_context is not None:
+        for name, value in tracing.carrier(envelope.trace_context).items():
+            attributes[f"ce_{name}"] = value
     headers = [(k, v.encode()) for k, v in attributes.items()]
     data = envelope.data
     text = data.text if isinstance(data, JsonText) else json.dumps(data)
@@ -100,4 +108,7 @@ def from_message(value: bytes, headers: Sequence[tuple[str, bytes]]) -> Envelope
         correlation_id=UUID(attrs["ce_correlationid"]),
         causation_id=UUID(causation) if causation else None,
         actor=attrs["ce_actor"],
+        trace_context=tracing.stored(
+            {name: attrs.get(f"ce_{name}", "") for name in TRACE_HEADERS}
+        ),
     )

@@ -95,6 +95,9 @@ class Envelope(NamedTuple):
     correlation_id: UUID
     causation_id: UUID | None
     actor: str
+    trace_context: str | None = None
+    """The W3C trace context of the span that appended it (events/tracing.py);
+    None when tracing was off."""
 
     @property
     def event(self) -> Event:

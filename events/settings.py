@@ -45,6 +45,11 @@ class CoreSettings(BaseSettings):
         le=64,
         description="Events a subscriber handles at once, each stream in order",
     )
+    otel_exporter: Literal["none", "otlp"] = Field(
+        "none",
+        description="otlp: export traces over OTLP/HTTP to OTEL_EXPORTER_OTLP_"
+        "(TRACES_)ENDPOINT (docs/operations.md, Traces); none: no traces",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
 

@@ -67,6 +67,8 @@ class Commit:
     checkpoint: Checkpoint | None = None
     park: Parking | None = None
     resolve_parked: int | None = None
+    trace_context: str | None = None
+    """The caller's span, taken as the commit is queued (``GroupWriter.commit``)."""
 
 
 @dataclass(frozen=True, slots=True)

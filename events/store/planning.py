@@ -98,7 +98,7 @@ def plan_commit(plan: Plan, commit: Commit) -> Recorded | Exception:
             return ConcurrencyError(append.stream_id, expected, current)
         for offset, new in enumerate(append.events, start=1):
             position = plan.next_position + len(rows)
-            rows.append(_row(new, append.stream_id, current + offset, position))
+            rows.append(_row(new, append.stream_id, current + offset, position, commit))
         versions[append.stream_id] = current + len(append.events)
         written += 1
     plan.versions = versions
@@ -113,7 +113,9 @@ def plan_commit(plan: Plan, commit: Commit) -> Recorded | Exception:
     )
 
 
-def _row(new: NewEvent, stream_id: str, version: int, position: int) -> dict[str, Any]:
+def _row(
+    new: NewEvent, stream_id: str, version: int, position: int, commit: Commit
+) -> dict[str, Any]:
     return {
         "position": position,
         "event_id": new.event_id,
@@ -127,4 +129,5 @@ def _row(new: NewEvent, stream_id: str, version: int, position: int) -> dict[str
         "correlation_id": new.correlation_id or new.event_id,
         "causation_id": new.causation_id,
         "actor": new.actor,
+        "trace_context": commit.trace_context,
     }

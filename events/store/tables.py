@@ -64,6 +64,7 @@ events = Table(
     Column("correlation_id", Uuid, nullable=False),
     Column("causation_id", Uuid, nullable=True),
     Column("actor", String(200), nullable=False),
+    Column("trace_context", Text, nullable=True),  # W3C traceparent[;tracestate]
     UniqueConstraint("stream_id", "stream_version", name="uq_events_stream_version"),
 )
 

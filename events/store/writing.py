@@ -19,14 +19,16 @@ position after a reader has already moved past it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from events import tracing
 from events.envelope import Envelope, NewEvent
 from events.store import Append, Commit, Recorded
 from events.store.bookkeeping import write_bookkeeping
@@ -92,7 +94,13 @@ class GroupWriter:
     async def commit(self, commit: Commit) -> Recorded:
         """Write atomically; raises ConcurrencyError if a stream moved on."""
         if self.task is None or self.task.done():
-            self.task = asyncio.create_task(self._write_forever(), name="store-writer")
+            self.task = asyncio.create_task(
+                self._write_forever(),
+                name="store-writer",
+                context=contextvars.Context(),  # not the first caller's span
+            )
+        if commit.trace_context is None and (context := tracing.current()):
+            commit = replace(commit, trace_context=context)  # the caller's span
         pending = _Pending(commit)
         await self._queue.put(pending)
         return await pending.future

@@ -16,8 +16,10 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import structlog
+from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import ValidationError
 
+from events import tracing
 from events.envelope import Envelope, NewEvent
 from events.ids import derive_id
 from events.registry import Event
@@ -101,7 +103,34 @@ async def handle_with_retries(
 
     Returns whether the handler succeeded. Parking also advances the checkpoint, so a
     poison message never blocks the messages behind it.
+
+    An event with a trace context (``tracing``) is handled in a span under it, so
+    the events it causes carry the trace on; one without (appended by a command,
+    a clock, or with tracing off) starts no trace: a trace follows a report.
     """
+    attributes = {
+        "lantern.subscriber": subscriber.name,
+        "lantern.event_type": envelope.type,
+    }
+    with tracing.following(
+        envelope.trace_context, f"handle {envelope.type}", SpanKind.CONSUMER, attributes
+    ) as span:
+        handled = await _attempts(
+            commit, subscriber, envelope, checkpoint, retry, resolve_parked
+        )
+        if span is not None and not handled:
+            span.set_status(StatusCode.ERROR, "parked")
+        return handled
+
+
+async def _attempts(
+    commit: Callable[[Commit], Awaitable[Recorded]],
+    subscriber: Subscriber,
+    envelope: Envelope,
+    checkpoint: Checkpoint,
+    retry: RetryPolicy,
+    resolve_parked: int | None,
+) -> bool:
     error = ""
     for attempt in range(retry.attempts):
         try:

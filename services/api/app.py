@@ -18,6 +18,7 @@ from services.api.docs import serve_docs
 from services.api.errors import BodyGuard, install_error_handlers
 from services.api.openapi import document_the_web_layer
 from services.api.readiness import Readiness, readiness
+from services.api.tracing import NATIVE_TELEMETRY, ServerSpans, tracing_on
 from services.api.web.install import install_web
 
 
@@ -38,10 +39,13 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
         lifespan=lifespan,
         docs_url=None,  # served from the package's own assets: services/api/docs.py
         redoc_url=None,
+        telemetry=NATIVE_TELEMETRY,
     )
     app.state.container = container
     app.add_middleware(BodyGuard)
     app.add_middleware(AuditTrail)  # outside the body guard: who tried, and got 4xx
+    if tracing_on():  # outermost: the span holds everything the request did
+        app.add_middleware(ServerSpans)
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)

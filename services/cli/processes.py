@@ -36,7 +36,10 @@ def run(host: Host = None, port: Port = None) -> None:
     policy = read_policy(settings)
     sock = listen(settings.host, settings.port)  # before migrating, before workers
     migrate.upgrade(settings.database_url)
-    start(processes.serve(settings, policy, sock, embedded=True, reference=reference))
+    process = processes.serve(
+        settings, policy, sock, embedded=True, reference=reference
+    )
+    start(process, settings, "run")
 
 
 def intake(host: Host = None, port: Port = None) -> None:
@@ -45,7 +48,7 @@ def intake(host: Host = None, port: Port = None) -> None:
 
     settings = read_settings(processes.ApiSettings, host=host, port=port)
     sock = listen(settings.host, settings.port)
-    start(processes.serve(settings, None, sock, embedded=False))
+    start(processes.serve(settings, None, sock, embedded=False), settings, "intake")
 
 
 def triage() -> None:
@@ -54,7 +57,9 @@ def triage() -> None:
     from services import processes
 
     settings = read_settings(TriageSettings)
-    start(processes.work(settings, ["triage"], read_policy(settings)))
+    start(
+        processes.work(settings, ["triage"], read_policy(settings)), settings, "triage"
+    )
 
 
 def notifier() -> None:
@@ -62,7 +67,8 @@ def notifier() -> None:
     group `notifier` when configured)."""
     from services import processes
 
-    start(processes.work(read_settings(NotifierSettings), ["notifier"], None))
+    settings = read_settings(NotifierSettings)
+    start(processes.work(settings, ["notifier"], None), settings, "notifier")
 
 
 def returns() -> None:
@@ -70,7 +76,8 @@ def returns() -> None:
     recorded overdue (Kafka consumer group `returns` when configured)."""
     from services import processes
 
-    run_loop(processes.work(read_settings(ReturnsSettings), ["returns"], None))
+    settings = read_settings(ReturnsSettings)
+    start(processes.work(settings, ["returns"], None), settings, "returns")
 
 
 def subscriptions() -> None:
@@ -79,7 +86,7 @@ def subscriptions() -> None:
     from services import processes
 
     settings = read_settings(processes.WebhooksProcessSettings)
-    start(processes.work(settings, ["webhooks"], None))
+    start(processes.work(settings, ["webhooks"], None), settings, "subscriptions")
 
 
 def relay() -> None:
@@ -89,15 +96,20 @@ def relay() -> None:
     settings = read_settings(CoreSettings)
     if not settings.kafka_bootstrap_servers:
         raise required("LANTERN_KAFKA_BOOTSTRAP_SERVERS")
-    start(processes.work(settings, ["relay"], None))
+    start(processes.work(settings, ["relay"], None), settings, "relay")
 
 
-def start(process: Coroutine[Any, Any, None]) -> None:
-    """Run a process; one that cannot start says why, with exit status 1."""
+def start(
+    process: Coroutine[Any, Any, None], settings: CoreSettings, command: str
+) -> None:
+    """Run a process, its traces exported when on (services/tracing.py); one that
+    cannot start says why, with exit status 1."""
     from services import processes
+    from services.tracing import traces
 
     try:
-        run_loop(process)
+        with traces(settings, command):
+            run_loop(process)
     except processes.StartupError as exc:
         typer.echo(f"cannot start: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -68,6 +68,8 @@ class Delivery:
     """The last attempt's sender died before recording how it went."""
     matter: str | None = None
     """What the alert is about when not the episode's risk (``AlertMatter.kind``)."""
+    trace_context: str | None = None
+    """The claim's trace (events/tracing.py), so the message's send carries it on."""
 
 
 async def read_due(notifier: Notifier, limit: int) -> list[Delivery]:
@@ -99,6 +101,7 @@ def _delivery(row: Any) -> Delivery:
         Scope.full if full else Scope(row.scope),
         row.status == "attempting",
         row.matter,
+        row.trace_context,
     )
 
 
@@ -131,6 +134,7 @@ def claimed_as_raised(written: list[Envelope]) -> list[tuple[Delivery, datetime]
                 "", alert.contact, claim.channel, claim.attempt, alert.role,
                 Scope(alert.scope), resumed=False,
                 matter=alert.matter.kind if alert.matter else None,
+                trace_context=e.trace_context,
             )  # fmt: skip
             claimed.append((delivery, claim.lease_until))
     return claimed

@@ -93,6 +93,7 @@ class AlertsProjector:
         writes = _Writes()
         for envelope in envelopes:
             if envelope.type in TYPES:
+                writes.trace_context = envelope.trace_context
                 _apply(conn, writes, envelope)
         writes.flush(conn)
 
@@ -116,10 +117,15 @@ class _Writes:
             alerts: {},
             deliveries: {},
         }
+        self.trace_context: str | None = None
+        """The trace of the event being applied."""
 
     def insert(self, table: Table, row: dict[str, Any]) -> None:
         """A row queued twice in one group (one message asked for twice) is one, due
-        at the earlier time: a statement may not write one row twice."""
+        at the earlier time: a statement may not write one row twice. A message
+        keeps the trace of the event that queued it, for its send to carry on."""
+        if table is deliveries:
+            row["trace_context"] = self.trace_context
         key = row[KEYS[table].name]
         queued = self.inserts[table].setdefault(key, row)
         if queued is not row:  # a delivery: alerts are raised once

@@ -10,6 +10,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
+
+from events import tracing
 from events.contracts.alerts import AlertMatter, AlertRaised, AlertSent
 from events.envelope import NewEvent
 from events.ids import derive_id
@@ -68,7 +72,15 @@ class Sender:
         await self.send(d, claim.attempt, episodes)
 
     async def send(self, d: Delivery, attempt: int, episodes: Episodes) -> None:
-        """Send a claimed attempt and record how it went."""
+        """Send a claimed attempt and record how it went, in a client span of the
+        trace that claimed it: its outcome's events carry that trace on."""
+        attributes = {"lantern.channel": d.channel, "lantern.delivery_kind": d.kind}
+        with tracing.following(
+            d.trace_context, f"send {d.channel}", SpanKind.CLIENT, attributes
+        ):
+            await self._send(d, attempt, episodes)
+
+    async def _send(self, d: Delivery, attempt: int, episodes: Episodes) -> None:
         now = self.notifier.now()
         try:
             facts = await episodes.facts(d.episode_id)
@@ -82,6 +94,7 @@ class Sender:
                 receipt = await channel.find(message)
             receipt = receipt or await channel.send(message)
         except DeliveryError as error:
+            trace.get_current_span().set_status(StatusCode.ERROR, error.code)
             failed = await self.failures.failed(d, attempt, error)
             await self._record(d, attempt, "outcome", failed)
             return

@@ -1,7 +1,7 @@
 """The notifier's read models: alerts (for on-call staff, acks and escalation timers)
 and deliveries (the messages still to send: the dispatcher's work queue)."""
 
-from sqlalchemy import JSON, Column, Index, Integer, String, Table, Uuid
+from sqlalchemy import JSON, Column, Index, Integer, String, Table, Text, Uuid
 
 from events.store.tables import UtcDateTime, metadata
 
@@ -45,6 +45,7 @@ deliveries = Table(
     Column("due_at", UtcDateTime(), nullable=True),
     Column("provider_id", String(100), nullable=True),
     Column("last_error", String(100), nullable=True),
+    Column("trace_context", Text, nullable=True),  # its cause's (events/tracing.py)
     Index("ix_deliveries_due", "status", "due_at"),
     Index("ix_deliveries_alert", "alert_id"),
     Index("ix_deliveries_provider", "provider_id"),

@@ -29,6 +29,7 @@ from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from services.api.tracing import NATIVE_TELEMETRY
 from services.triage.sources import SourceName
 from services.triage.sources.cme import CmeFactsBody
 from services.triage.sources.cse import CseFactsBody
@@ -176,6 +177,7 @@ def create_reference_app(
         title="Lantern reference sources",
         summary="Youth Justice, CME and CSE lookups over reference data",
         version="1",
+        telemetry=NATIVE_TELEMETRY,  # mounted in `lantern run`: as the API's
     )
     live = Faults() if faults is None else faults  # read-only: no route changes it
     for name in SourceName:

@@ -73,6 +73,8 @@ class EpisodeView:
     last: RiskAssessed | RiskReassessed | None
     crossed: bool = False
     """The child crossed the frequently-missing threshold with this episode."""
+    trace_context: str | None = None
+    """The report's trace, for a review to carry on (events/tracing.py)."""
 
     @property
     def stream_id(self) -> str:
@@ -152,7 +154,9 @@ class Triage:
         envelopes = await self.store.read_stream(
             stream_name(Category.episode, episode_id)
         )
-        return fold([e.event for e in envelopes])
+        view = fold([e.event for e in envelopes])
+        traced = [e.trace_context for e in envelopes if e.trace_context]
+        return replace(view, trace_context=traced[-1]) if view and traced else view
 
     async def assess(self, view: EpisodeView) -> tuple[Assessment, datetime | None]:
         """Ask the sources, weigh everything; and when to look again."""

@@ -11,14 +11,16 @@ from datetime import datetime
 from uuid import UUID
 
 import structlog
+from opentelemetry.trace import SpanKind
 from sqlalchemy import select, update
 
+from events import tracing
 from events.envelope import NewEvent
 from events.ids import derive_id
 from events.polling import Poller
 from events.store import Append, Commit
 from services.records.tables import episodes
-from services.triage.handlers import NAME, Triage
+from services.triage.handlers import NAME, EpisodeView, Triage
 from services.triage.tables import assessments
 
 log = structlog.get_logger()
@@ -53,6 +55,12 @@ class ReviewScheduler(Poller):
         view = await self.triage.load(episode_id)
         if view is None or view.last is None:
             return
+        with tracing.following(view.trace_context, "review", SpanKind.INTERNAL):
+            await self._assess_again(view, episode_id, due_at)
+
+    async def _assess_again(
+        self, view: EpisodeView, episode_id: UUID, due_at: datetime
+    ) -> None:
         assessment, review = await self.triage.assess(view)
         changed = self.triage.change(view, assessment, review, trigger="review")
         if changed:

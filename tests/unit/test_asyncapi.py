@@ -70,11 +70,12 @@ class TestDocument:
             event_id=uuid4(), stream_id="episode-1", stream_version=1, position=1,
             type="MissingReported", schema_version=1, data={}, occurred_at=now,
             recorded_at=now, correlation_id=uuid4(), causation_id=uuid4(),
-            actor="intake",
+            actor="intake", trace_context=f"00-{'a' * 32}-{'b' * 16}-01;lantern=1",
         )  # fmt: skip
         _, _, headers = to_message(envelope)
         assert [name for name, _ in headers] == list(HEADERS)
-        _, _, without_cause = to_message(envelope._replace(causation_id=None))
+        bare = envelope._replace(causation_id=None, trace_context=None)
+        _, _, without_cause = to_message(bare)
         schema = published_document("lantern.")["components"]["schemas"]
         required = schema["CloudEventsHeaders"]["required"]
         assert set(required) == {name for name, _ in without_cause}

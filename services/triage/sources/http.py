@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 import httpx
 import structlog
+from opentelemetry.trace import SpanKind
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -29,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from events import tracing
 from services.triage.sources import (
     ChildRef,
     NotKnown,
@@ -203,6 +205,14 @@ class HttpSource:
         )
 
     async def lookup(self, child: ChildRef) -> SourceFacts | NotKnown:
+        """In a client span of the report's trace, if any: the source's name only."""
+        attributes = {"lantern.source": str(self.name)}
+        with tracing.following(
+            tracing.current(), f"lookup {self.name}", SpanKind.CLIENT, attributes
+        ):
+            return await self._lookup(child)
+
+    async def _lookup(self, child: ChildRef) -> SourceFacts | NotKnown:
         body = LookupRequest.of(child).model_dump(mode="json")
         failure = _Failure("no_attempt", retryable=False)
         for attempt in range(1, self._settings.retries + 2):
