@@ -17,6 +17,7 @@ from events.registry import Event
 from events.store import Append, Commit, ConcurrencyError
 from events.streams import Category, stream_name
 from services.api.links import AckLinks
+from services.notifier import metrics
 from services.notifier.channels import (
     Channel,
     DeliveryError,
@@ -84,6 +85,8 @@ class Sender:
         except DeliveryError as error:
             failed = await self.failures.failed(d, attempt, error)
             await self._record(d, attempt, "outcome", failed)
+            for_good = any(getattr(e, "permanent", False) for e in failed)
+            metrics.failed(d.channel, for_good=for_good)
             return
         sent = AlertSent(
             alert_id=d.alert_id,
@@ -95,6 +98,8 @@ class Sender:
             accepted_at=receipt.accepted_at,
         )
         await self._record(d, attempt, "outcome", [sent])
+        received = facts.received_at if facts and d.kind == "alert" else None
+        metrics.sent(d.channel, received, receipt.accepted_at)
 
     async def _matter(self, d: Delivery) -> AlertMatter | None:
         """What the alert is about, from its first event (its words need it)."""
