@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.registry import Collector
 
 from events.subscriptions import wait_any
 
@@ -26,6 +27,17 @@ Probe = Callable[[], Awaitable[None]]
 def exposition() -> tuple[bytes, str]:
     """The Prometheus text format of every family, and its content type."""
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def owned(*collectors: Collector) -> None:
+    """Export gauges defined unregistered (``registry=None``) in the process that
+    keeps them: exported wherever their module is imported, every other process
+    would report them as 0. Registering twice is a no-op."""
+    for collector in collectors:
+        try:
+            REGISTRY.register(collector)
+        except ValueError:  # registered already
+            pass
 
 
 class Refresher:

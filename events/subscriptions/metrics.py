@@ -15,7 +15,7 @@ from prometheus_client import Gauge
 from sqlalchemy import func, select
 
 from events.envelope import utcnow
-from events.metrics import Probe
+from events.metrics import Probe, owned
 from events.store.sql import SqlEventStore
 from events.store.tables import events, parked_messages
 
@@ -38,11 +38,14 @@ SUBSCRIPTION_PARKED = Gauge(
     ["subscription"],
 )
 RELAY_LAG_EVENTS = Gauge(
-    "lantern_relay_lag_events", "Committed events the relay has not yet published"
+    "lantern_relay_lag_events",
+    "Committed events the relay has not yet published",
+    registry=None,
 )
 RELAY_LAG_SECONDS = Gauge(
     "lantern_relay_lag_seconds",
     "Age of the oldest committed event not yet published; 0 when caught up",
+    registry=None,
 )
 
 
@@ -91,6 +94,8 @@ def subscription_probe(
 
 
 def relay_probe(store: SqlEventStore, name: str) -> Probe:
+    owned(RELAY_LAG_EVENTS, RELAY_LAG_SECONDS)
+
     async def relay() -> None:
         behind, age = await lag(store, name)
         RELAY_LAG_EVENTS.set(behind)

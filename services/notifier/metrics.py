@@ -14,7 +14,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import case, func, select
 
 from events.envelope import utcnow
-from events.metrics import Probe
+from events.metrics import Probe, owned
 from events.store.sql import SqlEventStore
 from services.notifier.tables import alerts, deliveries
 
@@ -29,16 +29,21 @@ LATENCY = Histogram(
     ["channel"],
     buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600),
 )
-ALERTS_OPEN = Gauge("lantern_alerts_open", "Alerts not closed")
+ALERTS_OPEN = Gauge("lantern_alerts_open", "Alerts not closed", registry=None)
 ALERTS_UNACKNOWLEDGED = Gauge(
-    "lantern_alerts_unacknowledged", "Open alerts nobody has acknowledged"
+    "lantern_alerts_unacknowledged",
+    "Open alerts nobody has acknowledged",
+    registry=None,
 )
 ALERTS_ESCALATED = Gauge(
-    "lantern_alerts_escalated", "Unacknowledged alerts escalated at least once"
+    "lantern_alerts_escalated",
+    "Unacknowledged alerts escalated at least once",
+    registry=None,
 )
 PENDING_OLDEST = Gauge(
     "lantern_messages_pending_oldest_seconds",
     "Age of the oldest alert whose first message is not yet sent; 0 when none",
+    registry=None,
 )
 
 
@@ -71,6 +76,8 @@ OLDEST_UNSENT = (
 
 
 def probe(store: SqlEventStore) -> Probe:
+    owned(ALERTS_OPEN, ALERTS_UNACKNOWLEDGED, ALERTS_ESCALATED, PENDING_OLDEST)
+
     async def notifier() -> None:
         total, unacknowledged, escalated = (await store.select(COUNTS))[0]
         ALERTS_OPEN.set(total)

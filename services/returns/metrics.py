@@ -6,15 +6,19 @@ from __future__ import annotations
 from prometheus_client import Gauge
 from sqlalchemy import func, select
 
-from events.metrics import Probe
+from events.metrics import Probe, owned
 from events.store.sql import SqlEventStore
 from services.returns.tables import return_interviews
 
 INTERVIEWS_DUE = Gauge(
-    "lantern_interviews_due", "Return interviews to offer, not yet overdue"
+    "lantern_interviews_due",
+    "Return interviews to offer, not yet overdue",
+    registry=None,
 )
 INTERVIEWS_OVERDUE = Gauge(
-    "lantern_interviews_overdue", "Return interviews not done by their deadline"
+    "lantern_interviews_overdue",
+    "Return interviews not done by their deadline",
+    registry=None,
 )
 BY_STATUS = (
     select(return_interviews.c.status, func.count())
@@ -24,6 +28,8 @@ BY_STATUS = (
 
 
 def probe(store: SqlEventStore) -> Probe:
+    owned(INTERVIEWS_DUE, INTERVIEWS_OVERDUE)
+
     async def interviews() -> None:
         counts: dict[str, int] = dict(await store.select(BY_STATUS))
         INTERVIEWS_DUE.set(counts.get("due", 0))
