@@ -10,6 +10,7 @@ or a person, so a scrape can go to any monitoring system.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
@@ -34,10 +35,8 @@ def owned(*collectors: Collector) -> None:
     keeps them: exported wherever their module is imported, every other process
     would report them as 0. Registering twice is a no-op."""
     for collector in collectors:
-        try:
+        with contextlib.suppress(ValueError):  # registered already
             REGISTRY.register(collector)
-        except ValueError:  # registered already
-            pass
 
 
 class Refresher:
