@@ -2,9 +2,8 @@
 the store (the head, the reader's checkpoint, the first event after it; all by
 primary key) and its parked messages (by their index).
 
-Store-fed readers only: a Kafka-fed subscription's checkpoints are offsets of the
-topics' partitions, not store positions (Kafka's own consumer-group lag, which it
-also commits, is the measure there)."""
+A Kafka-fed subscription's checkpoints are offsets of the topics' partitions, not
+store positions: it sets its own lag as it records them (``kafka_lag``)."""
 
 from __future__ import annotations
 
@@ -91,6 +90,14 @@ def subscription_probe(
                 SUBSCRIPTION_LAG_SECONDS.labels(name).set(age)
 
     return subscriptions
+
+
+def kafka_lag(subscription: str, behind: int, oldest: datetime | None) -> None:
+    """A Kafka-fed subscription's lag: records after its checkpoints up to the
+    partitions' high watermarks, and the age of the oldest one it holds unhandled."""
+    age = (utcnow() - oldest).total_seconds() if oldest and behind else 0.0
+    SUBSCRIPTION_LAG_EVENTS.labels(subscription).set(behind)
+    SUBSCRIPTION_LAG_SECONDS.labels(subscription).set(max(age, 0.0))
 
 
 def relay_probe(store: SqlEventStore, name: str) -> Probe:

@@ -4,18 +4,27 @@ a scrape; the lag gauges say what the store says."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 
 import pytest
 from prometheus_client import REGISTRY
 
+from events import relay
+from events.envelope import Envelope
+from events.relay import KafkaRelay
 from events.store import Checkpoint, Commit, Parking
+from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
+from events.subscriptions import Output, Subscriber
+from events.subscriptions.kafka import KafkaSubscription
 from events.subscriptions.metrics import relay_probe, subscription_probe
 from tests.api import Api, a_report_body, serve_api
 from tests.builders import a_stream, happened
+from tests.integration.test_subscriptions import _running
 from tests.scrape import value
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -108,3 +117,56 @@ async def test_lag_gauges_restate_the_store(store: SqlEventStore):
     assert gauge("lantern_subscription_lag_events", **lag) == 0
     assert gauge("lantern_subscription_lag_seconds", **lag) == 0
     assert gauge("lantern_subscription_parked", **lag) == 1
+
+
+async def test_a_kafka_subscription_reports_the_records_it_has_not_handled(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    """Its checkpoints are partition offsets: the lag is the high watermark minus
+    them, and the age of the oldest record it holds unhandled."""
+    store = SqlEventStore(create_engine(pg_database))
+    for stream in [a_stream() for _ in range(6)]:
+        await store.append(stream, [happened(1)], expected_version=0)
+    publisher = KafkaRelay(
+        store, bootstrap_servers=kafka_servers, topic_prefix=topic_prefix, partitions=3
+    )
+    head = await store.head()
+    gate, started = asyncio.Event(), asyncio.Event()
+
+    async def held(envelope: Envelope) -> list[Output]:
+        started.set()
+        await gate.wait()
+        return []
+
+    name = "metrics-kafka"
+    worker = KafkaSubscription(
+        store,
+        Subscriber(name, {"TestHappened": [held]}),
+        bootstrap_servers=kafka_servers,
+        topic_prefix=topic_prefix,
+    )
+    lag = {"subscription": name}
+
+    def lag_is(n: int) -> bool:
+        return gauge("lantern_subscription_lag_events", **lag) == n
+
+    try:
+        async with _running(publisher):
+            await eventually(
+                lambda: _published(store, head), timeout=30, what="on Kafka"
+            )
+        async with _running(worker):
+            try:
+                await eventually(started.is_set, timeout=30, what="a record in hand")
+                await eventually(lambda: lag_is(6), timeout=10, what="lag of 6")
+                assert (gauge("lantern_subscription_lag_seconds", **lag) or 0) > 0
+            finally:
+                gate.set()
+            await eventually(lambda: lag_is(0), timeout=10, what="caught up")
+            assert gauge("lantern_subscription_lag_seconds", **lag) == 0
+    finally:
+        await store.close()
+
+
+async def _published(store: SqlEventStore, head: int) -> bool:
+    return await store.checkpoint(relay.NAME, relay.PARTITION) >= head
