@@ -399,16 +399,17 @@ async def workers(
             )
             running.workers.append(relay)
             running.probes.append(relay_probe(store, RELAY))
-        running.probes.append(
-            subscription_probe(
-                store,
-                [
-                    w.subscriber.name
-                    for w in running.workers
-                    if isinstance(w, StoreSubscription | KafkaSubscription)
-                ],
-                store_fed=not settings.kafka_bootstrap_servers,
+        subscriptions = [
+            w.subscriber.name
+            for w in running.workers
+            if isinstance(w, StoreSubscription | KafkaSubscription)
+        ]
+        if subscriptions:
+            fed = not settings.kafka_bootstrap_servers
+            running.probes.append(
+                subscription_probe(store, subscriptions, store_fed=fed)
             )
-        )
-        running.workers.append(Refresher(running.probes, settings.metrics_refresh_s))
+        if running.probes:  # `lantern intake` keeps no gauge
+            refresh = settings.metrics_refresh_s
+            running.workers.append(Refresher(running.probes, refresh))
         yield running
