@@ -10,7 +10,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from events.contracts.alerts import AlertMatter, AlertRaised, AlertSent
+from events.contracts.alerts import (
+    AlertDeliveryFailed,
+    AlertMatter,
+    AlertRaised,
+    AlertSent,
+)
 from events.envelope import NewEvent
 from events.ids import derive_id
 from events.registry import Event
@@ -85,7 +90,9 @@ class Sender:
         except DeliveryError as error:
             failed = await self.failures.failed(d, attempt, error)
             await self._record(d, attempt, "outcome", failed)
-            for_good = any(getattr(e, "permanent", False) for e in failed)
+            for_good = any(
+                isinstance(e, AlertDeliveryFailed) and e.permanent for e in failed
+            )
             metrics.failed(d.channel, for_good=for_good)
             return
         sent = AlertSent(

@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 import pytest
 import structlog
+from prometheus_client import REGISTRY
 
 from events.contracts.alerts import AlertAcknowledged, AlertSendAttempted, AlertSent
 from events.contracts.children import ChildRecorded
@@ -337,6 +338,7 @@ class TestAlerts:
         self, database_url
     ):
         async with rig(database_url) as r:
+            before = {o: messages("webhook", o) for o in ("sent", "failed", "parked")}
             r.hooks.status = 503
             episode = await r.report()
             await r.assess(episode, RiskGrade.medium)
@@ -349,6 +351,8 @@ class TestAlerts:
             assert len(keys) == 1
             types = [e.type for e in await r.store.read_all(after=0)]
             assert "AlertDeliveryFailed" in types
+            moved = {o: messages("webhook", o) - n for o, n in before.items()}
+            assert moved == {"sent": 1, "failed": 1, "parked": 0}
 
     async def test_a_sender_that_dies_after_sending_is_followed_by_one_resend(
         self, database_url
@@ -494,11 +498,13 @@ class TestAlerts:
         self, database_url
     ):
         async with rig(database_url) as r:
+            parked = messages("webhook", "parked")
             r.hooks.status = 410  # the police team's endpoint is gone
             episode = await r.report()
             await r.assess(episode, RiskGrade.medium)
             await r.settled()
             assert len(r.hooks.received) == 1  # a 410 is not retried
+            assert messages("webhook", "parked") - parked == 1
             [notice] = mail_to(r.inbox, DUTY)
             assert "could not be delivered" in notice["Subject"]
             assert "mcet" in notice.get_content()
@@ -803,3 +809,9 @@ async def claimed(r: Rig, count: int) -> bool:
             )
         ).all()
     return len(rows) == count
+
+
+def messages(channel: str, outcome: str) -> float:
+    """``lantern_messages_total`` as this process counted it so far."""
+    labels = {"channel": channel, "outcome": outcome}
+    return REGISTRY.get_sample_value("lantern_messages_total", labels) or 0.0
