@@ -40,6 +40,7 @@ from events.store.sql import SqlEventStore
 from events.subscriptions import Output, Subscriber
 from events.subscriptions.store import StoreSubscription
 from services.api.links import AckLinks
+from services.notifier import metrics as notifier_metrics
 from services.notifier.bootstrap import bootstrap
 from services.notifier.channels import Channel, Message, Receipt
 from services.notifier.channels.email import SmtpEmailChannel, SmtpSettings
@@ -698,12 +699,18 @@ class TestEscalation:
             r.clock.now += timedelta(minutes=16)
             await eventually(lambda: kinds(r).count("escalation") == 1, what="step 1")
             await r.settled()
-            [sw] = [a for a in await r.alert_rows(episode) if a.role == "social_worker"]
+            rows = await r.alert_rows(episode)
+            assert await alert_gauges(r) == restated(rows)
+            assert restated(rows)["escalated"] == 1
+            [sw] = [a for a in rows if a.role == "social_worker"]
             await acknowledge(r, sw.alert_id)
             r.clock.now += timedelta(minutes=16)
             await r.escalation.escalate_due()
             await r.settled()
             assert kinds(r).count("escalation") == 1  # acknowledged: no step 2
+            rows = await r.alert_rows(episode)
+            assert await alert_gauges(r) == restated(rows)
+            assert restated(rows)["escalated"] == 0
             assert paths(r, "escalation") == ["/hooks/manager"]
 
     async def test_the_chain_is_told_once_per_step_for_the_whole_episode(
@@ -815,3 +822,23 @@ def messages(channel: str, outcome: str) -> float:
     """``lantern_messages_total`` as this process counted it so far."""
     labels = {"channel": channel, "outcome": outcome}
     return REGISTRY.get_sample_value("lantern_messages_total", labels) or 0.0
+
+
+async def alert_gauges(r: Rig) -> dict[str, float | None]:
+    """The alert gauges as the notifier process exports them, refreshed now."""
+    await notifier_metrics.probe(r.store)()
+    return {
+        kind: REGISTRY.get_sample_value(f"lantern_alerts_{kind}")
+        for kind in ("open", "unacknowledged", "escalated")
+    }
+
+
+def restated(rows: list[Any]) -> dict[str, float | None]:
+    """The same figures, counted plainly from the alerts read model."""
+    live = [a for a in rows if a.status in ("open", "acknowledged")]
+    waiting = [a for a in live if a.status == "open"]
+    return {
+        "open": len(live),
+        "unacknowledged": len(waiting),
+        "escalated": len([a for a in waiting if a.escalation_step > 0]),
+    }
