@@ -31,9 +31,10 @@ def exposition() -> tuple[bytes, str]:
 
 
 def owned(*collectors: Collector) -> None:
-    """Export gauges defined unregistered (``registry=None``) in the process that
-    keeps them: exported wherever their module is imported, every other process
-    would report them as 0. Registering twice is a no-op."""
+    """Export gauges defined unregistered (``registry=None``) from the process that
+    keeps them, once it has read them: exported wherever their module is imported,
+    every other process (and this one before its first read) would report 0.
+    Registering again is a no-op."""
     for collector in collectors:
         with contextlib.suppress(ValueError):  # registered already
             REGISTRY.register(collector)

@@ -101,11 +101,10 @@ def kafka_lag(subscription: str, behind: int, oldest: datetime | None) -> None:
 
 
 def relay_probe(store: SqlEventStore, name: str) -> Probe:
-    owned(RELAY_LAG_EVENTS, RELAY_LAG_SECONDS)
-
     async def relay() -> None:
         behind, age = await lag(store, name)
         RELAY_LAG_EVENTS.set(behind)
         RELAY_LAG_SECONDS.set(age)
+        owned(RELAY_LAG_EVENTS, RELAY_LAG_SECONDS)  # once read: never a 0 not read
 
     return relay

@@ -76,8 +76,6 @@ OLDEST_UNSENT = (
 
 
 def probe(store: SqlEventStore) -> Probe:
-    owned(ALERTS_OPEN, ALERTS_UNACKNOWLEDGED, ALERTS_ESCALATED, PENDING_OLDEST)
-
     async def notifier() -> None:
         total, unacknowledged, escalated = (await store.select(COUNTS))[0]
         ALERTS_OPEN.set(total)
@@ -86,5 +84,8 @@ def probe(store: SqlEventStore) -> Probe:
         oldest: datetime | None = (await store.select(OLDEST_UNSENT))[0][0]
         age = (utcnow() - oldest).total_seconds() if oldest else 0.0
         PENDING_OLDEST.set(max(age, 0.0))
+        owned(
+            ALERTS_OPEN, ALERTS_UNACKNOWLEDGED, ALERTS_ESCALATED, PENDING_OLDEST
+        )  # once read: never a 0 not read
 
     return notifier

@@ -28,11 +28,10 @@ BY_STATUS = (
 
 
 def probe(store: SqlEventStore) -> Probe:
-    owned(INTERVIEWS_DUE, INTERVIEWS_OVERDUE)
-
     async def interviews() -> None:
         counts: dict[str, int] = dict(await store.select(BY_STATUS))
         INTERVIEWS_DUE.set(counts.get("due", 0))
         INTERVIEWS_OVERDUE.set(counts.get("overdue", 0))
+        owned(INTERVIEWS_DUE, INTERVIEWS_OVERDUE)  # once read: never a 0 not read
 
     return interviews
