@@ -50,6 +50,20 @@ class CoreSettings(BaseSettings):
         description="otlp: export traces over OTLP/HTTP to OTEL_EXPORTER_OTLP_"
         "(TRACES_)ENDPOINT (docs/operations.md, Traces); none: no traces",
     )
+    metrics_refresh_s: float = Field(
+        15.0,
+        gt=0,
+        le=3600,
+        description="How often the gauges read from the database are refreshed",
+    )
+    ops_host: str = Field(
+        "127.0.0.1",
+        description="Worker processes: where the ops listener (/health, /ready,"
+        " /metrics) listens; HTTP processes serve them on their own port",
+    )
+    ops_port: int | None = Field(
+        None, ge=1, le=65535, description="Worker processes: unset = no ops listener"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "json"
 

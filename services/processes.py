@@ -20,6 +20,8 @@ from fastapi import APIRouter, FastAPI
 from pydantic import Field, model_validator
 from sqlalchemy.exc import SQLAlchemyError
 
+from events.metrics import Probe, Refresher
+from events.relay import NAME as RELAY
 from events.relay import KafkaRelay
 from events.runtime import (
     Worker,
@@ -31,15 +33,20 @@ from events.runtime import (
 from events.settings import CoreSettings
 from events.store import Projector
 from events.store.sql import SqlEventStore
+from events.subscriptions.kafka import KafkaSubscription
+from events.subscriptions.metrics import relay_probe, subscription_probe
+from events.subscriptions.store import StoreSubscription
 from services.api.app import create_app
 from services.api.container import container_for
 from services.api.links import AckLinks, stored_link_key
+from services.api.ops import create_ops_app
 from services.api.plugins import TimelineSource
 from services.api.readiness import Check
 from services.api.settings import HttpSettings
 from services.intake.pages import router as intake_pages
 from services.intake.routes import router as intake_router
 from services.notifier import bootstrap as notifier
+from services.notifier import metrics as notifier_metrics
 from services.notifier.channels.settings import ChannelsSettings
 from services.notifier.settings import NotifierSettings
 from services.outbound import outbound_client
@@ -54,6 +61,7 @@ from services.reference_sources.server import (
 from services.reports import bootstrap as reports
 from services.reports.settings import ReportsSettings
 from services.returns import bootstrap as returns
+from services.returns import metrics as returns_metrics
 from services.returns.settings import ReturnsSettings
 from services.triage import bootstrap as triage
 from services.triage.policy import Policy
@@ -280,12 +288,56 @@ async def serve(
 
 
 async def work(settings: CoreSettings, names: list[str], policy: Policy | None) -> None:
-    """A worker process: the named services' workers until SIGTERM."""
+    """A worker process: the named services' workers until SIGTERM, with the ops
+    listener when ``LANTERN_OPS_PORT`` is set."""
+    sock = ops_socket(settings)  # a port taken stops the process before it starts
     async with open_store(settings, projectors()) as store:
         links = await links_for(settings, store)
         async with workers(settings, store, names, policy, links) as running:
             settle_after_start()
-            await run_workers(running.workers, stop_on_signals())
+            stop = stop_on_signals()
+            async with ops_listener(sock, store, running):
+                await run_workers(running.workers, stop)
+
+
+def ops_socket(settings: CoreSettings) -> socket.socket | None:
+    if settings.ops_port is None:
+        return None
+    try:
+        return listening_socket(settings.ops_host, settings.ops_port)
+    except CannotListenError as exc:
+        raise StartupError(f"LANTERN_OPS_PORT: {exc}") from None
+
+
+class OpsServer(uvicorn.Server):
+    """Leaves the signals to the workers' stop (``stop_on_signals``): the listener
+    stops once they have, so ``/ready`` answers while they finish."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@asynccontextmanager
+async def ops_listener(
+    sock: socket.socket | None, store: SqlEventStore, running: Running
+) -> AsyncIterator[None]:
+    if sock is None:
+        yield
+        return
+    app = create_ops_app(store, running.workers, running.checks)
+    host, port = sock.getsockname()[:2]
+    config = uvicorn.Config(
+        app, host=host, port=port, log_config=None, access_log=False
+    )
+    server = OpsServer(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    log.info("ops_listening", host=host, port=port)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        await task
 
 
 @dataclass
@@ -294,6 +346,8 @@ class Running:
 
     workers: list[Worker] = field(default_factory=list)
     checks: dict[str, Check] = field(default_factory=dict)
+    probes: list[Probe] = field(default_factory=list)
+    """What refreshes the gauges this process owns (events/metrics.py)."""
 
 
 @asynccontextmanager
@@ -321,8 +375,10 @@ async def workers(
             service = notifier.bootstrap(settings, store, new_client(), links)
             running.workers += service.workers
             running.checks |= service.checks
+            running.probes.append(notifier_metrics.probe(store))
         if "returns" in names and isinstance(settings, ReturnsSettings):
             running.workers += returns.bootstrap(settings, store).workers
+            running.probes.append(returns_metrics.probe(store))
         if "webhooks" in names and isinstance(settings, WebhooksSettings):
             hosts = (
                 settings.channels.webhook.allowed_hosts
@@ -342,4 +398,18 @@ async def workers(
                 retention_ms=settings.kafka_retention_ms,
             )
             running.workers.append(relay)
+            running.probes.append(relay_probe(store, RELAY))
+        subscriptions = [
+            w.subscriber.name
+            for w in running.workers
+            if isinstance(w, StoreSubscription | KafkaSubscription)
+        ]
+        if subscriptions:
+            fed = not settings.kafka_bootstrap_servers
+            running.probes.append(
+                subscription_probe(store, subscriptions, store_fed=fed)
+            )
+        if running.probes:  # `lantern intake` keeps no gauge
+            refresh = settings.metrics_refresh_s
+            running.workers.append(Refresher(running.probes, refresh))
         yield running

@@ -34,6 +34,7 @@ from events.store import Append, Commit, Recorded
 from events.store.bookkeeping import write_bookkeeping
 from events.store.engine import APPEND_LOCK, sqlite_writer
 from events.store.keys import seal_rows
+from events.store.metrics import count_appended
 from events.store.notifications import CommitSignals
 from events.store.planning import load_plan, plan_commit
 from events.store.projections import Projections
@@ -136,6 +137,7 @@ class GroupWriter:
                 pending.future.set_exception(outcome)
             else:
                 pending.future.set_result(outcome)
+        count_appended(written)
         self._signals.committed([p.commit for p in batch], written)
 
     async def _transact(

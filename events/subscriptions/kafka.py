@@ -36,6 +36,7 @@ from events.subscriptions import (
     keep_running,
     redrive_parked,
 )
+from events.subscriptions.metrics import kafka_lag
 from events.subscriptions.side_by_side import InHand, SideBySide
 
 log = structlog.get_logger()
@@ -205,8 +206,27 @@ class KafkaSubscription:
             in_hand[tp].recorded = max(in_hand[tp].recorded, reached[tp])
         assigned = consumer.assignment()
         offsets = {tp: offset for tp, offset in reached.items() if tp in assigned}
+        self._report_lag(consumer, in_hand, offsets)
         if offsets:
             await consumer.commit(offsets)
+
+    def _report_lag(
+        self,
+        consumer: AIOKafkaConsumer,
+        in_hand: dict[TopicPartition, InHand],
+        reached: dict[TopicPartition, int],
+    ) -> None:
+        """From what the consumer knows already (the high watermarks of its last
+        fetches): no call to the broker. A partition not fetched from yet counts 0."""
+        behind = 0
+        for tp, offset in reached.items():
+            high = consumer.highwater(tp)
+            behind += max(high - offset, 0) if high is not None else 0
+        oldest = min(
+            (at for tp in reached if (at := in_hand[tp].oldest()) is not None),
+            default=None,
+        )
+        kafka_lag(self.subscriber.name, behind, oldest)
 
 
 def _type_of(record: ConsumerRecord) -> str | None:

@@ -20,6 +20,7 @@ import itertools
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from events.envelope import Envelope
@@ -52,11 +53,18 @@ class InHand:
         self.end = end
         self.recorded = recorded
         self._left = [position for position, _ in events]
+        self._recorded_at = {p: e.recorded_at for p, e in events}
 
     def more(self, events: Sequence[tuple[int, Envelope]], *, end: int) -> None:
         """Events read since, of the same partition (after a seek back, some again)."""
         self._left.extend(position for position, _ in events)
+        for position, envelope in events:
+            self._recorded_at.setdefault(position, envelope.recorded_at)
         self.end = max(self.end, end)
+
+    def oldest(self) -> datetime | None:
+        """When the oldest event still in hand was recorded (its lag's age)."""
+        return min((self._recorded_at[p] for p in self._left), default=None)
 
     def safe(self, *, besides: int | None = None) -> int:
         """The checkpoint to record now, ``besides`` counted as handled: just below
@@ -66,6 +74,8 @@ class InHand:
 
     def handled(self, position: int) -> None:
         self._left.remove(position)
+        if position not in self._left:
+            self._recorded_at.pop(position, None)
 
 
 async def handle_side_by_side(

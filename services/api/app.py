@@ -1,5 +1,6 @@
 """The one HTTP application: every service's router mounted on the shared web layer,
-with health and readiness (services/api/readiness.py)."""
+with health, readiness (services/api/readiness.py) and metrics
+(services/api/metrics.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.api.audit import AuditTrail
 from services.api.container import Container
 from services.api.docs import serve_docs
 from services.api.errors import BodyGuard, install_error_handlers
+from services.api.metrics import RequestMetrics, metrics
 from services.api.openapi import document_the_web_layer
 from services.api.readiness import Readiness, readiness
 from services.api.tracing import NATIVE_TELEMETRY, ServerSpans, tracing_on
@@ -44,8 +46,9 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
     app.state.container = container
     app.add_middleware(BodyGuard)
     app.add_middleware(AuditTrail)  # outside the body guard: who tried, and got 4xx
-    if tracing_on():  # outermost: the span holds everything the request did
+    if tracing_on():  # the span holds everything the request did
         app.add_middleware(ServerSpans)
+    app.add_middleware(RequestMetrics)  # outermost: the audit write is in the time
     install_error_handlers(app)
     for router in routers:
         app.include_router(router)
@@ -74,4 +77,12 @@ def create_app(container: Container, routers: Sequence[APIRouter]) -> FastAPI:
         response.status_code = 503 if state.status == "not_ready" else 200
         return state
 
+    app.add_api_route(
+        "/metrics",
+        metrics,
+        methods=["GET"],
+        tags=["operations"],
+        summary="Prometheus metrics (docs/operations.md#metrics)",
+        include_in_schema=False,
+    )
     return app

@@ -100,6 +100,7 @@ ROUTES: Mapping[str, Access | Unaudited] = {
     "GET /v1/reports/panel": AGGREGATE,
     "GET /health": OPEN,
     "GET /ready": OPEN,
+    "GET /metrics": Unaudited("counts by route, type and outcome: no personal data"),
     "GET /openapi.json": OPEN,
     "GET /asyncapi.json": OPEN,
     "GET /docs": OPEN,

@@ -38,7 +38,9 @@ def fold(envelopes: Sequence[Envelope]) -> EpisodeFacts | None:
     for envelope in envelopes:
         event = envelope.event
         if isinstance(event, MissingReported):
-            facts = EpisodeFacts(event, event.police_risk_grade)
+            facts = EpisodeFacts(
+                event, event.police_risk_grade, received_at=envelope.recorded_at
+            )
             continue
         if facts is None:
             continue

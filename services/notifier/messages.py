@@ -65,6 +65,8 @@ class EpisodeFacts:
     news: tuple[News, ...] = ()
     home_child_id: str | None = None
     """The placing authority's own id for the child, from the children's records."""
+    received_at: datetime | None = None
+    """When Lantern received the police report: its alerts' latency runs from it."""
 
 
 @dataclass(frozen=True)

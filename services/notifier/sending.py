@@ -14,13 +14,19 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
 from events import tracing
-from events.contracts.alerts import AlertMatter, AlertRaised, AlertSent
+from events.contracts.alerts import (
+    AlertDeliveryFailed,
+    AlertMatter,
+    AlertRaised,
+    AlertSent,
+)
 from events.envelope import NewEvent
 from events.ids import derive_id
 from events.registry import Event
 from events.store import Append, Commit, ConcurrencyError
 from events.streams import Category, stream_name
 from services.api.links import AckLinks
+from services.notifier import metrics
 from services.notifier.channels import (
     Channel,
     DeliveryError,
@@ -97,6 +103,10 @@ class Sender:
             trace.get_current_span().set_status(StatusCode.ERROR, error.code)
             failed = await self.failures.failed(d, attempt, error)
             await self._record(d, attempt, "outcome", failed)
+            for_good = any(
+                isinstance(e, AlertDeliveryFailed) and e.permanent for e in failed
+            )
+            metrics.failed(d.channel, for_good=for_good)
             return
         sent = AlertSent(
             alert_id=d.alert_id,
@@ -108,6 +118,8 @@ class Sender:
             accepted_at=receipt.accepted_at,
         )
         await self._record(d, attempt, "outcome", [sent])
+        received = facts.received_at if facts and d.kind == "alert" else None
+        metrics.sent(d.channel, received, receipt.accepted_at)
 
     async def _matter(self, d: Delivery) -> AlertMatter | None:
         """What the alert is about, from its first event (its words need it)."""

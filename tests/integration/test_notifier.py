@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 
 import pytest
 import structlog
+from prometheus_client import REGISTRY
 
 from events.contracts.alerts import AlertAcknowledged, AlertSendAttempted, AlertSent
 from events.contracts.children import ChildRecorded
@@ -39,6 +40,7 @@ from events.store.sql import SqlEventStore
 from events.subscriptions import Output, Subscriber
 from events.subscriptions.store import StoreSubscription
 from services.api.links import AckLinks
+from services.notifier import metrics as notifier_metrics
 from services.notifier.bootstrap import bootstrap
 from services.notifier.channels import Channel, Message, Receipt
 from services.notifier.channels.email import SmtpEmailChannel, SmtpSettings
@@ -337,6 +339,7 @@ class TestAlerts:
         self, database_url
     ):
         async with rig(database_url) as r:
+            before = {o: messages("webhook", o) for o in ("sent", "failed", "parked")}
             r.hooks.status = 503
             episode = await r.report()
             await r.assess(episode, RiskGrade.medium)
@@ -349,6 +352,8 @@ class TestAlerts:
             assert len(keys) == 1
             types = [e.type for e in await r.store.read_all(after=0)]
             assert "AlertDeliveryFailed" in types
+            moved = {o: messages("webhook", o) - n for o, n in before.items()}
+            assert moved == {"sent": 1, "failed": 1, "parked": 0}
 
     async def test_a_sender_that_dies_after_sending_is_followed_by_one_resend(
         self, database_url
@@ -494,11 +499,13 @@ class TestAlerts:
         self, database_url
     ):
         async with rig(database_url) as r:
+            parked = messages("webhook", "parked")
             r.hooks.status = 410  # the police team's endpoint is gone
             episode = await r.report()
             await r.assess(episode, RiskGrade.medium)
             await r.settled()
             assert len(r.hooks.received) == 1  # a 410 is not retried
+            assert messages("webhook", "parked") - parked == 1
             [notice] = mail_to(r.inbox, DUTY)
             assert "could not be delivered" in notice["Subject"]
             assert "mcet" in notice.get_content()
@@ -692,12 +699,18 @@ class TestEscalation:
             r.clock.now += timedelta(minutes=16)
             await eventually(lambda: kinds(r).count("escalation") == 1, what="step 1")
             await r.settled()
-            [sw] = [a for a in await r.alert_rows(episode) if a.role == "social_worker"]
+            rows = await r.alert_rows(episode)
+            assert await alert_gauges(r) == restated(rows)
+            assert restated(rows)["escalated"] == 1
+            [sw] = [a for a in rows if a.role == "social_worker"]
             await acknowledge(r, sw.alert_id)
             r.clock.now += timedelta(minutes=16)
             await r.escalation.escalate_due()
             await r.settled()
             assert kinds(r).count("escalation") == 1  # acknowledged: no step 2
+            rows = await r.alert_rows(episode)
+            assert await alert_gauges(r) == restated(rows)
+            assert restated(rows)["escalated"] == 0
             assert paths(r, "escalation") == ["/hooks/manager"]
 
     async def test_the_chain_is_told_once_per_step_for_the_whole_episode(
@@ -803,3 +816,29 @@ async def claimed(r: Rig, count: int) -> bool:
             )
         ).all()
     return len(rows) == count
+
+
+def messages(channel: str, outcome: str) -> float:
+    """``lantern_messages_total`` as this process counted it so far."""
+    labels = {"channel": channel, "outcome": outcome}
+    return REGISTRY.get_sample_value("lantern_messages_total", labels) or 0.0
+
+
+async def alert_gauges(r: Rig) -> dict[str, float | None]:
+    """The alert gauges as the notifier process exports them, refreshed now."""
+    await notifier_metrics.probe(r.store)()
+    return {
+        kind: REGISTRY.get_sample_value(f"lantern_alerts_{kind}")
+        for kind in ("open", "unacknowledged", "escalated")
+    }
+
+
+def restated(rows: list[Any]) -> dict[str, float | None]:
+    """The same figures, counted plainly from the alerts read model."""
+    live = [a for a in rows if a.status in ("open", "acknowledged")]
+    waiting = [a for a in live if a.status == "open"]
+    return {
+        "open": len(live),
+        "unacknowledged": len(waiting),
+        "escalated": len([a for a in waiting if a.escalation_step > 0]),
+    }

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+from prometheus_client import REGISTRY
 
+from services.returns import metrics
 from services.returns.bootstrap import ReturnsService, bootstrap
 from services.returns.settings import ReturnsSettings
 from tests.api import Api, a_report_body
@@ -301,10 +303,15 @@ async def test_the_deadline_passing_records_overdue_once_even_after_a_restart(
     got = await rig.interview(episode)
     overdue_at = datetime.fromisoformat(got["overdue_at"])
 
+    refresh = metrics.probe(rig.api.store)
     rig.clock.now = overdue_at - timedelta(seconds=1)
     assert await rig.service.overdue.mark_overdue() == 0
+    await refresh()
+    assert interviews() == {"due": 1, "overdue": 0}  # the other one was done
     rig.clock.now = overdue_at
     await rig.service.overdue.mark_overdue()
+    await refresh()
+    assert interviews() == {"due": 0, "overdue": 1}
     assert await rig.events(episode) == [
         "ReturnInterviewOpened",
         "ReturnInterviewOverdue",
@@ -320,6 +327,14 @@ async def test_the_deadline_passing_records_overdue_once_even_after_a_restart(
         await rig.api.get("/v1/return-interviews?status=overdue", client="oncall")
     ).json()
     assert [i["episode_id"] for i in listed["items"]] == [episode]
+
+
+def interviews() -> dict[str, float | None]:
+    """The gauges as the returns process exports them."""
+    return {
+        kind: REGISTRY.get_sample_value(f"lantern_interviews_{kind}")
+        for kind in ("due", "overdue")
+    }
 
 
 DONE_EVENTS = [

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import structlog.testing
 import yaml
+from prometheus_client import REGISTRY
 
 from services.outbound import outbound_client
 from services.reference_sources.server import (
@@ -150,10 +151,12 @@ class TestUnavailable:
     async def test_a_down_source_is_unavailable_after_its_retries(
         self, reference, client
     ):
+        before = calls(YJ, "error")
         await reference.fault(YJ, down=True)
         with pytest.raises(SourceUnavailableError, match="http_status"):
             await adapter(reference, YJ, client, retries=2).lookup(ADA)
         assert await reference.requests(YJ) == 3
+        assert calls(YJ, "error") - before == 3  # each attempt, as the source saw
 
     async def test_a_refused_connection_is_unavailable(self, client):
         settings = SourceSettings(base_url=f"http://127.0.0.1:{free_port()}/cme")
@@ -161,11 +164,13 @@ class TestUnavailable:
             await ADAPTERS[CME](settings, client).lookup(BEN)
 
     async def test_a_slow_source_is_cut_off_at_the_timeout(self, reference, client):
+        before = calls(CME, "timeout")
         await reference.fault(CME, latency_ms=500)
         source = adapter(reference, CME, client, timeout_s=0.1, retries=1)
         with pytest.raises(SourceUnavailableError, match="Timeout"):
             await source.lookup(BEN)
         assert await reference.requests(CME) == 2
+        assert calls(CME, "timeout") - before == 2
 
     @pytest.mark.parametrize("malformed", ["invalid_json", "wrong_schema"])
     async def test_garbage_is_unavailable_and_logged_without_personal_data(
@@ -202,10 +207,13 @@ class TestUnavailable:
 
 class TestRetries:
     async def test_a_retry_succeeds_after_transient_failures(self, reference, client):
+        before = {o: calls(CSE, o) for o in ("ok", "error", "timeout")}
         await reference.fault(CSE, fail_next=2)
         facts = await adapter(reference, CSE, client, retries=2).lookup(CLEO)
         assert isinstance(facts, CseFacts)
         assert await reference.requests(CSE) == 3
+        moved = {o: calls(CSE, o) - n for o, n in before.items()}
+        assert moved == {"ok": 1, "error": 2, "timeout": 0}
 
     async def test_retries_run_out(self, reference, client):
         await reference.fault(CSE, fail_next=2)
@@ -383,3 +391,9 @@ class TestContractDocument:
     def test_the_request_schema_matches(self, document):
         documented = document["components"]["schemas"]["LookupRequest"]
         assert set(documented["properties"]) == set(LookupRequest.model_fields)
+
+
+def calls(source: SourceName, outcome: str) -> float:
+    """``lantern_source_calls_total`` as this process counted it so far."""
+    labels = {"source": source.value, "outcome": outcome}
+    return REGISTRY.get_sample_value("lantern_source_calls_total", labels) or 0.0

@@ -37,6 +37,7 @@ from services.triage.sources import (
     SourceFacts,
     SourceName,
     SourceUnavailableError,
+    metrics,
 )
 
 log = structlog.get_logger()
@@ -241,21 +242,30 @@ class HttpSource:
 
     async def _attempt(self, body: dict[str, Any]) -> LookupAnswer[Any]:
         timeout = self._settings.timeout_s
+        started = time.perf_counter()
         try:
             async with asyncio.timeout(timeout):
                 response = await self._client.post(
                     self._url, json=body, headers=self._headers, timeout=timeout
                 )
         except (httpx.HTTPError, TimeoutError, OSError) as exc:
+            timed_out = isinstance(exc, TimeoutError | httpx.TimeoutException)
+            outcome = "timeout" if timed_out else "error"
+            metrics.called(self.name, outcome, time.perf_counter() - started)
             raise _Failure(type(exc).__name__, retryable=True) from None
         status = response.status_code
+        seconds = time.perf_counter() - started
         if status != 200:
+            metrics.called(self.name, "error", seconds)
             retryable = status == 429 or status >= 500
             raise _Failure("http_status", retryable=retryable, status=status)
         try:
-            return self._answer.model_validate_json(response.content)
+            answer = self._answer.model_validate_json(response.content)
         except ValidationError as exc:
+            metrics.called(self.name, "error", seconds)
             raise _invalid(exc, status) from None
+        metrics.called(self.name, "ok", seconds)
+        return answer
 
     def _backoff(self, retry: int) -> float:
         ceiling = min(MAX_BACKOFF_S, self._settings.backoff_s * 2 ** (retry - 1))
