@@ -8,16 +8,6 @@ from pydantic import BaseModel
 from services.cli import app
 from services.processes import RunSettings
 
-# Decided in issue #22 (/work/spec/22.md) and read by the processes once the ops
-# listener, the metrics and the traces are merged; until then no settings class
-# has them. Remove a name here when a class does.
-DECIDED = {
-    "LANTERN_OPS_HOST",
-    "LANTERN_OPS_PORT",
-    "LANTERN_METRICS_REFRESH_S",
-    "LANTERN_OTEL_EXPORTER",
-}
-
 
 def _fields(model: type[BaseModel], prefix: str) -> dict[str, object]:
     """Every variable a settings class reads, nested models spelt with `__`."""
@@ -34,7 +24,7 @@ def _fields(model: type[BaseModel], prefix: str) -> dict[str, object]:
 
 # `lantern run` reads every service's settings, so its class names them all.
 READ = _fields(RunSettings, "LANTERN_")
-KNOWN = set(READ) | DECIDED
+KNOWN = set(READ)
 SECRET = {name for name, kind in READ.items() if "SecretStr" in str(kind)} | {
     "LANTERN_DATABASE_URL"  # it holds the database password
 }
