@@ -51,8 +51,12 @@ if [ "${1:-}" = "--dev" ] && { [ ! -d $checker/node_modules/@asyncapi/parser ] |
 fi
 command -v uv >/dev/null || python3 -m pip install -q --root-user-action=ignore uv
 [ -x .venv/bin/python ] || uv venv -q --python 3.11 .venv
-uv pip sync -q --python .venv/bin/python --require-hashes "$lock"
+# Compiled to bytecode here, once: with PYTHONDONTWRITEBYTECODE set (as on CI) Python
+# never writes it, and every `lantern` process would compile its imports again at
+# start: 2.6 times the CPU (1.4 s against 3.8 s to import the processes).
+uv pip sync -q --python .venv/bin/python --require-hashes --compile-bytecode "$lock"
 uv pip install -q --python .venv/bin/python --no-deps -e .
+.venv/bin/python -m compileall -q -j 0 events services migrations tests bench
 # The Kubernetes overlays (deploy/kubernetes) are rendered by `kubectl kustomize`
 # (kustomize v5) in tests/deploy. Debian does not package kubectl: install it from
 # https://kubernetes.io/docs/tasks/tools/ (or set LANTERN_KUBECTL to its path).
