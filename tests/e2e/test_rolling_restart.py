@@ -8,6 +8,7 @@ message per recipient at the real channel servers: none missing, none twice."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import subprocess
 from collections import Counter
@@ -154,7 +155,8 @@ async def test_rolling_restarts_lose_no_report_and_repeat_no_message(
     for channel, counts in keys.items():
         repeated = {k: n for k, n in counts.items() if n > 1}
         assert not repeated, f"{channel}: sent twice: {repeated}"
-        assert len(counts) == len(police.accepted), (channel, len(counts))
+        missing = len(police.accepted) - len(counts)
+        assert not missing, f"{channel}: {missing} of {len(police.accepted)} missing"
     assert len(set().union(*keys.values())) == RECIPIENTS * len(police.accepted)
     assert {code for code, _ in stopped.values()} == {0}, stopped
 
@@ -194,11 +196,11 @@ async def _roll(
         stop.set()
         await posting
 
-    await eventually(
-        lambda: channels.sent() >= RECIPIENTS * len(police.accepted),
-        timeout=60 + len(police.accepted),  # a report a second, on a busy machine
-        what="a message per recipient for every accepted report",
-    )
+    with contextlib.suppress(AssertionError):  # the test then says what is missing
+        await eventually(
+            lambda: channels.sent() >= RECIPIENTS * len(police.accepted),
+            timeout=60 + len(police.accepted),  # a report a second, on a busy machine
+        )
     return police
 
 
