@@ -55,7 +55,7 @@ async def test_reports_become_one_message_per_recipient_through_a_killed_notifie
         serve_app(hooks.app()) as hooks_root,
     ):
         with serve_smtp(inbox) as smtp_port:
-            env = _env(
+            env = processes_env(
                 pg_database, kafka_servers, topic_prefix, smtp_port, notify.base_url
             )
             token = _setup(env, tmp_path, f"{hooks_root}/hooks")
@@ -125,7 +125,7 @@ async def _run(env, token, processes, inbox, hooks, notify) -> None:
     assert len(webhook_keys | mail_keys | sms_keys) == 3 * REPORTS  # nothing shared
 
 
-def _env(
+def processes_env(
     pg: str, kafka: str, prefix: str, smtp_port: int, notify_url: str
 ) -> dict[str, str]:
     sources_port = free_port()

@@ -33,9 +33,9 @@ from tests.e2e.test_notifier_processes import (
     NOTIFY_SECRET,
     SERVICE_ID,
     SMS_TEMPLATE,
+    processes_env,
     recipients,
 )
-from tests.e2e.test_notifier_processes import _env as notifier_env
 from tests.e2e.test_processes import ADA_REPORT
 from tests.notify_server import Received, serve_app, serve_notify
 from tests.waiting import eventually
@@ -125,7 +125,7 @@ async def test_rolling_restarts_lose_no_report_and_repeat_no_message(
         serve_app(hooks.app()) as hooks_root,
     ):
         with serve_smtp(inbox) as smtp_port:
-            env = notifier_env(
+            env = processes_env(
                 pg_database, kafka_servers, topic_prefix, smtp_port, notify.base_url
             )
             for source in ("YOUTH_JUSTICE", "CME", "CSE"):  # none: less to wait on
