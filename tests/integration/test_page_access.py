@@ -35,6 +35,7 @@ NOT_PAGES = (
     "/static",
     "/health",
     "/ready",
+    "/metrics",
 )
 SOME_ID = str(uuid.uuid4())
 

@@ -123,7 +123,10 @@ class TestAppend:
                 first = asyncio.ensure_future(
                     pg_store.append(streams[0], [happened(1)], expected_version=0)
                 )
-                waiting = text("SELECT count(*) FROM pg_locks WHERE NOT granted")
+                waiting = text(  # in this database: other tests run beside this one
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND database ="
+                    " (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
 
                 async def first_waits() -> bool:
                     return bool((await conn.execute(waiting)).scalar_one())
