@@ -20,6 +20,14 @@ from typer.testing import CliRunner
 
 from services.cli import app as cli
 from tests.channel_servers import Inbox, Receiver, serve_smtp
+from tests.e2e.pipeline import (
+    CHILD,
+    NOTIFY_SECRET,
+    SERVICE_ID,
+    SMS_TEMPLATE,
+    processes_env,
+    recipients,
+)
 from tests.e2e.processes import (
     LOGS,
     free_port,
@@ -27,14 +35,6 @@ from tests.e2e.processes import (
     log_of,
     terminate,
     until_healthy,
-)
-from tests.e2e.test_notifier_processes import (
-    CHILD,
-    NOTIFY_SECRET,
-    SERVICE_ID,
-    SMS_TEMPLATE,
-    processes_env,
-    recipients,
 )
 from tests.e2e.test_processes import ADA_REPORT
 from tests.notify_server import Received, serve_app, serve_notify

@@ -12,14 +12,15 @@ from pathlib import Path
 import httpx
 
 from tests.channel_servers import Inbox, Receiver, serve_smtp
-from tests.e2e.processes import lantern, log_of, terminate, until_healthy
-from tests.e2e.test_notifier_processes import (
+from tests.e2e.pipeline import (
     NOTIFY_SECRET,
     SERVICE_ID,
     SMS_TEMPLATE,
-    _env,
-    _setup,
+    processes_env,
+    set_up,
+    start_pipeline,
 )
+from tests.e2e.processes import log_of, terminate, until_healthy
 from tests.e2e.test_processes import ADA_REPORT
 from tests.notify_server import serve_app, serve_notify
 from tests.otlp_receiver import Collector, ReceivedSpan
@@ -40,24 +41,15 @@ async def test_one_report_makes_one_connected_trace_across_the_processes(
         serve_app(collector.app()) as otlp,
     ):
         with serve_smtp(inbox) as smtp_port:
-            env = _env(
+            env = processes_env(
                 pg_database, kafka_servers, topic_prefix, smtp_port, notify.base_url
             ) | {
                 "LANTERN_OTEL_EXPORTER": "otlp",
                 "OTEL_EXPORTER_OTLP_ENDPOINT": otlp,
                 "OTEL_BSP_SCHEDULE_DELAY": "100",  # ms: spans out soon after they end
             }
-            token = _setup(env, tmp_path, f"{hooks_root}/hooks")
-            processes = {
-                name: lantern(*args, env=env)
-                for name, args in {
-                    "sources": ("sources", "serve", "--port", env["SOURCES_PORT"]),
-                    "intake": ("intake", "--port", env["LANTERN_PORT"]),
-                    "triage": ("triage",),
-                    "notifier": ("notifier",),
-                    "relay": ("relay",),
-                }.items()
-            }
+            token = set_up(env, tmp_path, f"{hooks_root}/hooks")
+            processes = start_pipeline(env)
             try:
                 sent = await _report_and_messages(env, token, inbox, hooks, notify)
                 spans = await eventually(
