@@ -14,12 +14,18 @@ import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    disable_created_metrics,
+    generate_latest,
+)
 from prometheus_client.registry import Collector
 
 from events.subscriptions import wait_any
 
 log = structlog.get_logger()
+disable_created_metrics()  # no `_created` twin of each counter: half the scrape, unused
 
 Probe = Callable[[], Awaitable[None]]
 """Reads a few figures from the database and sets its owner's gauges."""
