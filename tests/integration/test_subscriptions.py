@@ -15,15 +15,17 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from events import relay
 from events.cloudevents import to_message, topic_for
 from events.envelope import Envelope, NewEvent
 from events.relay import KafkaRelay
 from events.runtime import Worker
-from events.store import Commit, Page, Parking
+from events.store import Commit, Page, ParkedMessage, Parking
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
+from events.streams import Category
 from events.subscriptions import Output, RetryPolicy, Subscriber, redrive_parked
 from events.subscriptions.kafka import KafkaSubscription
 from events.subscriptions.store import PARTITION, StoreSubscription
@@ -352,6 +354,75 @@ async def test_kafka_records_fetched_later_do_not_wait_for_one_in_hand(
             release.set()
             await eventually(lambda: handled == [later, slow], what="the slow one")
     finally:
+        await store.close()
+
+
+async def test_kafka_records_do_not_wait_for_a_slow_redrive_lookup(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    """The lookup of parked messages to redrive (and the checkpoints' commit) runs
+    beside the consumer loop: while it is slow, records fetched meanwhile are still
+    handled. Under load it took up to a second, and records waited for it."""
+    store = SqlEventStore(create_engine(pg_database))
+    feed = Feed(store, (kafka_servers, topic_prefix))
+    first, later = a_stream(), a_stream()
+    await store.append(first, [happened(0)], expected_version=0)
+    looking, release, handled = asyncio.Event(), asyncio.Event(), []
+    lookup = store.parked
+
+    async def slow_lookup(
+        *, subscriber: str | None = None, status: str | None = "parked"
+    ) -> list[ParkedMessage]:
+        looking.set()
+        await release.wait()
+        return await lookup(subscriber=subscriber, status=status)
+
+    store.parked = slow_lookup
+
+    async def handler(envelope: Envelope) -> list[Output]:
+        handled.append(envelope.stream_id)
+        return []
+
+    subscriber = Subscriber("unhindered", {"TestHappened": [handler]})
+    try:
+        async with feed.running(subscriber, concurrency=2):
+            try:
+                await eventually(lambda: handled == [first], timeout=30, what="first")
+                await asyncio.wait_for(looking.wait(), 30)
+                await store.append(later, [happened(0)], expected_version=0)
+                await feed.publish()  # fetched while the lookup is under way
+                await eventually(
+                    lambda: handled == [first, later], timeout=30, what="later"
+                )
+            finally:
+                release.set()
+    finally:
+        await store.close()
+
+
+async def test_the_relay_creates_every_categorys_topic_as_it_starts(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    """Consumers subscribe by pattern: a topic that appeared with its first event
+    would cost every consumer group a rebalance, with nothing handled meanwhile."""
+    store = SqlEventStore(create_engine(pg_database))
+    publisher = KafkaRelay(
+        store, bootstrap_servers=kafka_servers, topic_prefix=topic_prefix
+    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_servers)
+    await admin.start()
+
+    async def ours() -> set[str]:
+        return {t for t in await admin.list_topics() if t.startswith(topic_prefix)}
+
+    wanted = {f"{topic_prefix}{category}" for category in Category}
+    try:
+        async with _running(publisher):
+            await eventually(
+                lambda: _equal(ours(), wanted), timeout=30, what="every topic"
+            )
+    finally:
+        await admin.close()
         await store.close()
 
 
