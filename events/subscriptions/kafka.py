@@ -89,8 +89,14 @@ class KafkaSubscription:
         retry: RetryPolicy | None = None,
         concurrency: int = 1,
         session_timeout_ms: int = 10000,
+        group_prefix: str = "",
     ) -> None:
         self.store = store
+        self.group_id = f"{group_prefix}{subscriber.name}"
+        """Every process with this group id shares its partitions, and each one that
+        joins or leaves pauses all of them (a rebalance), whatever topics it reads:
+        two deployments, or a test run and a benchmark, on one broker need a prefix
+        each (``LANTERN_KAFKA_GROUP_PREFIX``)."""
         self.session_timeout_ms = session_timeout_ms
         self.subscriber = subscriber
         self.concurrency = concurrency
@@ -109,7 +115,7 @@ class KafkaSubscription:
     async def _consume_until(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
-            group_id=self.subscriber.name,
+            group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,

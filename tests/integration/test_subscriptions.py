@@ -486,6 +486,53 @@ async def test_kafka_records_passed_by_move_every_partitions_checkpoint_on(
         await store.close()
 
 
+async def test_a_kafka_subscription_groups_under_its_prefix(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    """With a group prefix, a subscriber's consumer group is its own: a process of
+    the same name elsewhere on the broker (another deployment, a test run) neither
+    shares its partitions nor pauses it as it joins and leaves."""
+    store = SqlEventStore(create_engine(pg_database))
+    await store.append(a_stream(), [happened(0)], expected_version=0)
+    feed = Feed(store, (kafka_servers, topic_prefix))
+    await feed.publish()
+    topic = TopicPartition(f"{topic_prefix}test", 0)
+    handled: list[str] = []
+
+    async def handler(envelope: Envelope) -> list[Output]:
+        handled.append(envelope.stream_id)
+        return []
+
+    worker = KafkaSubscription(
+        store,
+        Subscriber("grouped", {"TestHappened": [handler]}),
+        bootstrap_servers=kafka_servers,
+        topic_prefix=topic_prefix,
+        group_prefix=topic_prefix,
+    )
+
+    async def committed(group_id: str) -> int | None:
+        group = AIOKafkaConsumer(bootstrap_servers=kafka_servers, group_id=group_id)
+        await group.start()
+        try:
+            return await group.committed(topic)
+        finally:
+            await group.stop()
+
+    try:
+        async with _running(worker):
+            await eventually(lambda: handled, timeout=30, what="handled")
+            await eventually(
+                lambda: _equal(committed(f"{topic_prefix}grouped"), 1),
+                timeout=30,
+                what="offsets committed under the prefixed group",
+            )
+        assert worker.group_id == f"{topic_prefix}grouped"
+        assert await committed("grouped") is None
+    finally:
+        await store.close()
+
+
 async def test_a_kafka_record_mangled_in_transit_is_parked_then_redriven(
     pg_database: str, kafka_servers: str, topic_prefix: str
 ):
