@@ -270,6 +270,9 @@ async def kafka(hooks: str) -> AsyncIterator[Lab]:
             **_common_env(url, port),
             "LANTERN_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
             "LANTERN_KAFKA_TOPIC_PREFIX": prefix,
+            # groups of its own: a process of another run or test joining or
+            # leaving "triage" or "notifier" on the same broker paused these
+            "LANTERN_KAFKA_GROUP_PREFIX": prefix,
             **_sources_env(sources_port),
         }
         token = _setup(env, hooks)
@@ -363,11 +366,17 @@ async def _until(check: Callable[[], bool], timeout: float) -> bool:
 
 async def _post(http: httpx.AsyncClient, lab: Lab, ref: str) -> tuple[Sent | None, str]:
     posted = time.perf_counter()
-    response = await http.post(
-        f"{lab.base}/v1/missing-reports",
-        json=_report(ref),
-        headers={"Authorization": f"Bearer {lab.token}"},
-    )
+    for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile
+        try:
+            response = await http.post(
+                f"{lab.base}/v1/missing-reports",
+                json=_report(ref),
+                headers={"Authorization": f"Bearer {lab.token}"},
+            )
+            break
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if attempt == 2:
+                raise
     accepted, wall = time.perf_counter(), time.time()
     if response.status_code != 202:
         return None, f"{response.status_code} {response.text[:200]}"
