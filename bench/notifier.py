@@ -86,6 +86,9 @@ WARMUP = 5
 RAMP_S = 2.0
 """Unmeasured seconds at the rate before the measured ones: the first second of load
 finds statement caches and pools cold (its p99 is printed with each run)."""
+START_S = 300.0
+"""How long the processes may take to answer /health: on a busy machine, with no
+``.pyc`` files written, five processes compiling Lantern at once took over 90 s."""
 HOOKS = ("duty", "mcet")  # one message to each per report
 SECRET = "whsec-for-the-bench-only-0123456789abcdef"  # noqa: S105
 GOALS_MS = {"embedded": 250.0, "kafka": 500.0}
@@ -251,8 +254,8 @@ async def embedded(hooks: str) -> AsyncIterator[Lab]:
         try:
             lab.processes["sources"] = _sources(sources_port, env)
             lab.processes["run"] = lantern("run", "--port", str(port), env=env)
-            await until_healthy(f"http://127.0.0.1:{sources_port}")
-            await until_healthy(lab.base)
+            await until_healthy(f"http://127.0.0.1:{sources_port}", timeout=START_S)
+            await until_healthy(lab.base, timeout=START_S)
             yield lab
         finally:
             await lab.stop()
@@ -267,6 +270,9 @@ async def kafka(hooks: str) -> AsyncIterator[Lab]:
             **_common_env(url, port),
             "LANTERN_KAFKA_BOOTSTRAP_SERVERS": KAFKA,
             "LANTERN_KAFKA_TOPIC_PREFIX": prefix,
+            # groups of its own: a process of another run or test joining or
+            # leaving "triage" or "notifier" on the same broker paused these
+            "LANTERN_KAFKA_GROUP_PREFIX": prefix,
             **_sources_env(sources_port),
         }
         token = _setup(env, hooks)
@@ -280,8 +286,8 @@ async def kafka(hooks: str) -> AsyncIterator[Lab]:
                 "relay": ("relay",),
             }.items():
                 lab.processes[name] = lantern(*args, env=env)
-            await until_healthy(f"http://127.0.0.1:{sources_port}")
-            await until_healthy(lab.base)
+            await until_healthy(f"http://127.0.0.1:{sources_port}", timeout=START_S)
+            await until_healthy(lab.base, timeout=START_S)
             yield lab
         finally:
             await lab.stop()
@@ -360,11 +366,17 @@ async def _until(check: Callable[[], bool], timeout: float) -> bool:
 
 async def _post(http: httpx.AsyncClient, lab: Lab, ref: str) -> tuple[Sent | None, str]:
     posted = time.perf_counter()
-    response = await http.post(
-        f"{lab.base}/v1/missing-reports",
-        json=_report(ref),
-        headers={"Authorization": f"Bearer {lab.token}"},
-    )
+    for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile
+        try:
+            response = await http.post(
+                f"{lab.base}/v1/missing-reports",
+                json=_report(ref),
+                headers={"Authorization": f"Bearer {lab.token}"},
+            )
+            break
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if attempt == 2:
+                raise
     accepted, wall = time.perf_counter(), time.time()
     if response.status_code != 202:
         return None, f"{response.status_code} {response.text[:200]}"

@@ -5,6 +5,11 @@ so one stream's events stay in order on one partition. The checkpoint moves only
 the broker acknowledged the whole page (acks=all, idempotent producer): after a crash
 or a broker outage the page is sent again. That is at least once by design; consumers
 dedupe by event id.
+
+It creates the topic of every stream category (events/streams.py) as it starts, not
+as each category's first event comes: the consumers subscribe by pattern, and each
+topic that appears later costs every consumer group a rebalance, in which nothing is
+handled (up to 3 s at a time under load, bench/README.md, notifier, ninth round).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy import text
 from events.cloudevents import to_message, topic_for
 from events.store import Checkpoint, Commit
 from events.store.sql import SqlEventStore
+from events.streams import Category
 from events.subscriptions import keep_running, wait_any
 
 log = structlog.get_logger()
@@ -91,6 +97,7 @@ class KafkaRelay:
         )
         try:
             await producer.start()
+            await self._ensure_topics({f"{self.topic_prefix}{c}" for c in Category})
             log.info("relay_started", position=self.position)
             while not stop.is_set():
                 changed = self.store.changes()

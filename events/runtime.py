@@ -75,6 +75,7 @@ def subscription_for(
             topic_prefix=settings.kafka_topic_prefix,
             concurrency=settings.subscription_concurrency,
             session_timeout_ms=settings.kafka_session_timeout_ms,
+            group_prefix=settings.kafka_group_prefix,
         )
     return StoreSubscription(
         store, subscriber, concurrency=settings.subscription_concurrency

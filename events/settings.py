@@ -24,6 +24,11 @@ class CoreSettings(BaseSettings):
         None, description="host:port[,host:port]; unset = embedded, no Kafka"
     )
     kafka_topic_prefix: str = "lantern."
+    kafka_group_prefix: str = Field(
+        "",
+        description="Put before each subscriber's name to make its Kafka consumer"
+        " group id; empty = the name alone",
+    )
     kafka_partitions: int = Field(6, ge=1, le=1000)
     kafka_replication_factor: int = Field(
         1, ge=1, le=10, description="For topics the relay creates; 3 in production"

@@ -51,7 +51,7 @@ async def main() -> None:
     worker = (
         KafkaSubscription(
             store, subscriber, bootstrap_servers=args.kafka, topic_prefix=args.prefix,
-            retry=retry, concurrency=args.concurrency,
+            group_prefix=args.prefix, retry=retry, concurrency=args.concurrency,
             # A killed echo's successor waits out its session for the partitions:
             # the broker's least (group.min.session.timeout.ms), not aiokafka's 10 s
             session_timeout_ms=6000,

@@ -25,6 +25,9 @@ ENVELOPE = [
 ]
 """The columns in the envelope's field order, so a row builds one by position; the
 payload as its text, decoded only if it is read (``JsonText``)."""
+CHECKPOINTS = select(checkpoints.c.partition, checkpoints.c.position).where(
+    checkpoints.c.subscriber == bindparam("subscriber")
+)
 READ_ALL = (
     "SELECT "  # noqa: S608 - column names only
     + ", ".join(f"{f}::text" if f == "data" else f for f in Envelope._fields)
@@ -130,6 +133,11 @@ class LogReader:
                 )
             )
         return int(found or 0)
+
+    async def checkpoints(self, subscriber: str) -> dict[str, int]:
+        """Every checkpoint of ``subscriber``, by partition, in one statement."""
+        rows = await self.select(CHECKPOINTS, {"subscriber": subscriber})
+        return {partition: int(position) for partition, position in rows}
 
     async def read_where(self, *criteria: Any) -> list[Envelope]:
         """The events that meet ``criteria`` (on ``events``' columns), in order."""

@@ -44,6 +44,7 @@ class SqlEventStore:
         self.read_page, self.read_event = log.read_page, log.read_event
         self.read_where = log.read_where
         self.select, self.head, self.checkpoint = log.select, log.head, log.checkpoint
+        self.checkpoints = log.checkpoints
         self.parked, self.request_redrive = parking.parked, parking.request_redrive
         self.rebuild_projections = projections.rebuild
 

@@ -43,7 +43,8 @@ log = structlog.get_logger()
 
 POLL_S = 0.5
 """The longest a fetch waits for records; how often the checkpoints of records that
-needed nothing are written, and parked messages looked up for a redrive."""
+needed nothing are written, and parked messages looked up for a redrive (``_upkeep``,
+beside the consumer loop)."""
 FETCH_WAIT_MS = 20
 """How long the broker holds a fetch open for new records. aiokafka sends one fetch
 at a time per broker and leaves out the partitions it holds records of, so a record
@@ -69,9 +70,12 @@ class _SeekToCheckpoints(ConsumerRebalanceListener):  # type: ignore[misc]
         return None
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        """Seek to the store's checkpoints, read in one statement: nothing is fetched
+        until this returns, and a read per partition (18 in the bench) took up to 3 s
+        under load (bench/README.md, notifier, ninth round)."""
+        offsets = await self.store.checkpoints(self.name)
         for tp in assigned:
-            offset = await self.store.checkpoint(self.name, partition_name(tp))
-            if offset:
+            if offset := offsets.get(partition_name(tp)):
                 self.consumer.seek(tp, offset)
 
 
@@ -86,8 +90,14 @@ class KafkaSubscription:
         retry: RetryPolicy | None = None,
         concurrency: int = 1,
         session_timeout_ms: int = 10000,
+        group_prefix: str = "",
     ) -> None:
         self.store = store
+        self.group_id = f"{group_prefix}{subscriber.name}"
+        """Every process with this group id shares its partitions, and each one that
+        joins or leaves pauses all of them (a rebalance), whatever topics it reads:
+        two deployments, or a test run and a benchmark, on one broker need a prefix
+        each (``LANTERN_KAFKA_GROUP_PREFIX``)."""
         self.session_timeout_ms = session_timeout_ms
         self.subscriber = subscriber
         self.concurrency = concurrency
@@ -106,7 +116,7 @@ class KafkaSubscription:
     async def _consume_until(self, stop: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
-            group_id=self.subscriber.name,
+            group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
@@ -127,8 +137,8 @@ class KafkaSubscription:
         )
         in_hand: dict[TopicPartition, InHand] = {}
         fetch: asyncio.Future[dict[TopicPartition, list[ConsumerRecord]]] | None = None
-        recording: asyncio.Future[None] | None = None
-        recorded_at = time.monotonic()
+        upkeep: asyncio.Future[None] | None = None
+        kept_at = time.monotonic()
         try:
             while not stop.is_set():
                 if fetch is None and side_by_side.waiting < MAX_WAITING:
@@ -141,20 +151,22 @@ class KafkaSubscription:
                     side_by_side.add(
                         [self._take(in_hand, tp, rs) for tp, rs in batches.items()]
                     )
-                if time.monotonic() - recorded_at >= POLL_S:  # not per batch
-                    if recording is not None:
-                        await recording  # mostly done already; raises what it met
-                    recorded_at = time.monotonic()
-                    # beside the handlers: a commit waits for the append lock
-                    recording = asyncio.ensure_future(self._record(consumer, in_hand))
-                    await redrive_parked(self.store, self.subscriber, self.retry, stop)
+                if time.monotonic() - kept_at >= POLL_S and (
+                    upkeep is None or upkeep.done()  # never waited for here
+                ):
+                    if upkeep is not None:
+                        upkeep.result()  # raises what it met
+                    kept_at = time.monotonic()
+                    upkeep = asyncio.ensure_future(
+                        self._upkeep(consumer, in_hand, stop)
+                    )
             while side_by_side.busy(stop):  # finish what is in hand
                 await side_by_side.step(stop)
-            if recording is not None:
-                await recording
+            if upkeep is not None:
+                await upkeep
             await self._record(consumer, in_hand)
         finally:
-            for task in (fetch, recording):
+            for task in (fetch, upkeep):
                 if task is not None:
                     task.cancel()
                     await asyncio.gather(task, return_exceptions=True)
@@ -185,6 +197,21 @@ class KafkaSubscription:
                 partition_name(tp), events, end=end, recorded=records[0].offset
             )
         return in_hand[tp], events
+
+    async def _upkeep(
+        self,
+        consumer: AIOKafkaConsumer,
+        in_hand: dict[TopicPartition, InHand],
+        stop: asyncio.Event,
+    ) -> None:
+        """Every ``POLL_S``, beside the handlers and the fetches, one at a time: how
+        far the partitions got, and the parked messages staff asked to redrive. The
+        commit waits for the group before it, which may wait for the append lock, and
+        the lookup is a read: under load each took up to a second or two, and while
+        the consumer loop waited for them it started no record it had fetched
+        (bench/README.md, notifier, ninth round)."""
+        await self._record(consumer, in_hand)
+        await redrive_parked(self.store, self.subscriber, self.retry, stop)
 
     async def _record(
         self, consumer: AIOKafkaConsumer, in_hand: dict[TopicPartition, InHand]

@@ -38,6 +38,7 @@ def processes_env(
         "LANTERN_DATABASE_URL": pg,
         "LANTERN_KAFKA_BOOTSTRAP_SERVERS": kafka,
         "LANTERN_KAFKA_TOPIC_PREFIX": prefix,
+        "LANTERN_KAFKA_GROUP_PREFIX": prefix,  # groups of its own on a shared broker
         "LANTERN_ENVIRONMENT": "test",  # the log allow-list is on
         "LANTERN_PORT": str(free_port()),
         "SOURCES_PORT": str(sources_port),

@@ -115,6 +115,7 @@ async def test_a_report_is_triaged_by_separate_processes_on_postgres_and_kafka(
         "LANTERN_DATABASE_URL": pg_database,
         "LANTERN_KAFKA_BOOTSTRAP_SERVERS": kafka_servers,
         "LANTERN_KAFKA_TOPIC_PREFIX": topic_prefix,
+        "LANTERN_KAFKA_GROUP_PREFIX": topic_prefix,  # groups of its own
         "LANTERN_RATE_LIMIT_PER_MINUTE": "100000",  # the test polls its episode
         "LANTERN_TRIAGE_RECHECK_S": "1",  # a source slow on a busy machine: soon
         "LANTERN_TRIAGE_REVIEW_POLL_S": "0.5",

@@ -179,6 +179,7 @@ def _env(pg: str, kafka: str, prefix: str, smtp_port: int) -> dict[str, str]:
         "LANTERN_DATABASE_URL": pg,
         "LANTERN_KAFKA_BOOTSTRAP_SERVERS": kafka,
         "LANTERN_KAFKA_TOPIC_PREFIX": prefix,
+        "LANTERN_KAFKA_GROUP_PREFIX": prefix,  # groups of its own on a shared broker
         "LANTERN_ENVIRONMENT": "test",  # the log allow-list is on
         "LANTERN_PORT": str(free_port()),
         "LANTERN_RATE_LIMIT_PER_MINUTE": "100000",  # the test polls the alerts

@@ -144,6 +144,7 @@ async def test_a_kafka_subscription_reports_the_records_it_has_not_handled(
         Subscriber(name, {"TestHappened": [held]}),
         bootstrap_servers=kafka_servers,
         topic_prefix=topic_prefix,
+        group_prefix=topic_prefix,
     )
     lag = {"subscription": name}
 

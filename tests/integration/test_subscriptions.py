@@ -15,15 +15,17 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from events import relay
 from events.cloudevents import to_message, topic_for
 from events.envelope import Envelope, NewEvent
 from events.relay import KafkaRelay
 from events.runtime import Worker
-from events.store import Commit, Page, Parking
+from events.store import Commit, Page, ParkedMessage, Parking
 from events.store.engine import create_engine
 from events.store.sql import SqlEventStore
+from events.streams import Category
 from events.subscriptions import Output, RetryPolicy, Subscriber, redrive_parked
 from events.subscriptions.kafka import KafkaSubscription
 from events.subscriptions.store import PARTITION, StoreSubscription
@@ -170,7 +172,7 @@ class Feed:
         await self.publish()
         return KafkaSubscription(
             self.store, subscriber, bootstrap_servers=servers, topic_prefix=prefix,
-            concurrency=concurrency,
+            group_prefix=prefix, concurrency=concurrency,
         )  # fmt: skip
 
     @asynccontextmanager
@@ -355,6 +357,75 @@ async def test_kafka_records_fetched_later_do_not_wait_for_one_in_hand(
         await store.close()
 
 
+async def test_kafka_records_do_not_wait_for_a_slow_redrive_lookup(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    """The lookup of parked messages to redrive (and the checkpoints' commit) runs
+    beside the consumer loop: while it is slow, records fetched meanwhile are still
+    handled. Under load it took up to a second, and records waited for it."""
+    store = SqlEventStore(create_engine(pg_database))
+    feed = Feed(store, (kafka_servers, topic_prefix))
+    first, later = a_stream(), a_stream()
+    await store.append(first, [happened(0)], expected_version=0)
+    looking, release, handled = asyncio.Event(), asyncio.Event(), []
+    lookup = store.parked
+
+    async def slow_lookup(
+        *, subscriber: str | None = None, status: str | None = "parked"
+    ) -> list[ParkedMessage]:
+        looking.set()
+        await release.wait()
+        return await lookup(subscriber=subscriber, status=status)
+
+    store.parked = slow_lookup
+
+    async def handler(envelope: Envelope) -> list[Output]:
+        handled.append(envelope.stream_id)
+        return []
+
+    subscriber = Subscriber("unhindered", {"TestHappened": [handler]})
+    try:
+        async with feed.running(subscriber, concurrency=2):
+            try:
+                await eventually(lambda: handled == [first], timeout=30, what="first")
+                await asyncio.wait_for(looking.wait(), 30)
+                await store.append(later, [happened(0)], expected_version=0)
+                await feed.publish()  # fetched while the lookup is under way
+                await eventually(
+                    lambda: handled == [first, later], timeout=30, what="later"
+                )
+            finally:
+                release.set()
+    finally:
+        await store.close()
+
+
+async def test_the_relay_creates_every_categorys_topic_as_it_starts(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    """Consumers subscribe by pattern: a topic that appeared with its first event
+    would cost every consumer group a rebalance, with nothing handled meanwhile."""
+    store = SqlEventStore(create_engine(pg_database))
+    publisher = KafkaRelay(
+        store, bootstrap_servers=kafka_servers, topic_prefix=topic_prefix
+    )
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_servers)
+    await admin.start()
+
+    async def ours() -> set[str]:
+        return {t for t in await admin.list_topics() if t.startswith(topic_prefix)}
+
+    wanted = {f"{topic_prefix}{category}" for category in Category}
+    try:
+        async with _running(publisher):
+            await eventually(
+                lambda: _equal(ours(), wanted), timeout=30, what="every topic"
+            )
+    finally:
+        await admin.close()
+        await store.close()
+
+
 async def test_kafka_records_passed_by_move_every_partitions_checkpoint_on(
     pg_database: str, kafka_servers: str, topic_prefix: str
 ):
@@ -391,7 +462,11 @@ async def test_kafka_records_passed_by_move_every_partitions_checkpoint_on(
 
     subscriber = Subscriber("passer-by", {"TestHappened": [never]})
     worker = KafkaSubscription(
-        store, subscriber, bootstrap_servers=kafka_servers, topic_prefix=topic_prefix
+        store,
+        subscriber,
+        bootstrap_servers=kafka_servers,
+        topic_prefix=topic_prefix,
+        group_prefix=topic_prefix,
     )
 
     async def checkpoints() -> dict[TopicPartition, int]:
@@ -405,12 +480,61 @@ async def test_kafka_records_passed_by_move_every_partitions_checkpoint_on(
             await eventually(
                 lambda: _equal(checkpoints(), ends), timeout=30, what="read past"
             )
-        group = AIOKafkaConsumer(bootstrap_servers=kafka_servers, group_id="passer-by")
+        group = AIOKafkaConsumer(
+            bootstrap_servers=kafka_servers, group_id=worker.group_id
+        )
         await group.start()
         try:
             assert {tp: await group.committed(tp) for tp in partitions} == ends
         finally:
             await group.stop()
+    finally:
+        await store.close()
+
+
+async def test_a_kafka_subscription_groups_under_its_prefix(
+    pg_database: str, kafka_servers: str, topic_prefix: str
+):
+    """With a group prefix, a subscriber's consumer group is its own: a process of
+    the same name elsewhere on the broker (another deployment, a test run) neither
+    shares its partitions nor pauses it as it joins and leaves."""
+    store = SqlEventStore(create_engine(pg_database))
+    await store.append(a_stream(), [happened(0)], expected_version=0)
+    feed = Feed(store, (kafka_servers, topic_prefix))
+    await feed.publish()
+    topic = TopicPartition(f"{topic_prefix}test", 0)
+    handled: list[str] = []
+
+    async def handler(envelope: Envelope) -> list[Output]:
+        handled.append(envelope.stream_id)
+        return []
+
+    worker = KafkaSubscription(
+        store,
+        Subscriber("grouped", {"TestHappened": [handler]}),
+        bootstrap_servers=kafka_servers,
+        topic_prefix=topic_prefix,
+        group_prefix=topic_prefix,
+    )
+
+    async def committed(group_id: str) -> int | None:
+        group = AIOKafkaConsumer(bootstrap_servers=kafka_servers, group_id=group_id)
+        await group.start()
+        try:
+            return await group.committed(topic)
+        finally:
+            await group.stop()
+
+    try:
+        async with _running(worker):
+            await eventually(lambda: handled, timeout=30, what="handled")
+            await eventually(
+                lambda: _equal(committed(f"{topic_prefix}grouped"), 1),
+                timeout=30,
+                what="offsets committed under the prefixed group",
+            )
+        assert worker.group_id == f"{topic_prefix}grouped"
+        assert await committed("grouped") is None
     finally:
         await store.close()
 
@@ -440,6 +564,7 @@ async def test_a_kafka_record_mangled_in_transit_is_parked_then_redriven(
         echo_subscriber(store),
         bootstrap_servers=kafka_servers,
         topic_prefix=topic_prefix,
+        group_prefix=topic_prefix,
         retry=fast,
     )
     try:
