@@ -159,13 +159,15 @@ class Arrival:
     ref: str | None
     alert: bool  # the first message of an alert (not an update, escalation, notice)
     key: str
+    subject: str  # never names the child
 
 
 def _arrival(channel: str, recipient: str, subject: str, key: str) -> Arrival:
+    subject = subject.strip()  # a folded Subject header unfolds with a space first
     found = SUBJECT_REF.search(subject)
     return Arrival(
         time.time(), channel, recipient, found.group(1) if found else None,
-        subject.startswith("Lantern: child "), key,
+        subject.startswith("Lantern: child "), key, subject,
     )  # fmt: skip
 
 
@@ -616,14 +618,32 @@ def figures(drill: Drill, states: dict[tuple[str, str], str]) -> list[Figures]:
     return out
 
 
-def _expected_all(drill: Drill) -> bool:
-    got = {(a.ref, a.recipient, a.channel) for a in drill.channels.arrivals if a.alert}
-    return all(
-        (s.ref, r, c) in got
-        for s in drill.poster.sent
-        if s.phase in {w.fault for w in drill.windows}
-        for r, c in EXPECTED
-    )
+async def _drained(drill: Drill, url: str, timeout: float) -> bool:
+    """Wait until every expected message has arrived or Lantern has given it up
+    (its delivery ``failed``: it will not come), at most ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    checked = 0.0
+    while True:
+        got = {
+            (a.ref, a.recipient, a.channel) for a in drill.channels.arrivals if a.alert
+        }
+        waiting = [
+            (s.episode_id, r)
+            for s in drill.poster.sent
+            if s.phase in {w.fault for w in drill.windows}
+            for r, c in EXPECTED
+            if (s.ref, r, c) not in got
+        ]
+        if not waiting:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        if time.monotonic() - checked > 10:
+            checked = time.monotonic()
+            states = await _delivery_states(url)
+            if all(states.get(w) == "failed" for w in waiting):
+                return True
+        await asyncio.sleep(0.5)
 
 
 async def _until(check: Callable[[], bool], timeout: float) -> bool:
@@ -692,7 +712,7 @@ async def run(
             await posting
             print(f"{datetime.now(UTC):%H:%M:%S} draining", flush=True)
             await poster.settle()
-            drained = await _until(lambda: _expected_all(drill), args.drain_s)
+            drained = await _drained(drill, url, args.drain_s)
         finally:
             stop.set()
             for task in tasks:
@@ -712,6 +732,7 @@ async def run(
         "bad_signatures": channels.bad_signatures,
         "retried_posts": dict(poster.retried),
         "logs": str(logs),
+        "arrivals": [asdict(a) for a in channels.arrivals],
     }
     return figures(drill, states), extra
 
