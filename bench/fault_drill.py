@@ -33,7 +33,8 @@ the reports posted in it are its reports. Kills (SIGKILL, then started again at 
 a supervisor would) and restarts come ``--lead-s`` into the window; an outage (the
 sources' process stopped, the SMTP server stopped, for ``--outage-s``, 120 s) begins
 then, and the window lasts until ``--tail-s`` after it ends. After the last window, the
-drill waits up to ``--drain-s`` for every expected message.
+drill waits up to ``--drain-s`` for every expected message, and stops waiting once
+every one still missing is ``failed`` in Lantern's ``deliveries`` (it will not come).
 
 Per fault: reports accepted; messages delivered (of 3 per report); lost: expected
 messages that had not arrived by the end of the drain; duplicated: a (report,
