@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Run a local single-node Apache Kafka 4.x broker (KRaft, broker+controller) on 127.0.0.1:9092
 # (controller 127.0.0.1:9093), resolved from Maven Central into a cache folder; data survives restarts.
+# A second broker beside it (the fault drill restarts its own): LANTERN_KAFKA_PORT,
+# LANTERN_KAFKA_CONTROLLER_PORT and LANTERN_KAFKA_DATA (defaults 9092, 9093, $CACHE/kafka-data).
 # Usage: kafka.sh [start|stop|restart|status]   (default: start; idempotent, fast when already up)
 set -euo pipefail
 
@@ -10,6 +12,8 @@ CACHE=${LANTERN_CACHE:-$HOME/.cache/lantern}
 KAFKA_HOME=$CACHE/kafka-$KAFKA_VERSION
 LIB=$KAFKA_HOME/lib
 DATA=${LANTERN_KAFKA_DATA:-$CACHE/kafka-data}
+PORT=${LANTERN_KAFKA_PORT:-9092}
+CONTROLLER_PORT=${LANTERN_KAFKA_CONTROLLER_PORT:-9093}
 PIDFILE=$DATA/kafka.pid
 LOGFILE=$DATA/kafka.log
 CLUSTER_ID=MkU3OEVBNTcwNTJENDM2Qk   # fixed, same as the apache/kafka image default
@@ -24,10 +28,10 @@ running_pid() {  # prints the broker pid if the pid file points at a live kafka.
   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka' && echo "$pid"
 }
 
-answers() {  # real check: Kafka ApiVersions(v0) round-trip on 127.0.0.1:9092
-  python3 - <<'PY' 2>/dev/null
+answers() {  # real check: Kafka ApiVersions(v0) round-trip on 127.0.0.1:$PORT
+  python3 - "$PORT" <<'PY' 2>/dev/null
 import socket, struct, sys
-s = socket.create_connection(("127.0.0.1", 9092), timeout=2)
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
 req = struct.pack(">hhih", 18, 0, 7, 7) + b"lantern"
 s.sendall(struct.pack(">i", len(req)) + req)
 head = s.recv(10)
@@ -62,9 +66,9 @@ configure() {
   cat >"$DATA/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
-controller.quorum.voters=1@127.0.0.1:9093
-listeners=PLAINTEXT://127.0.0.1:9092,CONTROLLER://127.0.0.1:9093
-advertised.listeners=PLAINTEXT://127.0.0.1:9092
+controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
@@ -98,7 +102,7 @@ PROPS
 }
 
 start() {
-  if running_pid >/dev/null && answers; then echo "127.0.0.1:9092"; return; fi
+  if running_pid >/dev/null && answers; then echo "127.0.0.1:$PORT"; return; fi
   if ! running_pid >/dev/null; then
     resolve
     configure
@@ -114,10 +118,10 @@ start() {
   local end=$((SECONDS + DEADLINE_S))
   until answers; do
     if ! running_pid >/dev/null; then tail -n 30 "$LOGFILE" >&2; log "ERROR: broker process exited"; exit 1; fi
-    if ((SECONDS >= end)); then log "ERROR: broker not answering on 127.0.0.1:9092 after ${DEADLINE_S}s (see $LOGFILE)"; exit 1; fi
+    if ((SECONDS >= end)); then log "ERROR: broker not answering on 127.0.0.1:$PORT after ${DEADLINE_S}s (see $LOGFILE)"; exit 1; fi
     sleep 0.2
   done
-  echo "127.0.0.1:9092"
+  echo "127.0.0.1:$PORT"
 }
 
 stop() {
@@ -136,6 +140,6 @@ case "${1:-start}" in
   start) start ;;
   stop) stop ;;
   restart) stop && start ;;
-  status) if running_pid >/dev/null && answers; then echo "running 127.0.0.1:9092"; else echo "stopped"; exit 1; fi ;;
+  status) if running_pid >/dev/null && answers; then echo "running 127.0.0.1:$PORT"; else echo "stopped"; exit 1; fi ;;
   *) echo "usage: $0 [start|stop|restart|status]" >&2; exit 2 ;;
 esac

@@ -2,21 +2,24 @@
 # Ensure a local PostgreSQL 15 (cluster 15/main) is installed, running on 127.0.0.1:5432
 # with max_connections >= 200, and has role+database "lantern" (password "lantern").
 # Idempotent and fast when everything is already in place. Prints the DSN at the end.
+# A second cluster beside it (the fault drill restarts its own): LANTERN_PG_CLUSTER=drill
+# LANTERN_PG_PORT=5433 (defaults main and 5432).
 set -euo pipefail
 
 PG_VERSION=15
-PG_CLUSTER=main
+PG_CLUSTER=${LANTERN_PG_CLUSTER:-main}
+PG_PORT=${LANTERN_PG_PORT:-5432}
 DEADLINE_S=${LANTERN_PG_TIMEOUT:-60}
 
 log() { echo "[postgres] $*" >&2; }
 as_pg() { (cd / && if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi); }
-psql_pg() { as_pg psql -X -q -v ON_ERROR_STOP=1 -At "$@"; }
+psql_pg() { as_pg psql -X -q -v ON_ERROR_STOP=1 -At -p "$PG_PORT" "$@"; }
 
 wait_ready() {
   local end=$((SECONDS + DEADLINE_S))
-  until pg_isready -q -h 127.0.0.1 -p 5432; do
+  until pg_isready -q -h 127.0.0.1 -p "$PG_PORT"; do
     if ((SECONDS >= end)); then
-      log "ERROR: PostgreSQL not ready on 127.0.0.1:5432 after ${DEADLINE_S}s (see /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log)"
+      log "ERROR: PostgreSQL not ready on 127.0.0.1:$PG_PORT after ${DEADLINE_S}s (see /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log)"
       exit 1
     fi
     sleep 0.5
@@ -33,7 +36,7 @@ ensure_postgres() {
   fi
   if ! pg_lsclusters -h | grep -q "^$PG_VERSION $PG_CLUSTER "; then
     log "creating cluster $PG_VERSION/$PG_CLUSTER"
-    pg_createcluster "$PG_VERSION" "$PG_CLUSTER" --port 5432
+    pg_createcluster "$PG_VERSION" "$PG_CLUSTER" --port "$PG_PORT"
   fi
 
   pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" status >/dev/null 2>&1 || pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start
@@ -56,4 +59,4 @@ SQL
 }
 
 ensure_postgres >&2
-echo "postgresql+asyncpg://lantern:lantern@127.0.0.1:5432/lantern"
+echo "postgresql+asyncpg://lantern:lantern@127.0.0.1:$PG_PORT/lantern"
