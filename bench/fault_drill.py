@@ -66,7 +66,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI, Request, Response
 
 from bench.common import conditions, percentile, plain_dsn, print_table, quiet_logs
+from bench.notifier import a_report
 from events.store.migrate import upgrade
 from services.notifier.channels.webhook import verify_signature
 from tests.e2e.processes import LANTERN, free_port, run_lantern, until_healthy
@@ -125,28 +126,6 @@ FAULTS = (
 )
 OUTAGES = {"source-down", "smtp-down"}
 STARTUP_S = 300.0  # a loaded machine takes its time to start a process
-
-
-def _report(reference: str) -> dict[str, Any]:
-    """Ada, whom the reference sources score high; not in the directory, placed here
-    by another council (202): duty team, MCET and her home authority are told."""
-    now = datetime.now(UTC)
-    return {
-        "police_force": "KENT",
-        "police_reference": reference,
-        "reported_at": (now - timedelta(hours=1)).isoformat(),
-        "missing_since": (now - timedelta(hours=3)).isoformat(),
-        "episode_type": "missing",
-        "police_risk_grade": "low",
-        "child": {
-            "la_child_id": "FICT0001",
-            "given_name": "Ada",
-            "family_name": "Fictitious",
-            "date_of_birth": "2009-03-14",
-            "gender": "female",
-        },
-        "placement": {"placing_authority": "202", "placement_type": "childrens_home"},
-    }
 
 
 # -- what the channel servers received --------------------------------------------
@@ -402,7 +381,9 @@ class Poster:
 
     async def _post(self, ref: str, phase: str) -> None:
         wait, tries = 1.0, 0
-        body = _report(ref)  # a retry sends the same report, as police systems do
+        # Placed by Camden (202): her home authority is told too. A retry sends the
+        # same report, as police systems do.
+        body = a_report(ref, placing_authority="202")
         while True:
             tries += 1
             try:

@@ -104,8 +104,9 @@ def _recipients(hooks: str) -> str:
     )
 
 
-def _report(reference: str) -> dict[str, Any]:
-    """Ada, whom the reference sources score high; not in the directory (unmatched)."""
+def a_report(reference: str, placing_authority: str = "886") -> dict[str, Any]:
+    """Ada, whom the reference sources score high; not in the directory (unmatched).
+    Placed by another council (``placing_authority``), her home authority is told."""
     now = datetime.now(UTC)
     return {
         "police_force": "KENT",
@@ -121,7 +122,10 @@ def _report(reference: str) -> dict[str, Any]:
             "date_of_birth": "2009-03-14",
             "gender": "female",
         },
-        "placement": {"placing_authority": "886", "placement_type": "childrens_home"},
+        "placement": {
+            "placing_authority": placing_authority,
+            "placement_type": "childrens_home",
+        },
     }
 
 
@@ -370,7 +374,7 @@ async def _post(http: httpx.AsyncClient, lab: Lab, ref: str) -> tuple[Sent | Non
         try:
             response = await http.post(
                 f"{lab.base}/v1/missing-reports",
-                json=_report(ref),
+                json=a_report(ref),
                 headers={"Authorization": f"Bearer {lab.token}"},
             )
             break
