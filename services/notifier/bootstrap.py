@@ -109,7 +109,11 @@ def bootstrap(
         first_delay=settings.notifier_retry_first_s,
         max_delay=settings.notifier_retry_max_s,
     )
-    policy = DeliveryPolicy(settings.notifier_attempts_per_channel, retry)
+    policy = DeliveryPolicy(
+        settings.notifier_attempts_per_channel,
+        retry,
+        attempts_on_last_channel=settings.notifier_attempts_on_last_channel,
+    )
     subscriber = handlers.subscriber(notifier)
     return NotifierService(
         notifier,

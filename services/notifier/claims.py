@@ -70,6 +70,8 @@ class Delivery:
     """What the alert is about when not the episode's risk (``AlertMatter.kind``)."""
     trace_context: str | None = None
     """The claim's trace (events/tracing.py), so the message's send carries it on."""
+    last_channel: bool = False
+    """No channel of the recipient's is left after this one: nobody else tells them."""
 
 
 async def read_due(notifier: Notifier, limit: int) -> list[Delivery]:
@@ -102,6 +104,7 @@ def _delivery(row: Any) -> Delivery:
         row.status == "attempting",
         row.matter,
         row.trace_context,
+        row.channel_index == len(row.channels) - 1,
     )
 
 
@@ -135,6 +138,7 @@ def claimed_as_raised(written: list[Envelope]) -> list[tuple[Delivery, datetime]
                 Scope(alert.scope), resumed=False,
                 matter=alert.matter.kind if alert.matter else None,
                 trace_context=e.trace_context,
+                last_channel=len(alert.channels) == 1,
             )  # fmt: skip
             claimed.append((delivery, claim.lease_until))
     return claimed

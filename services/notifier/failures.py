@@ -23,18 +23,27 @@ log = structlog.get_logger()
 
 @dataclass(frozen=True)
 class DeliveryPolicy:
+    """A channel with another after it gives up soon (8 attempts, about two minutes),
+    so the recipient hears by the next one. Their last channel keeps trying (20
+    attempts, about half an hour): no other will tell them, and the fault drill's
+    2-minute SMTP outage lost the duty team's e-mails after 8 (docs/operations.md,
+    Fault drill)."""
+
     attempts_per_channel: int = 8
     backoff: RetryPolicy = field(
         default_factory=lambda: RetryPolicy(first_delay=2.0, max_delay=300.0)
     )
+    attempts_on_last_channel: int = 20
 
     def retry_at(
-        self, attempt: int, error: DeliveryError, now: datetime
+        self, attempt: int, error: DeliveryError, now: datetime, *, last: bool = False
     ) -> datetime | None:
         """When to try the channel again (backoff, or the provider's Retry-After if
-        longer); None when this failure is final on the channel."""
+        longer); None when this failure is final on the channel. ``last``: the
+        recipient has no channel after this one."""
         temporary = isinstance(error, TemporaryDeliveryError)
-        if not temporary or attempt >= self.attempts_per_channel:
+        attempts = self.attempts_on_last_channel if last else self.attempts_per_channel
+        if not temporary or attempt >= attempts:
             return None
         wait = self.backoff.delay(attempt - 1)
         hinted = getattr(error, "retry_after", None) or 0.0
@@ -52,7 +61,7 @@ class Failures:
         """What to record of a failed attempt: the failure, and when it is final
         (the next channel is the projector's), the notice to the duty team."""
         now = self.notifier.now()
-        retry_at = self.policy.retry_at(attempt, error, now)
+        retry_at = self.policy.retry_at(attempt, error, now, last=d.last_channel)
         permanent = retry_at is None
         failed: list[Event] = [
             AlertDeliveryFailed(

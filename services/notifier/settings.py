@@ -35,6 +35,12 @@ class NotifierSettings(CouncilSettings, ChannelsSettings):
     notifier_attempts_per_channel: int = Field(
         8, ge=1, le=50, description="Temporary failures before the next channel"
     )
+    notifier_attempts_on_last_channel: int = Field(
+        20,
+        ge=1,
+        le=100,
+        description="Temporary failures before a recipient's last channel gives up",
+    )
     notifier_retry_first_s: float = Field(2.0, gt=0, le=600)
     notifier_retry_max_s: float = Field(300.0, gt=0, le=86400)
     notifier_poll_s: float = Field(1.0, gt=0, le=60)

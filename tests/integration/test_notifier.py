@@ -355,6 +355,31 @@ class TestAlerts:
             moved = {o: messages("webhook", o) - n for o, n in before.items()}
             assert moved == {"sent": 1, "failed": 1, "parked": 0}
 
+    async def test_a_recipients_only_channel_outlasts_the_other_channels_budget(
+        self, database_url
+    ):
+        """The police team has a webhook and nothing else: an outage longer than the
+        3 attempts a channel with a successor gets is waited out, not given up on
+        (the fault drill lost the duty team's e-mails so)."""
+        async with rig(database_url) as r:
+            r.hooks.status = 503
+            episode = await r.report()
+            await r.assess(episode, RiskGrade.medium)
+            for tried in range(1, 6):  # 5 failures: beyond the 3 of any other channel
+
+                async def recorded(n: int = tried) -> bool:
+                    return len(await failures(r)) >= n
+
+                await eventually(recorded, what=f"failure {tried}")
+                r.clock.now += timedelta(seconds=1)  # past the backoff
+            r.hooks.status = 204
+            r.clock.now += timedelta(seconds=1)
+            await r.settled()
+            attempts = [f.data for f in await failures(r)]
+            assert len(attempts) == 5 and not any(a["permanent"] for a in attempts)
+            assert r.hooks.received[-1][0]  # delivered, signed
+            assert not mail_to(r.inbox, DUTY)  # no "could not be delivered"
+
     async def test_a_sender_that_dies_after_sending_is_followed_by_one_resend(
         self, database_url
     ):

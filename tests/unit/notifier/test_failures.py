@@ -52,3 +52,22 @@ def test_a_longer_retry_after_is_honoured():
 )  # fmt: skip
 def test_a_final_failure_is_not_tried_again_on_the_channel(error, attempt):
     assert POLICY.retry_at(attempt, error, NOW) is None
+
+
+LAST = DeliveryPolicy(3, RetryPolicy(first_delay=2.0, max_delay=300.0),
+                      attempts_on_last_channel=5)  # fmt: skip
+
+
+def test_a_recipients_last_channel_keeps_trying_after_the_others_would_stop():
+    """Nobody else will tell them: the fault drill's SMTP outage lost the duty team's
+    e-mails when their only channel gave up with the others' budget."""
+    error = TemporaryDeliveryError("email", "SMTPConnectError")
+    assert LAST.retry_at(3, error, NOW) is None  # another channel follows: move on
+    assert LAST.retry_at(3, error, NOW, last=True) is not None
+    assert LAST.retry_at(4, error, NOW, last=True) is not None
+    assert LAST.retry_at(5, error, NOW, last=True) is None  # its own budget spent
+
+
+def test_the_last_channel_still_stops_at_once_on_a_permanent_failure():
+    error = PermanentDeliveryError("email", "smtp_550")
+    assert LAST.retry_at(1, error, NOW, last=True) is None
