@@ -9,6 +9,7 @@ import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -137,10 +138,26 @@ def topic_prefix(kafka_servers: str) -> Iterator[str]:
     asyncio.run(delete_topics(kafka_servers, prefix))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _loggers_never_cached() -> Iterator[None]:
+    """A command run in-process configures structlog to cache each logger on its
+    first use (events/logs.py): a module's logger first used then (a channel, by a
+    notifier the test runs beside the command) would stay bound to that set-up for
+    the rest of the worker's tests, out of ``capture_logs``' reach. Tests cache
+    none; processes they start still do."""
+    configure = structlog.configure
+
+    def uncached(**settings: Any) -> None:
+        configure(**{**settings, "cache_logger_on_first_use": False})
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(structlog, "configure", uncached)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _logging_left_as_found() -> Iterator[None]:
-    """A command run in-process configures structlog to cache each logger on its
-    first use (events/logs.py); a logger first used after that would escape the
-    next test's ``capture_logs``. Each test leaves the defaults behind."""
+    """A command run in-process configures structlog as production has it (JSON, the
+    allow-list): each test leaves the defaults behind for the next."""
     yield
     structlog.reset_defaults()
